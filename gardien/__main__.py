@@ -1,0 +1,3 @@
+from gardien.cli import main
+
+main()

@@ -1,0 +1,46 @@
+"""The ``gardien`` command: Django's manage.py, with Gardien's settings built in."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+OVERVIEW = """\
+Gardien keeps the promises of your privacy policy.
+
+Everyday commands:
+  gardien check [PATH]            check the manifest (gardien.toml) and list every problem
+  gardien policy publish          publish a new version of the privacy policy if the manifest changed
+  gardien policy history          list the published versions
+  gardien register export         export the record of processing activities (json, csv or html)
+  gardien runserver               serve Gardien locally (development)
+  gardien migrate                 create or update the database tables
+  gardien secrets init            generate the local secret keys once (development)
+  gardien createsuperuser         create a back-office account
+
+Every command explains itself with --help, e.g. `gardien policy --help`.
+All of Django's commands are available too: `gardien help --all`.
+"""
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = list(sys.argv if argv is None else argv)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gardien.settings")
+    if len(args) < 2 or args[1] in ("-h", "--help") or args[1:] == ["help"]:
+        sys.stdout.write(OVERVIEW)
+        return
+    if args[1:] == ["help", "--all"]:
+        args = args[:2]
+    from gardien.lib.env import EnvError
+
+    try:
+        from django.core.management import execute_from_command_line
+
+        execute_from_command_line(args)
+    except EnvError as exc:
+        sys.stderr.write(f"Configuration error: {exc}\n")
+        raise SystemExit(2) from None
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,34 @@
+"""Template context shared by every page Gardien serves."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+
+from gardien.middleware import language_from_path
+
+NAMES = dict(settings.LANGUAGES)
+
+
+def page(request: HttpRequest) -> dict[str, Any]:
+    path = request.path
+    prefix = language_from_path(path)
+    rest = path[len(prefix) + 1 :] if prefix else path
+    current = getattr(request, "LANGUAGE_CODE", settings.LANGUAGE_CODE)
+    links = [
+        {"code": code, "name": NAMES[code], "url": f"/{code}{rest}", "current": code == current}
+        for code in NAMES
+    ]
+    return {"language_links": links, "organisation": _organisation()}
+
+
+def _organisation() -> str:
+    from gardien.manifest import ManifestError
+    from gardien.policy.services import current_manifest
+
+    try:
+        return current_manifest().controller.name
+    except (ManifestError, OSError):
+        return "Gardien"

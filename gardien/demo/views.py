@@ -1,0 +1,37 @@
+"""The example organisation's own site page, served by `make run` to show the integration.
+
+In production the organisation's real site (Framer, WordPress, static) links to
+Gardien instead; this page stands in for it and is off unless GARDIEN_DEMO_SITE.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.views.decorators.http import require_safe
+
+ASSETS = {"site.css": "text/css; charset=utf-8", "logo.svg": "image/svg+xml"}
+
+
+def _site_dir():  # type: ignore[no-untyped-def]
+    return settings.GARDIEN_MANIFEST.parent / "site"
+
+
+@require_safe
+def home(request: HttpRequest) -> HttpResponse:
+    if not settings.GARDIEN_DEMO_SITE:
+        raise Http404
+    page = _site_dir() / "index.html"
+    if not page.is_file():
+        raise Http404
+    return HttpResponse(page.read_text(encoding="utf-8"), content_type="text/html; charset=utf-8")
+
+
+@require_safe
+def asset(request: HttpRequest, name: str) -> FileResponse:
+    if not settings.GARDIEN_DEMO_SITE or name not in ASSETS:
+        raise Http404
+    file = _site_dir() / name
+    if not file.is_file():
+        raise Http404
+    return FileResponse(file.open("rb"), content_type=ASSETS[name])

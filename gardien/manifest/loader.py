@@ -1,0 +1,273 @@
+"""Load a manifest and report every problem at once, each with its line."""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import tomllib
+import types
+import typing
+from dataclasses import dataclass
+from pathlib import Path as FilePath
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from gardien.manifest import rules
+from gardien.manifest.locate import Locator, Path
+from gardien.manifest.schema import Manifest
+
+MAX_BYTES = 1024 * 1024
+
+_ADD_HINTS = {
+    "legal_basis": 'legal_basis = "consent" (or contract, legal_obligation, vital_interests, '
+    "public_task, legitimate_interest)",
+    "retention": 'retention = "3 years after last_contact"',
+    "fields": "at least one [[activities.fields]] table",
+    "required": "required = true (or false)",
+    "purpose": 'purpose = { fr = "…", en = "…" }',
+    "id": 'id = "a_short_name"',
+    "lifetime": 'lifetime = "13 months"',
+    "consent": 'consent = "required" (or "not_needed", "exempt_with_opt_out")',
+}
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    line: int
+    message: str
+
+
+class ManifestError(Exception):
+    """The manifest cannot be used; ``problems`` lists every reason with its line."""
+
+    def __init__(self, filename: str, problems: list[Problem]) -> None:
+        self.filename = filename
+        self.problems = sorted(set(problems))
+        super().__init__(self.report())
+
+    def lines(self) -> list[str]:
+        return [f"{self.filename}:{p.line}: {p.message}" for p in self.problems]
+
+    def report(self) -> str:
+        return "\n".join(self.lines())
+
+
+def _field_type(model: type[BaseModel], key: str) -> Any:
+    info = model.model_fields.get(key)
+    return info.annotation if info else None
+
+
+def _unwrap(annotation: Any) -> Any:
+    """list[X] → X, X | None → X, Annotated[X, …] → X."""
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            annotation = typing.get_args(annotation)[0]
+        elif origin in (list, typing.Union, types.UnionType):
+            args = [a for a in typing.get_args(annotation) if a is not type(None)]
+            annotation = args[0] if args else None
+        else:
+            return annotation
+
+
+def _model_at(path: Path) -> type[BaseModel] | None:
+    model: Any = Manifest
+    for part in path:
+        if isinstance(part, int):
+            continue
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+            return None
+        model = _unwrap(_field_type(model, part))
+    return model if isinstance(model, type) and issubclass(model, BaseModel) else None
+
+
+_SECTIONS = ("controller", "dpo", "authority", "site", "policy", "rights", "cookies", "taxonomy")
+
+_SECTION_NAMES = {
+    "activities": ("activity", "id"),
+    "processors": ("processor", "id"),
+    "fields": ("field", "name"),
+    "records": ("record", "id"),
+    "transfers": ("transfer", "recipient"),
+    "purposes": ("cookie purpose", "id"),
+    "services": ("cookie service", "id"),
+    "data_categories": ("data category", "key"),
+}
+
+
+def _describe(data: Any, path: Path) -> tuple[str, Path]:
+    """Split a path into a human context ('activity "contact", field "email"') and the rest."""
+    parts: list[str] = []
+    node = data
+    i = 0
+    while i < len(path):
+        part = path[i]
+        nxt = path[i + 1] if i + 1 < len(path) else None
+        if isinstance(part, str) and isinstance(nxt, int) and (part in _SECTION_NAMES or part == "cookies"):
+            items = node.get(part) if isinstance(node, dict) else None
+            item = items[nxt] if isinstance(items, list) and nxt < len(items) else None
+            if part == "cookies" and i > 0:
+                label, key = "cookie", "name"
+            elif part in _SECTION_NAMES:
+                label, key = _SECTION_NAMES[part]
+            else:
+                break
+            name = item.get(key) if isinstance(item, dict) else None
+            parts.append(f'{label} "{name}"' if isinstance(name, str) else f"{label} #{nxt + 1}")
+            node = item
+            i += 2
+            continue
+        if i == 0 and isinstance(part, str) and part not in _SECTION_NAMES and part != "cookies":
+            parts.append(f"[{part}]")
+            node = node.get(part) if isinstance(node, dict) else None
+            i += 1
+            continue
+        if part in ("cookies", "taxonomy") and i == 0:
+            parts.append(f"[{part}]")
+            node = node.get(part) if isinstance(node, dict) else None
+            i += 1
+            continue
+        break
+    if len(parts) > 1 and parts[0] in ("[cookies]", "[taxonomy]"):
+        parts = parts[1:]
+    return ", ".join(parts), path[i:]
+
+
+def _key_name(rest: Path) -> str:
+    names = [str(p) if isinstance(p, str) else f"[{p + 1}]" for p in rest]
+    text = ".".join(names).replace(".[", "[")
+    return text or "value"
+
+
+def _pydantic_message(error: Any, rest: Path, parent: Path) -> str:
+    kind = error["type"]
+    key = _key_name(rest)
+    last = next((p for p in reversed(rest) if isinstance(p, str)), key)
+    given = error.get("input")
+    if kind == "missing":
+        if last in ("fr", "en") and len(rest) > 1:
+            language = "French" if last == "fr" else "English"
+            return f'{_key_name(rest[:-1])} has no {language} text; add {last} = "…"'
+        if not rest[:-1] and last in _SECTIONS:
+            return f"the [{last}] section is missing; add it (see examples/coopo/gardien.toml)"
+        hint = _ADD_HINTS.get(last, f"{last} = …")
+        return f"{key} is missing; add {hint}"
+    if kind == "extra_forbidden":
+        model = _model_at(parent)
+        allowed = sorted(model.model_fields) if model else []
+        close = difflib.get_close_matches(str(last), allowed, n=1)
+        hint = f'; did you mean "{close[0]}"?' if close else (
+            f" (allowed here: {', '.join(allowed)})" if allowed else "")
+        return f'unknown key "{last}"; remove it or fix its spelling{hint}'
+    if kind == "literal_error":
+        expected = error.get("ctx", {}).get("expected", "")
+        return f'{key} "{given}" is not allowed; use one of {expected}'
+    if kind == "value_error":
+        message = str(error.get("ctx", {}).get("error", error["msg"]))
+        if message.startswith('"'):
+            return f"{key} {message}"
+        if message.startswith((str(last), "data category", "retention")):
+            return message
+        return f"{key}: {message}"
+    if kind in ("string_type",):
+        return f'{key} should be text in quotes, e.g. {last} = "…"'
+    if kind in ("bool_type", "bool_parsing"):
+        return f"{key} should be true or false"
+    if kind in ("int_type", "int_parsing", "int_from_float"):
+        return f"{key} should be a whole number"
+    if kind == "list_type":
+        return f'{key} should be a list, e.g. {last} = ["…"]'
+    if kind in ("model_type", "dict_type", "model_attributes_type"):
+        return f"{key} should be a table: a [section] or {{ key = value, … }}"
+    if kind in ("too_short", "string_too_short"):
+        return f"{key} is empty; it needs at least one entry" if kind == "too_short" else (
+            f"{key} is empty; write something")
+    if kind.startswith("date") or kind.startswith("datetime"):
+        return f"{key} should be a date without quotes, e.g. {last} = 2024-05-01"
+    if kind == "string_pattern_mismatch":
+        return f'{key} "{given}" has the wrong form; write e.g. "user.workplace.status"'
+    if kind in ("greater_than", "less_than_equal", "greater_than_equal"):
+        return f"{key} {error['msg'].lower()}"
+    return f"{key}: {error['msg']}"
+
+
+def _problems_from_validation(exc: ValidationError, data: Any, locator: Locator) -> list[Problem]:
+    problems = []
+    for error in exc.errors(include_url=False):
+        loc: Path = tuple(error["loc"])
+        if error["type"] == "missing" and len(loc) == 1:
+            context, rest = "", loc
+        else:
+            context, rest = _describe(data, loc)
+        parent = loc[:-1] if error["type"] == "extra_forbidden" else loc
+        message = _pydantic_message(error, rest, parent)
+        problems.append(Problem(locator.line_of(loc), f"{context}: {message}" if context else message))
+    return problems
+
+
+def validate_data(data: Any, text: str = "", filename: str = "gardien.toml") -> Manifest:
+    """Validate parsed TOML data; raise :class:`ManifestError` listing every problem."""
+    locator = Locator(text)
+    if not isinstance(data, dict):
+        raise ManifestError(filename, [Problem(1, "the manifest should be a TOML document of tables")])
+    problems: list[Problem] = []
+    manifest: Manifest | None = None
+    try:
+        manifest = Manifest.model_validate(data, context={"extensions": rules.extension_keys(data)})
+    except ValidationError as exc:
+        problems += _problems_from_validation(exc, data, locator)
+    for path, message in rules.check(data):
+        context, _rest = _describe(data, path)
+        problems.append(Problem(locator.line_of(path), f"{context}: {message}" if context else message))
+    if problems or manifest is None:
+        raise ManifestError(filename, problems)
+    return manifest
+
+
+def load_text(text: str, filename: str = "gardien.toml") -> Manifest:
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
+        raise ManifestError(filename, [Problem(1, "the manifest is larger than 1 MiB; "
+                                                  "is this the right file?")])
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        line = getattr(exc, "lineno", None) or 1
+        detail = getattr(exc, "msg", str(exc))
+        raise ManifestError(filename, [Problem(line, f"this is not valid TOML ({detail}); "
+                                                     "check quotes, brackets and commas")]) from None
+    except RecursionError:
+        raise ManifestError(filename, [Problem(1, "the manifest is nested too deeply to be read")]) from None
+    return validate_data(data, text, filename)
+
+
+def load_path(path: str | FilePath) -> Manifest:
+    file = FilePath(path)
+    name = str(path)
+    try:
+        if file.stat().st_size > MAX_BYTES:
+            raise ManifestError(name, [Problem(1, "the manifest is larger than 1 MiB; "
+                                                  "is this the right file?")])
+        raw = file.read_bytes()
+    except FileNotFoundError:
+        raise ManifestError(name, [Problem(1, "no such file; give the path of your gardien.toml "
+                                              "(or set GARDIEN_MANIFEST)")]) from None
+    except IsADirectoryError:
+        raise ManifestError(name, [Problem(1, "this is a folder; give the path of the gardien.toml "
+                                              "file inside it")]) from None
+    except OSError as exc:
+        raise ManifestError(name, [Problem(1, f"cannot be read ({exc.strerror})")]) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ManifestError(name, [Problem(line, "this line is not UTF-8 text; save the file "
+                                                 "as UTF-8")]) from None
+    return load_text(text, name)
+
+
+def content_hash(manifest: Manifest) -> str:
+    """A hash of what the manifest says, blind to comments, spacing and key order."""
+    canonical = json.dumps(manifest.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()

@@ -1,0 +1,242 @@
+"""Consistency rules between parts of a manifest.
+
+They read the raw TOML data defensively, so they run (and report) even when
+other parts of the manifest have type errors: the author sees every problem at
+once. Each rule yields ``(path, message)``; the loader adds file and line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from gardien.manifest import retention
+from gardien.manifest.schema import CONSENT_MAX_LIFETIME, EEA_CODES, LEGAL_BASES
+from gardien.manifest.taxonomy import fideslang_categories
+
+Path = tuple[str | int, ...]
+Problem = tuple[Path, str]
+
+
+def _tables(data: Any, key: str) -> list[tuple[int, dict[str, Any]]]:
+    value = data.get(key) if isinstance(data, dict) else None
+    if not isinstance(value, list):
+        return []
+    return [(i, item) for i, item in enumerate(value) if isinstance(item, dict)]
+
+
+def _str(data: dict[str, Any], key: str) -> str | None:
+    value = data.get(key)
+    return value if isinstance(value, str) else None
+
+
+def _strs(data: dict[str, Any], key: str) -> list[tuple[int, str]]:
+    value = data.get(key)
+    if not isinstance(value, list):
+        return []
+    return [(i, v) for i, v in enumerate(value) if isinstance(v, str)]
+
+
+def _ids(items: list[tuple[int, dict[str, Any]]]) -> set[str]:
+    return {v for _, item in items if (v := _str(item, "id"))}
+
+
+def _unique(items: list[tuple[int, dict[str, Any]]], base: Path, key: str, what: str) -> Iterator[Problem]:
+    seen: set[str] = set()
+    for i, item in items:
+        value = _str(item, key)
+        if value is None:
+            continue
+        if value in seen:
+            yield (*base, i, key), f'{what} "{value}" is declared twice; give each its own {key}'
+        seen.add(value)
+
+
+def _duration_or_none(text: Any) -> retention.Duration | None:
+    if not isinstance(text, str) or text.strip().lower() == "session":
+        return None
+    try:
+        return retention.parse_duration(text)
+    except retention.RetentionSyntaxError:
+        return None
+
+
+def _parses(rule: str) -> bool:
+    try:
+        retention.parse_rule(rule)
+    except retention.RetentionSyntaxError:
+        return False
+    return True
+
+
+def extension_keys(data: Any) -> set[str]:
+    taxonomy = data.get("taxonomy") if isinstance(data, dict) else None
+    return {v for _, c in _tables(taxonomy, "data_categories") if (v := _str(c, "key"))}
+
+
+def check(data: Any) -> list[Problem]:
+    if not isinstance(data, dict):
+        return []
+    problems: list[Problem] = []
+    problems += _check_taxonomy(data)
+    problems += _check_activities(data)
+    problems += _check_processors(data)
+    problems += _check_cookies(data)
+    return problems
+
+
+def _check_taxonomy(data: dict[str, Any]) -> Iterator[Problem]:
+    taxonomy = data.get("taxonomy")
+    categories = _tables(taxonomy, "data_categories")
+    yield from _unique(categories, ("taxonomy", "data_categories"), "key", "data category")
+    for i, category in categories:
+        key = _str(category, "key")
+        if key and key in fideslang_categories():
+            yield (("taxonomy", "data_categories", i, "key"),
+                   f'data category "{key}" already exists in fideslang; use it without declaring it')
+
+
+def _check_activities(data: dict[str, Any]) -> Iterator[Problem]:
+    activities = _tables(data, "activities")
+    processors = _ids(_tables(data, "processors"))
+    yield from _unique(activities, ("activities",), "id", "activity")
+    for i, activity in activities:
+        here: Path = ("activities", i)
+        basis = _str(activity, "legal_basis")
+        if basis == "consent" and activity.get("consent_recorded_by") is None:
+            yield ((*here, "legal_basis"),
+                   "the legal basis is consent, so say how consent is recorded: add "
+                   'consent_recorded_by = "banner", "double_opt_in" or "form_checkbox"')
+        if basis is not None and basis != "consent" and activity.get("consent_recorded_by") is not None:
+            yield ((*here, "consent_recorded_by"),
+                   f'consent_recorded_by only applies when legal_basis = "consent" (it is "{basis}")')
+        if basis == "legitimate_interest" and activity.get("legitimate_interest") is None:
+            yield ((*here, "legal_basis"),
+                   "the legal basis is legitimate interest, so name the interest pursued: add "
+                   "legitimate_interest = { fr = \"…\", en = \"…\" }")
+        rule = _str(activity, "retention")
+        if basis == "consent" and rule and _parses(rule) and "withdrawn" not in rule:
+            yield ((*here, "retention"),
+                   f'retention "{rule}" ignores withdrawal; a consent-based activity keeps data '
+                   'only until consent withdrawn, e.g. "until consent withdrawn or 3 years after last_contact"')
+        if basis in LEGAL_BASES and basis in ("legal_obligation", "public_task") and activity.get(
+            "legal_basis_detail"
+        ) is None:
+            yield ((*here, "legal_basis"),
+                   f'the legal basis is {basis.replace("_", " ")}, so cite the text: add '
+                   "legal_basis_detail = { fr = \"…\", en = \"…\" }")
+
+        fields = _tables(activity, "fields")
+        yield from _unique(fields, (*here, "fields"), "name", "field")
+        for j, declared in fields:
+            if declared.get("input") == "choice" and not declared.get("choices"):
+                yield ((*here, "fields", j, "choices"),
+                       'a field with input = "choice" needs its choices: add '
+                       'choices = [{ value = "…", label = { fr = "…", en = "…" } }]')
+            if declared.get("required") is True and declared.get("if_missing") is None:
+                yield ((*here, "fields", j, "required"),
+                       "a mandatory field must say what happens if it is not provided: add "
+                       "if_missing = { fr = \"…\", en = \"…\" }")
+        yield from _unique(_tables(activity, "records"), (*here, "records"), "id", "record")
+
+        recipients = {name for _, name in _strs(activity, "recipients")}
+        for j, name in _strs(activity, "recipients"):
+            if name not in processors:
+                known = ", ".join(sorted(processors)) or "none"
+                yield ((*here, "recipients", j),
+                       f'recipient "{name}" is not a declared processor; add a [[processors]] '
+                       f'entry with id = "{name}" or fix the name (declared: {known})')
+        for j, transfer in _tables(activity, "transfers"):
+            name = _str(transfer, "recipient")
+            if name and name not in recipients:
+                yield ((*here, "transfers", j, "recipient"),
+                       f'transfer to "{name}", which is not one of this activity\'s recipients; '
+                       "add it to recipients or remove the transfer")
+
+
+def _check_processors(data: dict[str, Any]) -> Iterator[Problem]:
+    processors = _tables(data, "processors")
+    activities = _tables(data, "activities")
+    yield from _unique(processors, ("processors",), "id", "processor")
+    for i, processor in processors:
+        here: Path = ("processors", i)
+        pid = _str(processor, "id")
+        if pid is None:
+            continue
+        served = [(j, a) for j, a in activities if pid in {n for _, n in _strs(a, "recipients")}]
+        if not served:
+            yield ((*here, "id"),
+                   "this processor is not a recipient of any activity; add it to the "
+                   "recipients of the activities it serves, or remove it")
+        outside = [c for _, c in _strs(processor, "data_location") if c not in EEA_CODES]
+        for code in outside:
+            for _j, activity in served:
+                aid = _str(activity, "id") or "?"
+                transfers = [t for _, t in _tables(activity, "transfers")
+                             if _str(t, "recipient") == pid and _str(t, "country") == code]
+                if processor.get("safeguards") is None:
+                    yield ((*here, "data_location"),
+                           f'transfer outside the EU/EEA without safeguards: activity "{aid}" → '
+                           f'processor "{pid}" → {code}; declare the safeguards '
+                           "(e.g. standard contractual clauses) in safeguards = { fr, en } "
+                           "or keep the data in the EU/EEA")
+                elif not transfers:
+                    yield ((*here, "data_location"),
+                           f'activity "{aid}" sends data to processor "{pid}" located in {code} '
+                           "but declares no transfer; add it to the activity's transfers so the "
+                           "policy states it")
+        declared: set[str] = set()
+        for _j, activity in served:
+            for _k, declared_field in _tables(activity, "fields"):
+                declared |= {c for _, c in _strs(declared_field, "categories")}
+        for k, key in _strs(processor, "receives"):
+            if served and key not in declared and not any(d.startswith(key + ".") for d in declared):
+                yield ((*here, "receives", k),
+                       f'processor "{pid}" receives "{key}", which no activity it serves declares; '
+                       "declare the field in one of those activities or remove the category")
+
+
+def _check_cookies(data: dict[str, Any]) -> Iterator[Problem]:
+    cookies = data.get("cookies")
+    if not isinstance(cookies, dict):
+        return
+    purposes = _tables(cookies, "purposes")
+    services = _tables(cookies, "services")
+    activity_ids = _ids(_tables(data, "activities"))
+    processor_ids = _ids(_tables(data, "processors"))
+    yield from _unique(purposes, ("cookies", "purposes"), "id", "cookie purpose")
+    yield from _unique(services, ("cookies", "services"), "id", "cookie service")
+    consent_of = {p: _str(item, "consent") for _, item in purposes if (p := _str(item, "id"))}
+
+    choice = _duration_or_none(cookies.get("choice_lifetime"))
+    if choice is not None and choice.approx_days > CONSENT_MAX_LIFETIME.approx_days:
+        yield (("cookies", "choice_lifetime"),
+               f'a choice is remembered {cookies["choice_lifetime"]}, longer than the 13 months '
+               'allowed; write e.g. choice_lifetime = "12 months"')
+    for i, purpose in purposes:
+        activity = _str(purpose, "activity")
+        if activity and activity not in activity_ids:
+            yield (("cookies", "purposes", i, "activity"),
+                   f'activity "{activity}" is not declared; use the id of one of [[activities]]')
+
+    for i, service in services:
+        here: Path = ("cookies", "services", i)
+        purpose = _str(service, "purpose")
+        if purpose and purpose not in consent_of:
+            known = ", ".join(sorted(consent_of)) or "none"
+            yield ((*here, "purpose"),
+                   f'purpose "{purpose}" is not a declared cookie purpose (declared: {known})')
+        provider = _str(service, "provider")
+        if provider and provider not in processor_ids:
+            yield ((*here, "provider"),
+                   f'provider "{provider}" is not a declared processor; add it to [[processors]]')
+        if service.get("party") == "third" and not provider:
+            yield ((*here, "party"),
+                   'a third-party service must name its provider: add provider = "<processor id>"')
+        if consent_of.get(purpose or "") in ("required", "exempt_with_opt_out"):
+            for j, item in _tables(service, "cookies"):
+                lifetime = _duration_or_none(item.get("lifetime"))
+                if lifetime is not None and lifetime.approx_days > CONSENT_MAX_LIFETIME.approx_days:
+                    yield ((*here, "cookies", j, "lifetime"),
+                           f'lifetime "{item["lifetime"]}" is too long: a cookie '
+                           "placed under consent or the audience exemption may live 13 months at most")

@@ -1,0 +1,359 @@
+"""The shape of a Gardien manifest (``gardien.toml``).
+
+Pydantic checks types, unknown keys and each value's own grammar (retention
+rules, durations, data-category keys). Relations between parts of the manifest
+(recipients, purposes, transfers) are checked by :mod:`gardien.manifest.rules`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+
+from gardien.manifest import retention
+from gardien.manifest.taxonomy import fideslang_categories, unknown_category_message
+
+LANGUAGES = ("fr", "en")
+
+LEGAL_BASES: dict[str, tuple[str, str, str]] = {
+    # key: (GDPR article, French, English)
+    "consent": ("6(1)(a)", "Consentement", "Consent"),
+    "contract": ("6(1)(b)", "Exécution d'un contrat", "Performance of a contract"),
+    "legal_obligation": ("6(1)(c)", "Obligation légale", "Legal obligation"),
+    "vital_interests": ("6(1)(d)", "Sauvegarde des intérêts vitaux", "Vital interests"),
+    "public_task": ("6(1)(e)", "Mission d'intérêt public", "Public task"),
+    "legitimate_interest": ("6(1)(f)", "Intérêt légitime", "Legitimate interest"),
+}
+LegalBasis = Literal[
+    "consent", "contract", "legal_obligation", "vital_interests", "public_task",
+    "legitimate_interest",
+]
+
+# EU member states, the other EEA states, and "EU"/"EEA" for a region-wide location.
+EEA_CODES = frozenset(
+    "AT BE BG HR CY CZ DK EE FI FR DE GR HU IE IT LV LT LU MT NL PL PT RO SK SI ES SE "
+    "IS LI NO EU EEA".split()
+)
+
+CONSENT_MAX_LIFETIME = retention.Duration(13, "months")
+
+_IDENT = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_COUNTRY = re.compile(r"^([A-Z]{2}|EU|EEA)$")
+
+
+def _identifier(value: str) -> str:
+    if not _IDENT.match(value):
+        raise ValueError(
+            f'"{value}" is not an identifier; use lower-case letters, digits, "_" or "-" '
+            '(e.g. "contact_form")'
+        )
+    return value
+
+
+def _email(value: str) -> str:
+    if not _EMAIL.match(value):
+        raise ValueError(f'"{value}" is not an email address; write e.g. "dpo@example.org"')
+    return value
+
+
+def _url(value: str) -> str:
+    if not re.match(r"^https?://[^\s/]+", value):
+        raise ValueError(f'"{value}" is not a web address; write e.g. "https://example.org/page"')
+    return value
+
+
+def _origin(value: str) -> str:
+    if not re.match(r"^https?://[a-z0-9.-]+(:\d+)?$", value):
+        raise ValueError(
+            f'"{value}" is not a site origin; write the scheme and host only, '
+            'e.g. "https://www.example.org"'
+        )
+    return value
+
+
+def _country(value: str) -> str:
+    if not _COUNTRY.match(value):
+        raise ValueError(
+            f'"{value}" is not a country code; use the two capital letters of ISO 3166 '
+            '(e.g. "FR", "IE", "US") or "EU"'
+        )
+    return value
+
+
+def _rule(value: str) -> str:
+    try:
+        retention.parse_rule(value)
+    except retention.RetentionSyntaxError as exc:
+        raise ValueError(str(exc)) from None
+    return " ".join(value.split())
+
+
+def _duration(value: str) -> str:
+    try:
+        retention.parse_duration(value)
+    except retention.RetentionSyntaxError as exc:
+        raise ValueError(str(exc)) from None
+    return " ".join(value.split())
+
+
+def _lifetime(value: str) -> str:
+    if value.strip().lower() == "session":
+        return "session"
+    return _duration(value)
+
+
+Identifier = Annotated[str, AfterValidator(_identifier)]
+Email = Annotated[str, AfterValidator(_email)]
+Url = Annotated[str, AfterValidator(_url)]
+Origin = Annotated[str, AfterValidator(_origin)]
+Country = Annotated[str, AfterValidator(_country)]
+RuleText = Annotated[str, AfterValidator(_rule)]
+DurationText = Annotated[str, AfterValidator(_duration)]
+Lifetime = Annotated[str, AfterValidator(_lifetime)]
+NonEmpty = Annotated[str, Field(min_length=1)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class Text(Strict):
+    """A sentence in every language Gardien serves."""
+
+    fr: NonEmpty
+    en: NonEmpty
+
+    def get(self, lang: str) -> str:
+        return self.fr if lang == "fr" else self.en
+
+
+def _check_categories(values: list[str], info: ValidationInfo) -> list[str]:
+    extensions: set[str] = set((info.context or {}).get("extensions", ()))
+    known = fideslang_categories()
+    for key in values:
+        if key not in known and key not in extensions:
+            raise ValueError(unknown_category_message(key, extensions))
+    return values
+
+
+class Controller(Strict):
+    name: NonEmpty
+    legal_form: str | None = None
+    registration: str | None = None
+    address: NonEmpty
+    email: Email
+    website: Url
+    phone: str | None = None
+
+
+class DPO(Strict):
+    name: str | None = None
+    email: Email
+    postal_address: NonEmpty
+
+
+class Authority(Strict):
+    name: NonEmpty
+    full_name: Text
+    website: Url
+    complaint_url: Url
+    postal_address: NonEmpty
+
+
+class Site(Strict):
+    name: NonEmpty
+    url: Url
+    origins: list[Origin] = Field(min_length=1)
+
+
+class Policy(Strict):
+    """The document's own prose: what the manifest alone cannot say."""
+
+    introduction: Text
+    minimisation: Text
+    security: Text
+    amendments: Text
+    no_sale: Text | None = None
+
+
+class Rights(Strict):
+    response_time: DurationText = "1 month"
+    extension: DurationText = "2 months"
+    what_to_include: Text
+    identity_proof: Text
+
+
+class Choice(Strict):
+    value: Identifier
+    label: Text
+
+
+class DeclaredField(Strict):
+    name: Identifier
+    label: Text
+    categories: list[str] = Field(min_length=1)
+    required: bool
+    if_missing: Text | None = None
+    input: Literal["text", "email", "textarea", "choice", "file", "generated"] = "text"
+    max_length: int | None = Field(default=None, gt=0, le=100_000)
+    choices: list[Choice] | None = None
+    description: Text | None = None
+
+    _categories = field_validator("categories")(_check_categories)
+
+
+class Record(Strict):
+    """A kind of record kept for an activity with a retention of its own."""
+
+    id: Identifier
+    what: Text
+    retention: RuleText
+    why: Text | None = None
+
+
+class Transfer(Strict):
+    recipient: Identifier
+    country: Country
+    safeguard: Text
+
+
+class Activity(Strict):
+    id: Identifier
+    name: Text
+    purpose: Text
+    legal_basis: LegalBasis
+    legal_basis_detail: Text | None = None
+    legitimate_interest: Text | None = None
+    consent_recorded_by: Literal["banner", "double_opt_in", "form_checkbox"] | None = None
+    data_subjects: list[Text] = Field(min_length=1)
+    source: Text | None = None
+    fields: list[DeclaredField] = Field(min_length=1)
+    recipients: list[Identifier] = Field(default_factory=list)
+    internal_recipients: Text | None = None
+    retention: RuleText
+    retention_why: Text | None = None
+    records: list[Record] = Field(default_factory=list)
+    transfers: list[Transfer] = Field(default_factory=list)
+    note: Text | None = None
+
+    @property
+    def categories(self) -> list[str]:
+        seen: dict[str, None] = {}
+        for declared in self.fields:
+            for key in declared.categories:
+                seen.setdefault(key, None)
+        return list(seen)
+
+    def field(self, name: str) -> DeclaredField:
+        return next(f for f in self.fields if f.name == name)
+
+
+class DPA(Strict):
+    reference: NonEmpty
+    date: dt.date
+    url: Url | None = None
+
+
+class Processor(Strict):
+    id: Identifier
+    name: NonEmpty
+    entity: NonEmpty
+    service: Text
+    country: Country
+    data_location: list[Country] = Field(min_length=1)
+    safeguards: Text | None = None
+    receives: list[str] = Field(min_length=1)
+    dpa: DPA
+    subprocessors_url: Url | None = None
+    privacy_url: Url | None = None
+
+    _categories = field_validator("receives")(_check_categories)
+
+    @property
+    def outside_eea(self) -> list[str]:
+        return [code for code in self.data_location if code not in EEA_CODES]
+
+
+class StoredItem(Strict):
+    name: NonEmpty
+    storage: Literal["cookie", "local_storage", "session_storage"] = "cookie"
+    lifetime: Lifetime
+    description: Text
+
+    @property
+    def duration(self) -> retention.Duration | None:
+        return None if self.lifetime == "session" else retention.parse_duration(self.lifetime)
+
+
+class CookiePurpose(Strict):
+    id: Identifier
+    name: Text
+    description: Text
+    consent: Literal["not_needed", "exempt_with_opt_out", "required"]
+    activity: Identifier | None = None
+
+
+class CookieService(Strict):
+    id: Identifier
+    name: NonEmpty
+    purpose: Identifier
+    party: Literal["first", "third"]
+    provider: Identifier | None = None
+    description: Text
+    privacy_url: Url | None = None
+    cookies: list[StoredItem] = Field(default_factory=list)
+
+
+class Cookies(Strict):
+    choice_lifetime: DurationText = "12 months"
+    purposes: list[CookiePurpose] = Field(min_length=1)
+    services: list[CookieService] = Field(default_factory=list)
+
+
+class TaxonomyCategory(Strict):
+    key: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")]
+    name: Text
+    description: Text | None = None
+
+
+class Taxonomy(Strict):
+    data_categories: list[TaxonomyCategory] = Field(default_factory=list)
+
+
+class Manifest(Strict):
+    schema_version: Literal[1] = 1
+    controller: Controller
+    dpo: DPO
+    authority: Authority
+    site: Site
+    policy: Policy
+    rights: Rights
+    taxonomy: Taxonomy = Field(default_factory=Taxonomy)
+    activities: list[Activity] = Field(min_length=1)
+    processors: list[Processor] = Field(default_factory=list)
+    cookies: Cookies
+
+    def activity(self, activity_id: str) -> Activity:
+        for activity in self.activities:
+            if activity.id == activity_id:
+                return activity
+        raise KeyError(activity_id)
+
+    def processor(self, processor_id: str) -> Processor:
+        for processor in self.processors:
+            if processor.id == processor_id:
+                return processor
+        raise KeyError(processor_id)
+
+    def activities_of(self, processor_id: str) -> list[Activity]:
+        return [a for a in self.activities if processor_id in a.recipients]
+
+    def category_name(self, key: str, lang: str) -> str:
+        for category in self.taxonomy.data_categories:
+            if category.key == key:
+                return category.name.get(lang)
+        return fideslang_categories().get(key, key)

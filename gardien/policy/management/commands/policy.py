@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from gardien.manifest import ManifestError
+from gardien.policy.models import PolicyVersion
+from gardien.policy.services import publish
+
+
+class Command(BaseCommand):
+    help = (
+        "Publishes the privacy policy. `publish` records a new version of the policy when the "
+        "manifest says something new (its date becomes the policy's “Last updated”), and does "
+        "nothing when it is unchanged; `history` lists the published versions."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True, metavar="{publish,history}")
+        pub = sub.add_parser(
+            "publish",
+            help="publish a new version if the manifest changed",
+            description="Publish a new version of the privacy policy if the manifest changed.",
+        )
+        pub.add_argument("--note", default="", help="a short note shown in the version history, "
+                         'e.g. --note "New processor: Brevo"')
+        pub.add_argument("--manifest", default=None,
+                         help="manifest file to publish (default: GARDIEN_MANIFEST)")
+        sub.add_parser("history", help="list the published versions",
+                       description="List the published versions of the privacy policy.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["action"] == "history":
+            versions = PolicyVersion.objects.order_by("number")
+            for v in versions:
+                note = f" — {v.note}" if v.note else ""
+                self.stdout.write(f"version {v.number}  {v.published_at:%Y-%m-%d %H:%M}  "
+                                  f"{v.content_hash[:12]}{note}")
+            self.stdout.write(f"{versions.count()} version(s) published.")
+            return
+        path = options["manifest"] or settings.GARDIEN_MANIFEST
+        if len(options["note"]) > 500:
+            raise CommandError("The note is longer than 500 characters; keep it to a sentence.")
+        try:
+            version = publish(path, note=options["note"])
+        except ManifestError as exc:
+            raise CommandError(
+                "The manifest has problems, nothing was published:\n  " + "\n  ".join(exc.lines())
+            ) from None
+        except RuntimeError as exc:
+            raise CommandError(str(exc)) from None
+        if version is None:
+            self.stdout.write("The manifest has not changed since the last version: nothing published.")
+        else:
+            self.stdout.write(f"Published version {version.number} of the privacy policy "
+                              f"({version.published_at:%Y-%m-%d}).")

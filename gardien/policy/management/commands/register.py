@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from gardien.manifest import ManifestError, load_path
+from gardien.policy import register
+
+
+class Command(BaseCommand):
+    help = (
+        "Exports the record of processing activities (GDPR Art. 30) and the processor registry, "
+        "as they follow from the manifest. JSON holds everything; CSV gives one spreadsheet "
+        "(activities, or processors with --what processors); HTML is a printable document."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True, metavar="{export}")
+        export = sub.add_parser("export", help="write the register as json, csv or html",
+                                description="Write the record of processing activities.")
+        export.add_argument("--format", choices=["json", "csv", "html"], default="html",
+                            help="json, csv or html (default: html)")
+        export.add_argument("--what", choices=["activities", "processors"], default="activities",
+                            help="for csv: which table (default: activities)")
+        export.add_argument("--language", choices=["fr", "en"], default="fr",
+                            help="language of the texts (default: fr)")
+        export.add_argument("--manifest", default=None,
+                            help="manifest file (default: GARDIEN_MANIFEST)")
+        export.add_argument("--output", "-o", default=None,
+                            help="file to write (default: print on the screen)")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        path = options["manifest"] or settings.GARDIEN_MANIFEST
+        try:
+            manifest = load_path(path)
+        except ManifestError as exc:
+            raise CommandError("The manifest has problems:\n  " + "\n  ".join(exc.lines())) from None
+        data = register.build(manifest, options["language"])
+        fmt = options["format"]
+        if fmt == "json":
+            text = register.to_json(data)
+        elif fmt == "csv":
+            text = register.to_csv(data, options["what"])
+        else:
+            text = register.to_html(data)
+        if options["output"]:
+            target = Path(options["output"])
+            try:
+                target.write_text(text, encoding="utf-8")
+            except OSError as exc:
+                raise CommandError(f"Cannot write {target}: {exc.strerror}.") from None
+            count = len(data["activities"])
+            self.stdout.write(f"Wrote the register ({count} activities, "
+                              f"{len(data['processors'])} processors) to {target}.")
+        else:
+            self.stdout.write(text, ending="")

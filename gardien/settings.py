@@ -1,0 +1,215 @@
+"""Gardien's settings: one file, every value from the environment through strict helpers.
+
+See the README's "Configuration" section for each variable.
+"""
+
+from __future__ import annotations
+
+import secrets as _random
+from pathlib import Path
+
+from django.utils.csp import CSP
+
+from gardien.lib import secrets as local_secrets
+from gardien.lib.env import (
+    EnvError,
+    envbool,
+    envdatabase,
+    envint,
+    envlist,
+    envsecret,
+    envstr,
+)
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(envstr("GARDIEN_VAR_DIR", str(BASE_DIR / "var")))
+
+PRODUCTION = envbool("GARDIEN_PRODUCTION", False)
+DEBUG = envbool("DEBUG", False)
+if PRODUCTION and DEBUG:
+    raise EnvError("DEBUG=true is refused when GARDIEN_PRODUCTION=true: it would show tracebacks.")
+
+# Development installs keep generated secrets in var/secrets.json (git-ignored);
+# production must receive them from the environment.
+_local = {} if PRODUCTION else local_secrets.read(VAR_DIR / "secrets.json")
+SECRET_KEY = envsecret("SECRET_KEY", fallback=_local, required=PRODUCTION) or _random.token_urlsafe(50)
+GARDIEN_FIELD_KEYS = [
+    key.strip()
+    for key in envsecret("GARDIEN_FIELD_KEYS", fallback=_local, required=PRODUCTION).split(",")
+    if key.strip()
+]
+GARDIEN_BLIND_INDEX_KEY = envsecret("GARDIEN_BLIND_INDEX_KEY", fallback=_local, required=PRODUCTION)
+
+GARDIEN_MANIFEST = Path(envstr("GARDIEN_MANIFEST", str(BASE_DIR / "examples/coopo/gardien.toml")))
+GARDIEN_DEMO_SITE = envbool("GARDIEN_DEMO_SITE", not PRODUCTION)
+GARDIEN_NOW = envstr("GARDIEN_NOW", "")
+if PRODUCTION and GARDIEN_NOW:
+    raise EnvError("GARDIEN_NOW is refused when GARDIEN_PRODUCTION=true: the clock must be real.")
+
+SITE_URL = envstr("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "[::1]"])
+if PRODUCTION and not ALLOWED_HOSTS:
+    raise EnvError("ALLOWED_HOSTS is not set; production needs the host names Gardien answers on.")
+CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "gardien.backoffice.apps.BackofficeAdminConfig",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "gardien.backoffice",
+    "gardien.policy",
+    "gardien.demo",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "gardien.middleware.LanguageMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+]
+
+ROOT_URLCONF = "gardien.urls"
+WSGI_APPLICATION = "gardien.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "gardien" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.template.context_processors.csp",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "gardien.context.page",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": envdatabase("DATABASE_URL", f"sqlite:///{VAR_DIR / 'gardien.sqlite3'}"),
+}
+# Reconnecting on every request costs several times the throughput on SQLite.
+DATABASES["default"]["CONN_MAX_AGE"] = envint("CONN_MAX_AGE", 600, minimum=0)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["OPTIONS"] = {
+        # Writers take the lock up front instead of failing mid-transaction.
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": (
+            "PRAGMA journal_mode=WAL;"
+            "PRAGMA synchronous=NORMAL;"
+            "PRAGMA busy_timeout=20000;"
+            "PRAGMA foreign_keys=ON;"
+        ),
+    }
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+else:
+    DATABASES["default"]["TEST"] = {"NAME": envstr("GARDIEN_TEST_DATABASE", "test_gardien")}
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "fr"
+LANGUAGES = [("fr", "Français"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "gardien" / "locale"]
+USE_I18N = True
+TIME_ZONE = envstr("TIME_ZONE", "Europe/Paris")
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+if not PRODUCTION:
+    # WhiteNoise serves from the finders in development; it expects the folder to exist.
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+
+LOGIN_URL = "admin:login"
+
+# Security baseline. Every page is served without third-party resources.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF, CSP.NONCE],
+    "img-src": [CSP.SELF, "data:"],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_AGE = 8 * 3600
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+CSRF_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
+_HTTPS = envbool("GARDIEN_HTTPS", PRODUCTION)
+SESSION_COOKIE_SECURE = _HTTPS
+CSRF_COOKIE_SECURE = _HTTPS
+SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", _HTTPS)
+SECURE_HSTS_SECONDS = 31536000 if _HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _HTTPS
+SECURE_HSTS_PRELOAD = False
+if envbool("GARDIEN_BEHIND_PROXY", False):
+    # Only trust the proxy's scheme header when an operator says a proxy sets it.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Gardien's emails leave through one SMTP relay (a processor declared in the manifest).
+MAILERS = {
+    "default": {
+        "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "OPTIONS": {
+            "host": envstr("EMAIL_HOST", "127.0.0.1"),
+            "port": envint("EMAIL_PORT", 25, minimum=1),
+            "username": envstr("EMAIL_HOST_USER", ""),
+            "password": envsecret("EMAIL_HOST_PASSWORD", required=False),
+            "use_tls": envbool("EMAIL_USE_TLS", False),
+            "timeout": 30,
+        },
+    },
+}
+DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "gardien@localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
+    "loggers": {
+        # Request logs would carry URLs (and so tokens); Gardien logs its own events instead.
+        "django.request": {"level": "ERROR", "propagate": True},
+        "django.server": {"level": "WARNING", "propagate": True},
+    },
+}
