@@ -47,8 +47,11 @@ run: install
 	@$(GARDIEN) check --fail-level ERROR
 	@$(GARDIEN) policy publish --note "Published by make run"
 	@$(GARDIEN) demo setup
+	@$(GARDIEN) collectstatic --noinput --verbosity 0
 	@echo "Gardien is serving on http://$(HOST):$(PORT)/  (back office: http://$(HOST):$(PORT)/admin/). Ctrl-C stops it."
-	@$(VENV)/bin/gunicorn gardien.wsgi --bind $(HOST):$(PORT) --workers 2 --log-level warning
+	@$(GARDIEN) worker --verbosity 0 & WORKER=$$!; \
+	trap 'kill -TERM $$WORKER 2>/dev/null; wait $$WORKER' EXIT INT TERM; \
+	$(VENV)/bin/gunicorn gardien.wsgi -c gardien/gunicorn.conf.py --bind $(HOST):$(PORT) --workers 2 --log-level warning
 
 test: install
 	$(PY) -m pytest

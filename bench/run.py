@@ -38,13 +38,19 @@ def table(rows: list[dict]) -> str:
     for row in rows:
         baseline = row.get("baseline")
         ratio = f"{row['value'] / baseline:.2f}" if baseline else ""
-        lines.append((
-            row["bench"], row["name"], f"{row['value']:.4g} {row['unit']}",
-            f"{baseline:.4g} {row['unit']}" if baseline else "", ratio,
-        ))
+        lines.append(
+            (
+                row["bench"],
+                row["name"],
+                f"{row['value']:.4g} {row['unit']}",
+                f"{baseline:.4g} {row['unit']}" if baseline else "",
+                ratio,
+            )
+        )
     widths = [max(len(str(line[i])) for line in lines) for i in range(len(header))]
-    return "\n".join("  ".join(str(c).ljust(w) for c, w in zip(line, widths, strict=True))
-                     for line in lines)
+    return "\n".join(
+        "  ".join(str(c).ljust(w) for c, w in zip(line, widths, strict=True)) for line in lines
+    )
 
 
 def main(argv: list[str]) -> int:
@@ -69,7 +75,10 @@ def main(argv: list[str]) -> int:
     }
     (results_dir / "latest.json").write_text(json.dumps(report, indent=2) + "\n")
     print(table(rows))
-    print(f"{len(files)} benchmark(s) run, {len(rows)} figure(s); results in bench/results/latest.json")
+    print(
+        f"{len(files)} benchmark(s) run, {len(rows)} figure(s); "
+        "results in bench/results/latest.json"
+    )
     return 0
 
 

@@ -10,13 +10,18 @@ Gardien keeps the promises of your privacy policy.
 
 Everyday commands:
   gardien check [PATH]            check the manifest (gardien.toml) and list every problem
-  gardien policy publish          publish a new version of the privacy policy if the manifest changed
+  gardien policy publish          publish a new version of the policy if the manifest changed
   gardien policy history          list the published versions
   gardien register export         export the record of processing activities (json, csv or html)
   gardien runserver               serve Gardien locally (development)
   gardien migrate                 create or update the database tables
   gardien secrets init            generate the local secret keys once (development)
-  gardien createsuperuser         create a back-office account
+  gardien staff add NAME --role dpo|staff|viewer
+                                  create a back-office account with its two-factor codes
+  gardien staff list              list the back-office accounts
+  gardien worker                  send queued emails and processor calls (keep it running)
+  gardien audit verify            check that the audit log has not been tampered with
+  gardien keys rotate             re-encrypt personal data under new keys
 
 Every command explains itself with --help, e.g. `gardien policy --help`.
 All of Django's commands are available too: `gardien help --all`.

@@ -16,6 +16,8 @@ def page(request: HttpRequest) -> dict[str, Any]:
     path = request.path
     prefix = language_from_path(path)
     rest = path[len(prefix) + 1 :] if prefix else path
+    if request.GET:
+        rest = f"{rest}?{request.GET.urlencode()}"
     current = getattr(request, "LANGUAGE_CODE", settings.LANGUAGE_CODE)
     links = [
         {"code": code, "name": NAMES[code], "url": f"/{code}{rest}", "current": code == current}

@@ -32,13 +32,20 @@ if PRODUCTION and DEBUG:
 # Development installs keep generated secrets in var/secrets.json (git-ignored);
 # production must receive them from the environment.
 _local = {} if PRODUCTION else local_secrets.read(VAR_DIR / "secrets.json")
-SECRET_KEY = envsecret("SECRET_KEY", fallback=_local, required=PRODUCTION) or _random.token_urlsafe(50)
+SECRET_KEY = envsecret("SECRET_KEY", fallback=_local, required=PRODUCTION) or _random.token_urlsafe(
+    50
+)
 GARDIEN_FIELD_KEYS = [
     key.strip()
     for key in envsecret("GARDIEN_FIELD_KEYS", fallback=_local, required=PRODUCTION).split(",")
     if key.strip()
 ]
-GARDIEN_BLIND_INDEX_KEY = envsecret("GARDIEN_BLIND_INDEX_KEY", fallback=_local, required=PRODUCTION)
+# Comma-separated, newest first: rotation writes under the first and reads under all.
+GARDIEN_BLIND_INDEX_KEYS = [
+    key.strip()
+    for key in envsecret("GARDIEN_BLIND_INDEX_KEY", fallback=_local, required=PRODUCTION).split(",")
+    if key.strip()
+]
 
 GARDIEN_MANIFEST = Path(envstr("GARDIEN_MANIFEST", str(BASE_DIR / "examples/coopo/gardien.toml")))
 GARDIEN_DEMO_SITE = envbool("GARDIEN_DEMO_SITE", not PRODUCTION)
@@ -59,7 +66,14 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "django_tasks_db",
     "gardien.backoffice",
+    "gardien.vault",
+    "gardien.audit",
+    "gardien.processors",
     "gardien.policy",
     "gardien.demo",
 ]
@@ -72,6 +86,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -120,7 +135,21 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["TEST"] = {"NAME": envstr("GARDIEN_TEST_DATABASE", "test_gardien")}
 
+# Background work: tasks live in the same database, so a task enqueued inside a
+# transaction exists exactly when the change that caused it does (the outbox).
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default"],
+    },
+}
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -179,10 +208,22 @@ CSRF_COOKIE_SECURE = _HTTPS
 SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", _HTTPS)
 SECURE_HSTS_SECONDS = 31536000 if _HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = _HTTPS
-SECURE_HSTS_PRELOAD = False
-if envbool("GARDIEN_BEHIND_PROXY", False):
-    # Only trust the proxy's scheme header when an operator says a proxy sets it.
+# The preload directive only matters once the registrable domain itself is submitted to
+# the browsers' list (hstspreload.org); on Gardien's host name it asks for nothing more.
+SECURE_HSTS_PRELOAD = _HTTPS
+# Behind a reverse proxy you run: trust its X-Forwarded-Proto, and take the client's
+# address for login throttling from the last value of X-Forwarded-For (the one your
+# proxy appended). Without it, REMOTE_ADDR only.
+GARDIEN_BEHIND_PROXY = envbool("GARDIEN_BEHIND_PROXY", False)
+if GARDIEN_BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Back-office login: two-factor codes, and a lockout after repeated failures per
+# username and per client address, shared by every web process through the database.
+GARDIEN_LOGIN_MAX_FAILURES = envint("GARDIEN_LOGIN_MAX_FAILURES", 20, minimum=1)
+GARDIEN_LOGIN_LOCKOUT_MINUTES = envint("GARDIEN_LOGIN_LOCKOUT_MINUTES", 15, minimum=1)
+OTP_TOTP_ISSUER = "Gardien"
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # Gardien's emails leave through one SMTP relay (a processor declared in the manifest).
 MAILERS = {
@@ -205,9 +246,17 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Every handler carries the redaction filter: no token, query string, email, password
+    # or username in clear (see gardien/lib/logging.py).
+    "filters": {"redact": {"()": "gardien.lib.logging.RedactFilter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}
+    },
     "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
     "loggers": {
+        # Django's own default handlers would write before (and without) the redaction
+        # filter; its records go to the filtered console handler through the root instead.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
         # Request logs would carry URLs (and so tokens); Gardien logs its own events instead.
         "django.request": {"level": "ERROR", "propagate": True},
         "django.server": {"level": "WARNING", "propagate": True},

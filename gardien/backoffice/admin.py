@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 from django.http import HttpRequest
 
 from gardien.policy.models import PolicyVersion
@@ -14,7 +15,7 @@ class PolicyVersionAdmin(admin.ModelAdmin):
     readonly_fields = ("number", "published_at", "note", "content_hash", "source")
     exclude = ("manifest",)
 
-    @admin.display(description="hash")
+    @admin.display(description=_("fingerprint"))
     def short_hash(self, obj: PolicyVersion) -> str:
         return obj.content_hash[:12]
 

@@ -1,11 +1,20 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 from django.contrib.admin import apps as admin_apps
+from django.db.models.signals import post_migrate
 
 
 class BackofficeConfig(AppConfig):
     default = True
     name = "gardien.backoffice"
-    verbose_name = "Back office"
+    verbose_name = _("Back office")
+
+    def ready(self) -> None:
+        from gardien.backoffice.roles import on_post_migrate
+
+        # After every migration, the role groups get the permissions roles.py defines,
+        # including those of models added since.
+        post_migrate.connect(on_post_migrate, sender=self, dispatch_uid="gardien.backoffice.roles")
 
 
 class BackofficeAdminConfig(admin_apps.AdminConfig):

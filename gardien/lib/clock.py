@@ -47,7 +47,9 @@ def _configured_now() -> dt.datetime | None:
         return None
     if not raw:
         return None
-    return raw if isinstance(raw, dt.datetime) else parse_instant(str(raw))
+    if isinstance(raw, dt.datetime):
+        return raw if raw.tzinfo is not None else raw.replace(tzinfo=dt.UTC)
+    return parse_instant(str(raw))
 
 
 def now() -> dt.datetime:

@@ -51,7 +51,9 @@ def envint(
     try:
         value = int(raw.strip())
     except ValueError:
-        raise EnvError(f"{name}={raw!r} is not a whole number; write e.g. {name}={default}.") from None
+        raise EnvError(
+            f"{name}={raw!r} is not a whole number; write e.g. {name}={default}."
+        ) from None
     if minimum is not None and value < minimum:
         raise EnvError(f"{name}={value} is too small; it must be at least {minimum}.")
     return value
@@ -87,6 +89,11 @@ def envsecret(
                 f"{name}_FILE points to {file_name!r}, which cannot be read ({exc.strerror}); "
                 "fix the path or set the variable directly."
             ) from None
+        except UnicodeDecodeError:
+            raise EnvError(
+                f"{name}_FILE points to {file_name!r}, which is not UTF-8 text; "
+                "put the secret in it as plain text."
+            ) from None
         if not value:
             raise EnvError(f"{name}_FILE points to an empty file; put the secret in it.")
         return value
@@ -117,7 +124,9 @@ def envdatabase(name: str, default: str, env: Mapping[str, str] | None = None) -
         elif raw.startswith("sqlite:///"):
             path = path.lstrip("/")
         if not path:
-            raise EnvError(f"{name}={raw!r} has no file name; write e.g. sqlite:///var/gardien.sqlite3.")
+            raise EnvError(
+                f"{name}={raw!r} has no file name; write e.g. sqlite:///var/gardien.sqlite3."
+            )
         return {"ENGINE": "django.db.backends.sqlite3", "NAME": path}
     if parts.scheme in ("postgres", "postgresql", "pgsql"):
         database = unquote(parts.path.lstrip("/"))
@@ -131,8 +140,18 @@ def envdatabase(name: str, default: str, env: Mapping[str, str] | None = None) -
             "USER": unquote(parts.username or ""),
             "PASSWORD": unquote(parts.password or ""),
             "HOST": parts.hostname or "",
-            "PORT": str(parts.port or ""),
+            "PORT": _port(name, parts),
         }
     raise EnvError(
         f"{name} should start with sqlite:/// or postgres:// (got {parts.scheme or 'no scheme'!r})."
     )
+
+
+def _port(name: str, parts: object) -> str:
+    try:
+        port = parts.port  # type: ignore[attr-defined]
+    except ValueError:
+        raise EnvError(
+            f"{name} has a port that is not a number; write e.g. postgres://user@host:5432/gardien."
+        ) from None
+    return str(port or "")

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-from typing import TypeVar
-
-D = TypeVar("D", dt.date, dt.datetime)
 
 
-def add_months(value: D, months: int) -> D:
+def add_months[D: (dt.date, dt.datetime)](value: D, months: int) -> D:
     """Add calendar months, clamping the day to the end of a shorter month."""
     index = value.month - 1 + months
     year = value.year + index // 12
@@ -18,5 +15,5 @@ def add_months(value: D, months: int) -> D:
     return value.replace(year=year, month=month, day=day)
 
 
-def add_years(value: D, years: int) -> D:
+def add_years[D: (dt.date, dt.datetime)](value: D, years: int) -> D:
     return add_months(value, 12 * years)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import re
 import tomllib
 import types
 import typing
@@ -16,7 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from gardien.manifest import rules
 from gardien.manifest.locate import Locator, Path
-from gardien.manifest.schema import Manifest
+from gardien.manifest.schema import Manifest, Text
 
 MAX_BYTES = 1024 * 1024
 
@@ -24,6 +25,7 @@ _ADD_HINTS = {
     "legal_basis": 'legal_basis = "consent" (or contract, legal_obligation, vital_interests, '
     "public_task, legitimate_interest)",
     "retention": 'retention = "3 years after last_contact"',
+    "activities": "at least one [[activities]] table",
     "fields": "at least one [[activities.fields]] table",
     "required": "required = true (or false)",
     "purpose": 'purpose = { fr = "…", en = "…" }',
@@ -157,8 +159,8 @@ def _pydantic_message(error: Any, rest: Path, parent: Path) -> str:
     if kind == "extra_forbidden":
         model = _model_at(parent)
         allowed = sorted(model.model_fields) if model else []
-        close = difflib.get_close_matches(str(last), allowed, n=1)
-        hint = f'; did you mean "{close[0]}"?' if close else (
+        close = _closest_key(parent, str(last))
+        hint = f'; did you mean "{close}"?' if close else (
             f" (allowed here: {', '.join(allowed)})" if allowed else "")
         return f'unknown key "{last}"; remove it or fix its spelling{hint}'
     if kind == "literal_error":
@@ -180,6 +182,9 @@ def _pydantic_message(error: Any, rest: Path, parent: Path) -> str:
     if kind == "list_type":
         return f'{key} should be a list, e.g. {last} = ["…"]'
     if kind in ("model_type", "dict_type", "model_attributes_type"):
+        if _model_at(parent) is Text:
+            return (f"{key} should be a text in each language, "
+                    f'e.g. {last} = {{ fr = "…", en = "…" }}')
         return f"{key} should be a table: a [section] or {{ key = value, … }}"
     if kind in ("too_short", "string_too_short"):
         return f"{key} is empty; it needs at least one entry" if kind == "too_short" else (
@@ -193,11 +198,28 @@ def _pydantic_message(error: Any, rest: Path, parent: Path) -> str:
     return f"{key}: {error['msg']}"
 
 
+def _closest_key(parent: Path, key: str) -> str | None:
+    """The allowed key of the table at ``parent`` that ``key`` most likely misspells."""
+    model = _model_at(parent)
+    close = difflib.get_close_matches(key, sorted(model.model_fields), n=1) if model else []
+    return close[0] if close else None
+
+
 def _problems_from_validation(exc: ValidationError, data: Any, locator: Locator) -> list[Problem]:
     problems = []
-    for error in exc.errors(include_url=False):
+    errors = exc.errors(include_url=False)
+    # A misspelt required key is reported once, as the unknown key with its "did you mean".
+    misspelt = {
+        (*error["loc"][:-1], close)
+        for error in errors
+        if error["type"] == "extra_forbidden"
+        and (close := _closest_key(tuple(error["loc"][:-1]), str(error["loc"][-1])))
+    }
+    for error in errors:
         loc: Path = tuple(error["loc"])
-        if error["type"] == "missing" and len(loc) == 1:
+        if error["type"] == "missing" and loc in misspelt:
+            continue
+        if len(loc) == 1:
             context, rest = "", loc
         else:
             context, rest = _describe(data, loc)
@@ -226,6 +248,22 @@ def validate_data(data: Any, text: str = "", filename: str = "gardien.toml") -> 
     return manifest
 
 
+_DECODE_AT = re.compile(r"\s*\(at (?:line (\d+), column \d+|end of document)\)$")
+
+
+def _decode_error_position(exc: tomllib.TOMLDecodeError, text: str) -> tuple[int, str]:
+    """The line and message of a TOML error (Python < 3.14 only puts them in the text)."""
+    lineno, msg = getattr(exc, "lineno", None), getattr(exc, "msg", None)
+    if lineno and msg:
+        return lineno, msg
+    message = str(exc)
+    match = _DECODE_AT.search(message)
+    if not match:
+        return 1, message
+    line = int(match[1]) if match[1] else text.count("\n") + 1
+    return line, message[: match.start()]
+
+
 def load_text(text: str, filename: str = "gardien.toml") -> Manifest:
     if len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
         raise ManifestError(filename, [Problem(1, "the manifest is larger than 1 MiB; "
@@ -233,8 +271,7 @@ def load_text(text: str, filename: str = "gardien.toml") -> Manifest:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        line = getattr(exc, "lineno", None) or 1
-        detail = getattr(exc, "msg", str(exc))
+        line, detail = _decode_error_position(exc, text)
         raise ManifestError(filename, [Problem(line, f"this is not valid TOML ({detail}); "
                                                      "check quotes, brackets and commas")]) from None
     except RecursionError:
@@ -258,6 +295,7 @@ def load_path(path: str | FilePath) -> Manifest:
                                               "file inside it")]) from None
     except OSError as exc:
         raise ManifestError(name, [Problem(1, f"cannot be read ({exc.strerror})")]) from None
+    raw = raw.removeprefix(b"\xef\xbb\xbf")  # the byte-order mark some Windows editors write
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -114,7 +114,11 @@ class UntilClause:
 
     def phrase(self, lang: str) -> str:
         fr, en = EVENTS[self.event]
-        return f"jusqu'à {fr}" if lang == "fr" else f"until {en}"
+        if lang != "fr":
+            return f"until {en}"
+        if fr.startswith("le "):  # "à le" contracts to "au": jusqu'au retrait du consentement
+            return f"jusqu'au {fr[3:]}"
+        return f"jusqu'à {fr}"
 
 
 Clause = AfterClause | UntilClause
@@ -196,6 +200,7 @@ def parse_rule(text: str) -> RetentionRule:
     if not isinstance(text, str) or not text.strip():
         raise RetentionSyntaxError(f"retention is empty; write e.g. {EXAMPLE}")
     normalised = " ".join(text.strip().split())
-    parts = re.split(r"\s+or\s+", normalised.lower())
+    # "or" at either end (or twice) leaves an empty part, reported as such, not as a bad duration.
+    parts = re.split(r"(?<![^ ])or(?![^ ])", normalised.lower())
     clauses = tuple(_parse_clause(part, normalised) for part in parts)
     return RetentionRule(text=normalised, clauses=clauses)

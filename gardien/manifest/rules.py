@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from gardien.manifest import retention
-from gardien.manifest.schema import CONSENT_MAX_LIFETIME, EEA_CODES, LEGAL_BASES
+from gardien.manifest.schema import CONSENT_MAX_LIFETIME, COUNTRY_CODE, EEA_CODES, LEGAL_BASES
 from gardien.manifest.taxonomy import fideslang_categories
 
 Path = tuple[str | int, ...]
@@ -48,7 +48,9 @@ def _unique(items: list[tuple[int, dict[str, Any]]], base: Path, key: str, what:
         if value is None:
             continue
         if value in seen:
-            yield (*base, i, key), f'{what} "{value}" is declared twice; give each its own {key}'
+            yield ((*base, i, key),
+                   f'{key} "{value}" is already used by an earlier {what}; '
+                   f"give each {what} its own {key}")
         seen.add(value)
 
 
@@ -67,6 +69,14 @@ def _parses(rule: str) -> bool:
     except retention.RetentionSyntaxError:
         return False
     return True
+
+
+def _ends_at_withdrawal(rule: str) -> bool:
+    """Whether a (valid) rule has an ``until consent withdrawn`` clause, in any letter case."""
+    return any(
+        isinstance(clause, retention.UntilClause) and clause.event == "consent withdrawn"
+        for clause in retention.parse_rule(rule).clauses
+    )
 
 
 def extension_keys(data: Any) -> set[str]:
@@ -93,7 +103,7 @@ def _check_taxonomy(data: dict[str, Any]) -> Iterator[Problem]:
         key = _str(category, "key")
         if key and key in fideslang_categories():
             yield (("taxonomy", "data_categories", i, "key"),
-                   f'data category "{key}" already exists in fideslang; use it without declaring it')
+                   f'"{key}" already exists in fideslang; use it without declaring it')
 
 
 def _check_activities(data: dict[str, Any]) -> Iterator[Problem]:
@@ -115,7 +125,7 @@ def _check_activities(data: dict[str, Any]) -> Iterator[Problem]:
                    "the legal basis is legitimate interest, so name the interest pursued: add "
                    "legitimate_interest = { fr = \"…\", en = \"…\" }")
         rule = _str(activity, "retention")
-        if basis == "consent" and rule and _parses(rule) and "withdrawn" not in rule:
+        if basis == "consent" and rule and _parses(rule) and not _ends_at_withdrawal(rule):
             yield ((*here, "retention"),
                    f'retention "{rule}" ignores withdrawal; a consent-based activity keeps data '
                    'only until consent withdrawn, e.g. "until consent withdrawn or 3 years after last_contact"')
@@ -157,6 +167,7 @@ def _check_activities(data: dict[str, Any]) -> Iterator[Problem]:
 def _check_processors(data: dict[str, Any]) -> Iterator[Problem]:
     processors = _tables(data, "processors")
     activities = _tables(data, "activities")
+    known = set(fideslang_categories()) | extension_keys(data)
     yield from _unique(processors, ("processors",), "id", "processor")
     for i, processor in processors:
         here: Path = ("processors", i)
@@ -168,7 +179,9 @@ def _check_processors(data: dict[str, Any]) -> Iterator[Problem]:
             yield ((*here, "id"),
                    "this processor is not a recipient of any activity; add it to the "
                    "recipients of the activities it serves, or remove it")
-        outside = [c for _, c in _strs(processor, "data_location") if c not in EEA_CODES]
+        # A malformed code is reported by the schema; it says nothing about a transfer.
+        outside = [c for _, c in _strs(processor, "data_location")
+                   if c not in EEA_CODES and COUNTRY_CODE.match(c)]
         for code in outside:
             for _j, activity in served:
                 aid = _str(activity, "id") or "?"
@@ -190,9 +203,11 @@ def _check_processors(data: dict[str, Any]) -> Iterator[Problem]:
             for _k, declared_field in _tables(activity, "fields"):
                 declared |= {c for _, c in _strs(declared_field, "categories")}
         for k, key in _strs(processor, "receives"):
+            if key not in known:
+                continue  # an unknown category is reported by the schema
             if served and key not in declared and not any(d.startswith(key + ".") for d in declared):
                 yield ((*here, "receives", k),
-                       f'processor "{pid}" receives "{key}", which no activity it serves declares; '
+                       f'receives "{key}", which no activity it serves declares; '
                        "declare the field in one of those activities or remove the category")
 
 

@@ -14,7 +14,11 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from gardien.manifest import retention
-from gardien.manifest.taxonomy import fideslang_categories, unknown_category_message
+from gardien.manifest.taxonomy import (
+    category_label,
+    fideslang_categories,
+    unknown_category_message,
+)
 
 LANGUAGES = ("fr", "en")
 
@@ -42,7 +46,7 @@ CONSENT_MAX_LIFETIME = retention.Duration(13, "months")
 
 _IDENT = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_COUNTRY = re.compile(r"^([A-Z]{2}|EU|EEA)$")
+COUNTRY_CODE = re.compile(r"^([A-Z]{2}|EU|EEA)$")
 
 
 def _identifier(value: str) -> str:
@@ -76,7 +80,7 @@ def _origin(value: str) -> str:
 
 
 def _country(value: str) -> str:
-    if not _COUNTRY.match(value):
+    if not COUNTRY_CODE.match(value):
         raise ValueError(
             f'"{value}" is not a country code; use the two capital letters of ISO 3166 '
             '(e.g. "FR", "IE", "US") or "EU"'
@@ -356,4 +360,4 @@ class Manifest(Strict):
         for category in self.taxonomy.data_categories:
             if category.key == key:
                 return category.name.get(lang)
-        return fideslang_categories().get(key, key)
+        return category_label(key, lang)

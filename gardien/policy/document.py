@@ -13,22 +13,34 @@ from gardien.manifest import retention as grammar
 from gardien.manifest.schema import EEA_CODES, LEGAL_BASES, Activity, Processor
 
 CONSENT_MECHANISMS = {
-    "banner": ("le bandeau de gestion des cookies, qui garde la preuve de chaque choix",
-               "the cookie banner, which keeps a proof of each choice"),
-    "double_opt_in": ("une double confirmation : votre inscription n'est active qu'après un clic "
-                      "sur le lien reçu par courriel, et la preuve en est conservée",
-                      "a double opt-in: your sign-up only takes effect after you click the link "
-                      "sent by email, and the proof is kept"),
-    "form_checkbox": ("une case à cocher du formulaire, jamais pré-cochée, dont la preuve est conservée",
-                      "a checkbox on the form, never pre-ticked, whose proof is kept"),
+    "banner": (
+        "le bandeau de gestion des cookies, qui garde la preuve de chaque choix",
+        "the cookie banner, which keeps a proof of each choice",
+    ),
+    "double_opt_in": (
+        "une double confirmation : votre inscription n'est active qu'après un clic "
+        "sur le lien reçu par courriel, et la preuve en est conservée",
+        "a double opt-in: your sign-up only takes effect after you click the link "
+        "sent by email, and the proof is kept",
+    ),
+    "form_checkbox": (
+        "une case à cocher du formulaire, jamais pré-cochée, dont la preuve est conservée",
+        "a checkbox on the form, never pre-ticked, whose proof is kept",
+    ),
 }
 
 
 def location_names(codes: list[str], lang: str) -> str:
-    names = {"EU": ("Union européenne", "European Union"), "EEA": ("Espace économique européen",
-             "European Economic Area"), "FR": ("France", "France"), "NL": ("Pays-Bas", "Netherlands"),
-             "IE": ("Irlande", "Ireland"), "DE": ("Allemagne", "Germany"), "BE": ("Belgique", "Belgium"),
-             "US": ("États-Unis", "United States")}
+    names = {
+        "EU": ("Union européenne", "European Union"),
+        "EEA": ("Espace économique européen", "European Economic Area"),
+        "FR": ("France", "France"),
+        "NL": ("Pays-Bas", "Netherlands"),
+        "IE": ("Irlande", "Ireland"),
+        "DE": ("Allemagne", "Germany"),
+        "BE": ("Belgique", "Belgium"),
+        "US": ("États-Unis", "United States"),
+    }
     index = 0 if lang == "fr" else 1
     return ", ".join(names[c][index] if c in names else c for c in codes)
 
@@ -178,8 +190,9 @@ def _processor(manifest: Manifest, processor: Processor, lang: str) -> Recipient
     )
 
 
-def _activity(manifest: Manifest, activity: Activity, lang: str,
-              processors: dict[str, RecipientView]) -> ActivityView:
+def _activity(
+    manifest: Manifest, activity: Activity, lang: str, processors: dict[str, RecipientView]
+) -> ActivityView:
     article, basis_fr, basis_en = LEGAL_BASES[activity.legal_basis]
     rule = grammar.parse_rule(activity.retention)
     mechanism = CONSENT_MECHANISMS.get(activity.consent_recorded_by or "")
@@ -256,7 +269,9 @@ def build(manifest: Manifest, lang: str) -> PolicyDocument:
                     description=service.description.get(lang),
                     privacy_url=service.privacy_url or "",
                     cookies=[
-                        CookieView(c.name, c.storage, _lifetime(c.lifetime, lang), c.description.get(lang))
+                        CookieView(
+                            c.name, c.storage, _lifetime(c.lifetime, lang), c.description.get(lang)
+                        )
                         for c in service.cookies
                     ],
                 )

@@ -7,6 +7,9 @@ import io
 import json
 from typing import Any
 
+from django.utils import translation
+from django.utils.translation import gettext as _
+
 from gardien.manifest import Manifest, content_hash
 from gardien.manifest import retention as grammar
 from gardien.manifest.schema import LEGAL_BASES
@@ -21,7 +24,7 @@ ACTIVITY_COLUMNS = [
     ("data_subjects", "(c) Data subjects", "(c) Personnes concernées"),
     ("data_categories", "(c) Categories of personal data", "(c) Catégories de données"),
     ("recipients", "(d) Recipients", "(d) Destinataires"),
-    ("transfers", "(e) Transfers to third countries", "(e) Transferts hors UE"),
+    ("transfers", "(e) Transfers to third countries", "(e) Transferts vers des pays tiers"),
     ("retention", "(f) Time limits for erasure", "(f) Durées de conservation"),
     ("security", "(g) Security measures", "(g) Mesures de sécurité"),
 ]
@@ -56,54 +59,84 @@ def _controller(manifest: Manifest) -> dict[str, Any]:
 
 def build(manifest: Manifest, lang: str = "fr") -> dict[str, Any]:
     """The whole register as plain data, in one language."""
+    with translation.override(lang):
+        return _build(manifest, lang)
+
+
+def _build(manifest: Manifest, lang: str) -> dict[str, Any]:
     activities = []
     for a in manifest.activities:
         article, basis_fr, basis_en = LEGAL_BASES[a.legal_basis]
-        activities.append({
-            "id": a.id,
-            "name": a.name.get(lang),
-            "controller": _controller(manifest),
-            "purpose": a.purpose.get(lang),
-            "legal_basis": {
-                "basis": a.legal_basis,
-                "label": basis_fr if lang == "fr" else basis_en,
-                "article": f"GDPR Art. {article}",
-                "legitimate_interest": a.legitimate_interest.get(lang) if a.legitimate_interest else None,
-                "detail": a.legal_basis_detail.get(lang) if a.legal_basis_detail else None,
-                "consent_recorded_by": a.consent_recorded_by,
-            },
-            "data_subjects": [s.get(lang) for s in a.data_subjects],
-            "data_categories": [
-                {"key": key, "name": manifest.category_name(key, lang)} for key in a.categories
-            ],
-            "fields": [
-                {"name": f.name, "label": f.label.get(lang), "required": f.required,
-                 "categories": list(f.categories)}
-                for f in a.fields
-            ],
-            "recipients": {
-                "internal": a.internal_recipients.get(lang) if a.internal_recipients else None,
-                "processors": [
-                    {"id": p.id, "name": p.name, "entity": p.entity, "country": p.country,
-                     "data_location": list(p.data_location)}
-                    for p in (manifest.processor(r) for r in a.recipients)
+        activities.append(
+            {
+                "id": a.id,
+                "name": a.name.get(lang),
+                "controller": _controller(manifest),
+                "purpose": a.purpose.get(lang),
+                "legal_basis": {
+                    "basis": a.legal_basis,
+                    "label": basis_fr if lang == "fr" else basis_en,
+                    "article": _("GDPR Art. %(article)s") % {"article": article},
+                    "legitimate_interest": a.legitimate_interest.get(lang)
+                    if a.legitimate_interest
+                    else None,
+                    "detail": a.legal_basis_detail.get(lang) if a.legal_basis_detail else None,
+                    "consent_recorded_by": a.consent_recorded_by,
+                },
+                "data_subjects": [s.get(lang) for s in a.data_subjects],
+                "data_categories": [
+                    {"key": key, "name": manifest.category_name(key, lang)} for key in a.categories
                 ],
-            },
-            "transfers": [
-                {"recipient": t.recipient, "country": t.country, "safeguard": t.safeguard.get(lang)}
-                for t in a.transfers
-            ],
-            "retention": [
-                {"record": a.id, "rule": a.retention,
-                 "text": grammar.parse_rule(a.retention).phrase(lang)},
-                *[
-                    {"record": r.id, "rule": r.retention,
-                     "text": grammar.parse_rule(r.retention).phrase(lang)}
-                    for r in a.records
+                "fields": [
+                    {
+                        "name": f.name,
+                        "label": f.label.get(lang),
+                        "required": f.required,
+                        "categories": list(f.categories),
+                    }
+                    for f in a.fields
                 ],
-            ],
-            "security": manifest.policy.security.get(lang),
-        })
+                "recipients": {
+                    "internal": a.internal_recipients.get(lang) if a.internal_recipients else None,
+                    "processors": [
+                        {
+                            "id": p.id,
+                            "name": p.name,
+                            "entity": p.entity,
+                            "country": p.country,
+                            "data_location": list(p.data_location),
+                        }
+                        for p in (manifest.processor(r) for r in a.recipients)
+                    ],
+                },
+                "transfers": [
+                    {
+                        "recipient": t.recipient,
+                        "country": t.country,
+                        "safeguard": t.safeguard.get(lang),
+                    }
+                    for t in a.transfers
+                ],
+                "retention": [
+                    {
+                        "record": a.id,
+                        "what": a.name.get(lang),
+                        "rule": a.retention,
+                        "text": grammar.parse_rule(a.retention).phrase(lang),
+                    },
+                    *[
+                        {
+                            "record": r.id,
+                            "what": r.what.get(lang),
+                            "rule": r.retention,
+                            "text": grammar.parse_rule(r.retention).phrase(lang),
+                        }
+                        for r in a.records
+                    ],
+                ],
+                "security": manifest.policy.security.get(lang),
+            }
+        )
     processors = [
         {
             "id": p.id,
@@ -134,7 +167,15 @@ def _cell(key: str, value: Any, lang: str) -> str:
     if value is None:
         return ""
     if key == "controller":
-        return f"{value['name']}, {value['address']}, {value['email']} — DPO: {value['dpo']['email']}"
+        return (
+            _("%(name)s, %(address)s, %(email)s — DPO: %(dpo)s")
+            % {
+                "name": value["name"],
+                "address": value["address"],
+                "email": value["email"],
+                "dpo": value["dpo"]["email"],
+            }
+        )
     if key == "legal_basis":
         parts = [f"{value['label']} ({value['article']})"]
         parts += [v for v in (value["legitimate_interest"], value["detail"]) if v]
@@ -142,14 +183,18 @@ def _cell(key: str, value: Any, lang: str) -> str:
     if key == "data_categories":
         return "; ".join(f"{c['name']} [{c['key']}]" for c in value)
     if key == "recipients":
-        names = [f"{p['name']} ({location_names(p['data_location'], lang)})" for p in value["processors"]]
+        names = [
+            f"{p['name']} ({location_names(p['data_location'], lang)})" for p in value["processors"]
+        ]
         return "; ".join(([value["internal"]] if value["internal"] else []) + names)
     if key == "transfers":
         if not value:
             return "aucun" if lang == "fr" else "none"
         return "; ".join(f"{t['recipient']} → {t['country']} ({t['safeguard']})" for t in value)
     if key == "retention":
-        return "; ".join(f"{r['record']}: {r['text']}" for r in value)
+        return "; ".join(
+            _("%(what)s: %(rule)s") % {"what": r["what"], "rule": r["text"]} for r in value
+        )
     if key == "dpa":
         return f"{value['reference']} ({value['date']})"
     if key == "data_location":
@@ -163,7 +208,8 @@ def rows(register: dict[str, Any], what: str) -> tuple[list[str], list[list[str]
     lang = register["language"]
     columns = ACTIVITY_COLUMNS if what == "activities" else PROCESSOR_COLUMNS
     header = [fr if lang == "fr" else en for _key, en, fr in columns]
-    body = [[_cell(key, item[key], lang) for key, _en, _fr in columns] for item in register[what]]
+    with translation.override(lang):
+        body = [[_cell(key, item[key], lang) for key, _en, _fr in columns] for item in register[what]]
     return header, body
 
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -14,8 +16,12 @@ from gardien.policy.services import latest_version
 
 def _render_policy(request: HttpRequest, version: PolicyVersion, current: bool) -> HttpResponse:
     doc = document.build(version.load(), request.LANGUAGE_CODE)
-    context = {"doc": doc, "version": version, "current": current,
-               "latest": version if current else latest_version()}
+    context = {
+        "doc": doc,
+        "version": version,
+        "current": current,
+        "latest": version if current else latest_version(),
+    }
     return render(request, "policy/page.html", context)
 
 
@@ -42,14 +48,16 @@ def version_page(request: HttpRequest, number: int, lang: str | None = None) -> 
 
 @require_safe
 def history(request: HttpRequest, lang: str | None = None) -> HttpResponse:
-    versions = list(PolicyVersion.objects.order_by("-number").only("number", "published_at", "note"))
+    versions = list(
+        PolicyVersion.objects.order_by("-number").only("number", "published_at", "note")
+    )
     if not versions:
         return _unpublished(request)
     return render(request, "policy/history.html", {"versions": versions})
 
 
 def _version_number(raw: str | None) -> int | None:
-    if raw is None or not raw.strip().isdigit() or len(raw.strip()) > 9:
+    if raw is None or not re.fullmatch(r"[0-9]{1,9}", raw.strip()):
         return None
     return int(raw.strip())
 
@@ -59,10 +67,13 @@ def diff(request: HttpRequest, lang: str | None = None) -> HttpResponse:
     old_number = _version_number(request.GET.get("from"))
     new_number = _version_number(request.GET.get("to"))
     if old_number is None or new_number is None:
-        message = _("Choose two versions to compare, e.g. ?from=1&to=2.")
-        return HttpResponseBadRequest(render_to_string("policy/error.html", {"message": message},
-                                                       request=request))
-    versions = {v.number: v for v in PolicyVersion.objects.filter(number__in=[old_number, new_number])}
+        message = _("Choose the two versions to compare from the list of versions.")
+        return HttpResponseBadRequest(
+            render_to_string("policy/error.html", {"message": message}, request=request)
+        )
+    versions = {
+        v.number: v for v in PolicyVersion.objects.filter(number__in=[old_number, new_number])
+    }
     if old_number not in versions or new_number not in versions:
         raise Http404
     old, new = versions[old_number], versions[new_number]
@@ -71,8 +82,11 @@ def diff(request: HttpRequest, lang: str | None = None) -> HttpResponse:
         document.text_lines(document.build(old.load(), language), request),
         document.text_lines(document.build(new.load(), language), request),
     )
-    return render(request, "policy/diff.html", {"old": old, "new": new, "rows": rows,
-                                                "changed": any(r.kind != "same" for r in rows)})
+    return render(
+        request,
+        "policy/diff.html",
+        {"old": old, "new": new, "rows": rows, "changed": any(r.kind in ("added", "removed") for r in rows)},
+    )
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

@@ -18,10 +18,16 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True, metavar="{init,generate}")
-        sub.add_parser("init", help="create var/secrets.json if it does not exist",
-                       description="Create the local secret keys once (development).")
-        sub.add_parser("generate", help="print new keys as environment variables",
-                       description="Print new secret keys for a production environment file.")
+        sub.add_parser(
+            "init",
+            help="create var/secrets.json if it does not exist",
+            description="Create the local secret keys once (development).",
+        )
+        sub.add_parser(
+            "generate",
+            help="print new keys as environment variables",
+            description="Print new secret keys for a production environment file.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["action"] == "generate":
@@ -30,7 +36,9 @@ class Command(BaseCommand):
             return
         path = settings.VAR_DIR / "secrets.json"
         if secrets.ensure(path):
-            self.stdout.write(f"Generated the local secret keys in {path} (keep this file private).")
+            self.stdout.write(
+                f"Generated the local secret keys in {path} (keep this file private)."
+            )
         else:
             names = ", ".join(json.loads(path.read_text(encoding="utf-8")))
             self.stdout.write(f"The local secret keys already exist in {path} ({names}).")

@@ -6,32 +6,45 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandParser
 
+from gardien.backoffice import accounts
+
 USERNAME = "demo"
 
 
 class Command(BaseCommand):
     help = (
         "Prepares the demonstration started by `make run`: creates the back-office account "
-        "“demo” and prints its password once. Run it again and it changes nothing."
+        "“demo” and prints, once, its password and two-factor codes (authenticator key and "
+        "backup codes). Run it again and it changes nothing."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True, metavar="{setup}")
-        sub.add_parser("setup", help="create the demo back-office account if it does not exist",
-                       description="Create the demo back-office account (password printed once).")
+        sub.add_parser(
+            "setup",
+            help="create the demo back-office account if it does not exist",
+            description="Create the demo back-office account (password and codes printed once).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         User = get_user_model()
         if User.objects.filter(username=USERNAME).exists():
             self.stdout.write(
-                f"The back-office account “{USERNAME}” exists; its password was printed when it was "
-                f"created. To set a new one: gardien changepassword {USERNAME}"
+                f"The back-office account “{USERNAME}” exists; its password and codes were "
+                f"printed when it was created. New ones: gardien changepassword {USERNAME}, "
+                f"gardien staff otp-reset {USERNAME}"
             )
             return
         password = "-".join(secrets.token_urlsafe(6) for _ in range(3))
-        User.objects.create_superuser(USERNAME, email="", password=password)
+        user = User.objects.create_superuser(USERNAME, email="", password=password)
+        two_factor = accounts.provision_two_factor(user)
         self.stdout.write("")
-        self.stdout.write("  Back-office account created — this password is shown only once:")
-        self.stdout.write(f"    username: {USERNAME}")
-        self.stdout.write(f"    password: {password}")
+        self.stdout.write("  Back-office account created — shown only once (add the key to an")
+        self.stdout.write("  authenticator app; log in with the password and its 6-digit code):")
+        for line in accounts.credential_lines(USERNAME, password, two_factor):
+            self.stdout.write(line)
+        if self.stdout.isatty():
+            self.stdout.write("    or scan this with the authenticator app:")
+            self.stdout.write(accounts.qr_text(two_factor.uri))
         self.stdout.write("")
+        self.stdout.write(f"Demo ready: log in at /admin/ as “{USERNAME}” (superuser, two-factor).")

@@ -21,7 +21,7 @@ class Command(DjangoCheck):
     def add_arguments(self, parser: CommandParser) -> None:
         super().add_arguments(parser)
 
-    def handle(self, *args: str, **options: Any) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         paths = [a for a in args if a.endswith(".toml") or "/" in a or Path(a).is_file()]
         labels = [a for a in args if a not in paths]
         if len(paths) > 1:
@@ -38,7 +38,8 @@ class Command(DjangoCheck):
             sys.exit(1)
         self.stdout.write(
             f"{target}: no problem found ({len(manifest.activities)} activities, "
-            f"{len(manifest.processors)} processors, {len(manifest.cookies.purposes)} cookie purposes)."
+            f"{len(manifest.processors)} processors, "
+            f"{len(manifest.cookies.purposes)} cookie purposes)."
         )
         if not paths:
             super().handle(*labels, **options)

@@ -24,20 +24,29 @@ class Command(BaseCommand):
             help="publish a new version if the manifest changed",
             description="Publish a new version of the privacy policy if the manifest changed.",
         )
-        pub.add_argument("--note", default="", help="a short note shown in the version history, "
-                         'e.g. --note "New processor: Brevo"')
-        pub.add_argument("--manifest", default=None,
-                         help="manifest file to publish (default: GARDIEN_MANIFEST)")
-        sub.add_parser("history", help="list the published versions",
-                       description="List the published versions of the privacy policy.")
+        pub.add_argument(
+            "--note",
+            default="",
+            help='a short note shown in the version history, e.g. --note "New processor: Brevo"',
+        )
+        pub.add_argument(
+            "--manifest", default=None, help="manifest file to publish (default: GARDIEN_MANIFEST)"
+        )
+        sub.add_parser(
+            "history",
+            help="list the published versions",
+            description="List the published versions of the privacy policy.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["action"] == "history":
             versions = PolicyVersion.objects.order_by("number")
             for v in versions:
                 note = f" — {v.note}" if v.note else ""
-                self.stdout.write(f"version {v.number}  {v.published_at:%Y-%m-%d %H:%M}  "
-                                  f"{v.content_hash[:12]}{note}")
+                self.stdout.write(
+                    f"version {v.number}  {v.published_at:%Y-%m-%d %H:%M}  "
+                    f"{v.content_hash[:12]}{note}"
+                )
             self.stdout.write(f"{versions.count()} version(s) published.")
             return
         path = options["manifest"] or settings.GARDIEN_MANIFEST
@@ -52,7 +61,11 @@ class Command(BaseCommand):
         except RuntimeError as exc:
             raise CommandError(str(exc)) from None
         if version is None:
-            self.stdout.write("The manifest has not changed since the last version: nothing published.")
+            self.stdout.write(
+                "The manifest has not changed since the last version: nothing published."
+            )
         else:
-            self.stdout.write(f"Published version {version.number} of the privacy policy "
-                              f"({version.published_at:%Y-%m-%d}).")
+            self.stdout.write(
+                f"Published version {version.number} of the privacy policy "
+                f"({version.published_at:%Y-%m-%d})."
+            )

@@ -19,25 +19,44 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True, metavar="{export}")
-        export = sub.add_parser("export", help="write the register as json, csv or html",
-                                description="Write the record of processing activities.")
-        export.add_argument("--format", choices=["json", "csv", "html"], default="html",
-                            help="json, csv or html (default: html)")
-        export.add_argument("--what", choices=["activities", "processors"], default="activities",
-                            help="for csv: which table (default: activities)")
-        export.add_argument("--language", choices=["fr", "en"], default="fr",
-                            help="language of the texts (default: fr)")
-        export.add_argument("--manifest", default=None,
-                            help="manifest file (default: GARDIEN_MANIFEST)")
-        export.add_argument("--output", "-o", default=None,
-                            help="file to write (default: print on the screen)")
+        export = sub.add_parser(
+            "export",
+            help="write the register as json, csv or html",
+            description="Write the record of processing activities.",
+        )
+        export.add_argument(
+            "--format",
+            choices=["json", "csv", "html"],
+            default="html",
+            help="json, csv or html (default: html)",
+        )
+        export.add_argument(
+            "--what",
+            choices=["activities", "processors"],
+            default="activities",
+            help="for csv: which table (default: activities)",
+        )
+        export.add_argument(
+            "--language",
+            choices=["fr", "en"],
+            default="fr",
+            help="language of the texts (default: fr)",
+        )
+        export.add_argument(
+            "--manifest", default=None, help="manifest file (default: GARDIEN_MANIFEST)"
+        )
+        export.add_argument(
+            "--output", "-o", default=None, help="file to write (default: print on the screen)"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         path = options["manifest"] or settings.GARDIEN_MANIFEST
         try:
             manifest = load_path(path)
         except ManifestError as exc:
-            raise CommandError("The manifest has problems:\n  " + "\n  ".join(exc.lines())) from None
+            raise CommandError(
+                "The manifest has problems:\n  " + "\n  ".join(exc.lines())
+            ) from None
         data = register.build(manifest, options["language"])
         fmt = options["format"]
         if fmt == "json":
@@ -53,7 +72,9 @@ class Command(BaseCommand):
             except OSError as exc:
                 raise CommandError(f"Cannot write {target}: {exc.strerror}.") from None
             count = len(data["activities"])
-            self.stdout.write(f"Wrote the register ({count} activities, "
-                              f"{len(data['processors'])} processors) to {target}.")
+            self.stdout.write(
+                f"Wrote the register ({count} activities, "
+                f"{len(data['processors'])} processors) to {target}."
+            )
         else:
             self.stdout.write(text, ending="")

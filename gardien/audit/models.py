@@ -1,0 +1,123 @@
+"""The audit log: an append-only chain of entries, each sealing the one before it.
+
+Rows are written only by :func:`gardien.audit.services.record` and removed only, as a whole
+prefix, by :func:`gardien.audit.services.purge_before`, which leaves an
+:class:`AuditCheckpoint` so the rest of the chain still verifies.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+from django.db.models.functions import Length
+from django.db.models.lookups import Exact
+from django.utils.translation import gettext_lazy as _
+
+HASH_LENGTH = 64
+GENESIS_HASH = "0" * HASH_LENGTH
+REF_LENGTH = 64
+ACTION_LENGTH = 32
+REASON_LENGTH = 200
+
+
+class AuditLogIsAppendOnly(RuntimeError):
+    """Someone tried to change or delete an audit row through the ORM."""
+
+
+class ActorKind(models.TextChoices):
+    STAFF = "staff", _("staff member")
+    SYSTEM = "system", _("system")
+    SUBJECT = "subject", _("data subject")
+
+
+class _WriteOnce(models.Model):
+    """Rows that may be inserted once and never saved again nor deleted one by one."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise AuditLogIsAppendOnly(
+                f"{self._meta.verbose_name} {self.pk} cannot be changed: the audit log is "
+                "append-only. Record a new entry instead."
+            )
+        kwargs["force_insert"] = True
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise AuditLogIsAppendOnly(
+            f"{self._meta.verbose_name} {self.pk} cannot be deleted: the audit log is "
+            "append-only; old entries leave it only through `gardien audit purge`."
+        )
+
+
+class AuditEntry(_WriteOnce):
+    """One audited event. Holds references only: never a name, an email or a value."""
+
+    position = models.PositiveBigIntegerField(_("position"), unique=True)
+    at = models.DateTimeField(_("at"))
+    actor_kind = models.CharField(_("actor kind"), max_length=16, choices=ActorKind.choices)
+    actor_ref = models.CharField(_("actor"), max_length=REF_LENGTH)
+    action = models.CharField(_("action"), max_length=ACTION_LENGTH)
+    target_type = models.CharField(_("target type"), max_length=REF_LENGTH)
+    target_ref = models.CharField(_("target"), max_length=REF_LENGTH, db_index=True)
+    reason = models.CharField(_("reason"), max_length=REASON_LENGTH, blank=True)
+    prev_hash = models.CharField(_("previous hash"), max_length=HASH_LENGTH)
+    hash = models.CharField(_("hash"), max_length=HASH_LENGTH)
+
+    class Meta:
+        ordering = ["-position"]
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit entries")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(position__gte=1), name="audit_entry_position_from_1"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(actor_kind__in=ActorKind.values),
+                name="audit_entry_actor_kind_known",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    Exact(Length("hash"), HASH_LENGTH), Exact(Length("prev_hash"), HASH_LENGTH)
+                ),
+                name="audit_entry_hashes_are_sha256",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.position} {self.action} {self.target_type}:{self.target_ref}"
+
+
+class AuditCheckpoint(_WriteOnce):
+    """Where the chain resumes after a purge: the last purged entry's position and hash.
+
+    Only the newest checkpoint (highest position) matters for verification; older ones
+    stay as the history of purges.
+    """
+
+    position = models.PositiveBigIntegerField(_("last purged position"), unique=True)
+    hash = models.CharField(_("last purged hash"), max_length=HASH_LENGTH)
+    at = models.DateTimeField(_("last purged entry's date"))
+    purged_at = models.DateTimeField(_("purged at"))
+    count = models.PositiveBigIntegerField(_("entries purged"))
+
+    class Meta:
+        ordering = ["-position"]
+        verbose_name = _("audit checkpoint")
+        verbose_name_plural = _("audit checkpoints")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(position__gte=1, count__gte=1),
+                name="audit_checkpoint_not_empty",
+            ),
+            models.CheckConstraint(
+                condition=Exact(Length("hash"), HASH_LENGTH),
+                name="audit_checkpoint_hash_is_sha256",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"checkpoint at #{self.position}"

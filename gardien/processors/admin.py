@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from gardien.processors import outbox
+from gardien.processors.models import OutboxItem
+
+ATTENTION = [OutboxItem.State.DEAD, OutboxItem.State.PENDING, OutboxItem.State.RUNNING]
+
+
+@admin.register(OutboxItem)
+class OutboxItemAdmin(admin.ModelAdmin):
+    """Effects not yet delivered: dead ones need the DPO; pending ones are waiting for a retry.
+
+    Read-only; "retry now" (permission processors.retry_outboxitem) restarts dead items.
+    """
+
+    list_display = (
+        "short_id",
+        "task_name",
+        "state",
+        "attempts",
+        "next_attempt_at",
+        "last_error",
+        "updated_at",
+    )
+    list_filter = ("state",)
+    search_fields = ("=id", "task_path")
+    ordering = ("state", "-updated_at")
+    actions = ["retry_now"]
+    fields = (
+        "id",
+        "task_path",
+        "arguments",
+        "state",
+        "attempts",
+        "last_error",
+        "next_attempt_at",
+        "task_result_id",
+        "created_at",
+        "updated_at",
+    )
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[OutboxItem]:
+        return super().get_queryset(request).filter(state__in=ATTENTION)
+
+    @admin.display(description=_("id"))
+    def short_id(self, obj: OutboxItem) -> str:
+        return str(obj.id)[:8]
+
+    @admin.display(description=_("task"), ordering="task_path")
+    def task_name(self, obj: OutboxItem) -> str:
+        return obj.task_name
+
+    @admin.action(description=_("Retry now (start again from attempt 1)"), permissions=["retry"])
+    def retry_now(self, request: HttpRequest, queryset: QuerySet[OutboxItem]) -> None:
+        dead = list(queryset.filter(state=OutboxItem.State.DEAD))
+        count = outbox.retry_dead(dead)
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d item will be tried again now.",
+                "%(count)d items will be tried again now.",
+                count,
+            )
+            % {"count": count},
+            messages.SUCCESS,
+        )
+        if count < len(dead):
+            self.message_user(
+                request,
+                _("Some items could not be restarted; see their last error."),
+                messages.WARNING,
+            )
+        if len(dead) < queryset.count():
+            self.message_user(
+                request, _("Only dead items are retried; the others were left."), messages.INFO
+            )
+
+    def has_retry_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(f"{self.opts.app_label}.retry_outboxitem")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False

@@ -1,0 +1,80 @@
+"""Re-encrypt every personal value and recompute every blind index under the newest keys."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.apps import apps
+from django.db import models, transaction
+
+from gardien.lib import clock, crypto
+from gardien.vault.fields import BlindIndexField, EncryptedTextField
+from gardien.vault.models import KeyRotation
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class RotationSummary:
+    models: int = 0
+    rows: int = 0
+    key_id: str = ""
+
+
+def encrypted_models() -> list[tuple[type[models.Model], list[str], list[BlindIndexField]]]:
+    found = []
+    for model in apps.get_models():
+        encrypted = [f.attname for f in model._meta.fields if isinstance(f, EncryptedTextField)]
+        indexes = [f for f in model._meta.fields if isinstance(f, BlindIndexField)]
+        if encrypted or indexes:
+            found.append((model, encrypted, indexes))
+    return found
+
+
+def current_key_id() -> str:
+    return crypto.key_id(crypto.field_keys()[0]) + crypto.key_id(crypto.index_keys()[0])
+
+
+def rotate(batch_size: int = 500, progress: Progress | None = None) -> RotationSummary:
+    """Rotate all models, batch by batch; an interrupted run resumes after its last batch."""
+    summary = RotationSummary(key_id=current_key_id())
+    for model, encrypted, indexes in encrypted_models():
+        label = model._meta.label_lower
+        state, _created = KeyRotation.objects.get_or_create(
+            model=label, key_id=summary.key_id, defaults={"updated_at": clock.now()}
+        )
+        summary.models += 1
+        if state.done:
+            continue
+        total = model._default_manager.count()
+        done = (
+            model._default_manager.filter(pk__lte=state.last_pk).count() if state.last_pk else 0
+        )
+        while True:
+            queryset = model._default_manager.order_by("pk")
+            if state.last_pk:
+                queryset = queryset.filter(pk__gt=state.last_pk)
+            batch = list(queryset[:batch_size])
+            if not batch:
+                break
+            with transaction.atomic():
+                for obj in batch:
+                    for index in indexes:
+                        source = getattr(obj, index.source)
+                        setattr(obj, index.attname, index.compute(source) if source else "")
+                # Saving writes every encrypted field anew, under the newest key.
+                model._default_manager.bulk_update(
+                    batch, [*encrypted, *(i.attname for i in indexes)]
+                )
+                state.last_pk = str(batch[-1].pk)
+                state.updated_at = clock.now()
+                state.save(update_fields=["last_pk", "updated_at"])
+            done += len(batch)
+            summary.rows += len(batch)
+            if progress:
+                progress(label, done, total)
+        state.done = True
+        state.updated_at = clock.now()
+        state.save(update_fields=["done", "updated_at"])
+    return summary

@@ -1,0 +1,246 @@
+"""The vault's public functions: every other app reaches personal data through these.
+
+Each function that reads-for-export, creates, changes or erases personal data
+writes an audit entry naming only pseudonymous ids.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import models, transaction
+
+from gardien.audit.services import Actor, record
+from gardien.lib import clock, crypto
+from gardien.vault.models import LastContact, Person, Restriction
+from gardien.vault.registry import Registration, registrations
+
+
+class VaultError(ValueError):
+    """A request on personal data that cannot be carried out; the message says why."""
+
+
+def _audit(actor: Actor, action: str, obj: models.Model, reason: str) -> None:
+    record(
+        actor=actor,
+        action=action,
+        target_type=obj._meta.label_lower,
+        target_ref=str(obj.pk),
+        reason=reason,
+    )
+
+
+# --- people ---------------------------------------------------------------------------
+
+
+def find_person(email: str) -> Person | None:
+    """The person with this email (any spelling of case and surrounding spaces), or None."""
+    if not email or not email.strip():
+        return None
+    indexes = crypto.blind_indexes(crypto.normalise_email(email))
+    return next(iter(Person.objects.filter(email_index__in=indexes).order_by()[:1]), None)
+
+
+def get_or_create_person(email: str, *, actor: Actor, reason: str = "") -> tuple[Person, bool]:
+    normalised = crypto.normalise_email(email)
+    if "@" not in normalised or len(normalised) > 254:
+        raise VaultError("this is not an email address")
+    with transaction.atomic():
+        existing = find_person(normalised)
+        if existing is not None:
+            return existing, False
+        person = Person.objects.create(email=normalised, created_at=clock.now())
+        _audit(actor, "create", person, reason)
+        return person, True
+
+
+def person_by_id(person_id: str | uuid.UUID) -> Person | None:
+    try:
+        return Person.objects.filter(pk=uuid.UUID(str(person_id))).first()
+    except ValueError:
+        return None
+
+
+# --- last contact ---------------------------------------------------------------------
+
+
+def touch(person: Person, activity: str, at: dt.datetime | None = None) -> None:
+    """Record that ``person`` was in contact for ``activity`` at ``at`` (default: now).
+
+    Retention rules counting "after last_contact" read this; it never moves back in time.
+    """
+    when = at or clock.now()
+    with transaction.atomic():
+        updated = LastContact.objects.filter(person=person, activity=activity, at__lt=when).update(
+            at=when
+        )
+        if not updated:
+            LastContact.objects.get_or_create(person=person, activity=activity, defaults={"at": when})
+
+
+def last_contact(person: Person, activity: str) -> dt.datetime | None:
+    entry = LastContact.objects.filter(person=person, activity=activity).first()
+    return entry.at if entry else None
+
+
+# --- restriction ----------------------------------------------------------------------
+
+
+def restrict(person: Person, *, actor: Actor, reason: str, activity: str | None = None) -> None:
+    """Restrict processing (GDPR Art. 18); every task checks it when it runs."""
+    with transaction.atomic():
+        Restriction.objects.get_or_create(
+            person=person,
+            activity=activity or Restriction.ALL,
+            defaults={"since": clock.now(), "reason": reason[:200]},
+        )
+        _audit(actor, "restrict", person, reason)
+
+
+def lift_restriction(
+    person: Person, *, actor: Actor, reason: str, activity: str | None = None
+) -> None:
+    with transaction.atomic():
+        Restriction.objects.filter(person=person, activity=activity or Restriction.ALL).delete()
+        _audit(actor, "lift_restriction", person, reason)
+
+
+def is_restricted(person_id: str | uuid.UUID, activity: str | None = None) -> bool:
+    """True when processing for ``activity`` (or any, when None) is restricted for this person."""
+    try:
+        key = uuid.UUID(str(person_id))
+    except ValueError:
+        return False
+    scopes = [Restriction.ALL] if activity is None else [Restriction.ALL, activity]
+    query = Restriction.objects.filter(person_id=key)
+    if activity is not None:
+        query = query.filter(activity__in=scopes)
+    return query.exists()
+
+
+# --- find, export, rectify, erase -----------------------------------------------------
+
+
+@dataclass
+class Found:
+    registration: Registration
+    obj: models.Model
+
+    @property
+    def activity(self) -> str:
+        return self.registration.activity or "identity"
+
+    def values(self) -> dict[str, Any]:
+        return {name: _plain(getattr(self.obj, name)) for name in self.registration.fields}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, models.fields.files.FieldFile):
+        return value.name or None
+    return value
+
+
+def find_everything(person: Person) -> Iterator[Found]:
+    """Every registered record about ``person``, across all apps."""
+    for registration in registrations():
+        queryset = registration.model._default_manager.filter(**registration.person_filter(person.pk))
+        for obj in queryset.order_by("pk"):
+            yield Found(registration, obj)
+
+
+def export(person: Person, *, actor: Actor, reason: str) -> dict[str, Any]:
+    """Everything about ``person`` as structured data, grouped by activity (access, portability)."""
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    with transaction.atomic():
+        for found in find_everything(person):
+            grouped.setdefault(found.activity, []).append(
+                {"record": found.registration.label, "id": str(found.obj.pk), **found.values()}
+            )
+            _audit(actor, "read_export", found.obj, reason)
+        contacts = {c.activity: c.at.isoformat() for c in person.last_contacts.all()}
+    return {
+        "person": str(person.pk),
+        "generated_at": clock.now().isoformat(),
+        "activities": grouped,
+        "last_contact": contacts,
+    }
+
+
+def rectify(obj: models.Model, field: str, value: Any, *, actor: Actor, reason: str) -> None:
+    """Correct one personal field of one registered record."""
+    from gardien.vault.registry import registration_for
+
+    registration = registration_for(type(obj))
+    if registration is None:
+        raise VaultError(f"{obj._meta.label} holds no registered personal data")
+    if field not in registration.fields:
+        raise VaultError(f"{field} is not a personal field of {obj._meta.label}")
+    with transaction.atomic():
+        setattr(obj, field, value)
+        obj.full_clean(validate_unique=False)
+        obj.save(update_fields=[field] + _dependent_indexes(obj, field))
+        _audit(actor, "update", obj, reason)
+
+
+def _dependent_indexes(obj: models.Model, field: str) -> list[str]:
+    from gardien.vault.fields import BlindIndexField
+
+    return [
+        f.name
+        for f in obj._meta.get_fields()
+        if isinstance(f, BlindIndexField) and f.source == field
+    ]
+
+
+def _blank(field: models.Field[Any, Any]) -> Any:
+    if field.null:
+        return None
+    if isinstance(field, models.CharField | models.TextField):
+        return ""
+    raise VaultError(f"{field.model._meta.label}.{field.name} cannot be blanked; make it nullable")
+
+
+def erase(
+    person: Person, *, actor: Actor, reason: str, activity: str | None = None
+) -> dict[str, int]:
+    """Erase a person's data, for one activity or entirely (then the person goes too).
+
+    Each registered model is erased as it declared: rows deleted, or personal fields
+    blanked leaving a pseudonymous stub. Returns counts per model.
+    """
+    counts: dict[str, int] = {}
+    with transaction.atomic():
+        for found in list(find_everything(person)):
+            registration = found.registration
+            if registration.model is Person:
+                continue
+            if activity is not None and registration.activity != activity:
+                continue
+            _audit(actor, "erase", found.obj, reason)
+            if registration.erase == "delete":
+                found.obj.delete()
+            else:
+                for name in registration.fields:
+                    setattr(found.obj, name, _blank(found.obj._meta.get_field(name)))  # type: ignore[arg-type]
+                found.obj.save(update_fields=list(registration.fields))
+            counts[registration.label] = counts.get(registration.label, 0) + 1
+        if activity is None:
+            _audit(actor, "erase", person, reason)
+            person.delete()
+            counts[Person._meta.label_lower] = 1
+        else:
+            LastContact.objects.filter(person=person, activity=activity).delete()
+    return counts
+
+
+def view(person: Person, *, actor: Actor, reason: str = "") -> None:
+    """Record that a staff member looked at this person's data in the back office."""
+    _audit(actor, "view", person, reason)

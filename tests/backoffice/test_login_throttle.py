@@ -1,0 +1,179 @@
+"""Login throttling: 20 consecutive failures lock a username or an address for 15 minutes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from django.test import Client, RequestFactory
+
+from gardien.backoffice.models import LoginAttempt
+from gardien.backoffice.throttle import address_key, client_ip, username_key
+from gardien.lib import clock
+from tests.backoffice.helpers import (
+    REFUSED,
+    is_logged_in,
+    new_client,
+    normalised,
+    post_login,
+)
+
+START = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
+
+
+def fail(client, username, times, **extra):
+    for _ in range(times):
+        response = post_login(client, username, "Not-The-Password-0", "000000", **extra)
+        assert response.status_code == 200
+        assert REFUSED in response.text
+
+
+def test_twenty_wrong_passwords_lock_even_the_right_password(make_account):
+    account = make_account("alice", "staff")
+    client = new_client()
+    with clock.frozen(START):
+        fail(client, "alice", 20)
+        response = post_login(client, "alice", account.password, account.code())
+        assert response.status_code == 200
+        assert REFUSED in response.text
+        assert "Wait 15 minutes and try again." in response.text
+        assert not is_logged_in(client)
+    with clock.frozen(START + dt.timedelta(minutes=14, seconds=59)):
+        assert post_login(client, "alice", account.password, account.code()).status_code == 200
+        assert not is_logged_in(client)
+    with clock.frozen(START + dt.timedelta(minutes=15, seconds=1)):
+        response = post_login(client, "alice", account.password, account.code())
+        assert response.status_code == 302
+        assert is_logged_in(client)
+
+
+def test_the_username_locks_whatever_the_address(make_account):
+    account = make_account("bob", "viewer")
+    client = new_client()
+    with clock.frozen(START):
+        for i in range(20):
+            fail(client, "bob", 1, REMOTE_ADDR=f"192.0.2.{i + 1}")
+        response = post_login(
+            client, "bob", account.password, account.code(), REMOTE_ADDR="198.51.100.7"
+        )
+        assert REFUSED in response.text
+        assert not is_logged_in(client)
+
+
+def test_the_address_locks_whatever_the_username(make_account):
+    account = make_account("carol", "viewer")
+    client = new_client()
+    with clock.frozen(START):
+        for i in range(20):
+            fail(client, f"guess-{i}", 1, REMOTE_ADDR="203.0.113.9")
+        locked = post_login(
+            client, "carol", account.password, account.code(), REMOTE_ADDR="203.0.113.9"
+        )
+        assert REFUSED in locked.text
+        assert not is_logged_in(client)
+        elsewhere = post_login(
+            client, "carol", account.password, account.code(), REMOTE_ADDR="203.0.113.10"
+        )
+        assert elsewhere.status_code == 302
+
+
+def test_the_refusal_is_identical_for_unknown_and_known_usernames(make_account, outsider):
+    account = make_account("dave", "staff")
+    with clock.frozen(START):
+        unknown = post_login(new_client(), "erin", "Not-The-Password-0", "123456")
+        wrong_password = post_login(new_client(), "dave", "Not-The-Password-0", "123456")
+        wrong_code = post_login(new_client(), "dave", account.password, "000000")
+        wrong_backup_code = post_login(new_client(), "dave", account.password, "zzzzzzzz")
+        no_role = post_login(new_client(), "outsider", outsider.password, outsider.code())
+    with clock.frozen(START + dt.timedelta(minutes=1)):
+        fail(new_client(), "dave", 20, REMOTE_ADDR="192.0.2.99")
+        locked = post_login(new_client(), "dave", account.password, account.code())
+    reference = normalised(unknown.text, "erin")
+    assert REFUSED in reference
+    for username, response in [
+        ("dave", wrong_password),
+        ("dave", wrong_code),
+        ("dave", wrong_backup_code),
+        ("outsider", no_role),
+        ("dave", locked),
+    ]:
+        assert response.status_code == unknown.status_code == 200
+        assert normalised(response.text, username) == reference
+        assert sorted(response.headers) == sorted(unknown.headers)
+    # Nothing tells that "dave" exists or that its password was right.
+    assert 'name="otp_device"' not in wrong_code.text
+    assert account.password not in wrong_code.text
+
+
+def test_success_resets_the_counts(make_account):
+    account = make_account("frank", "dpo")
+    with clock.frozen(START):
+        client = new_client()
+        fail(client, "frank", 19)
+        assert post_login(client, "frank", account.password, account.code()).status_code == 302
+        client = new_client()
+        fail(client, "frank", 19)
+        # 38 failures in all, but never 20 in a row: a backup code still gets in.
+        code = account.two_factor.backup_codes[0]
+        assert post_login(client, "frank", account.password, code).status_code == 302
+    assert not LoginAttempt.objects.exists()
+
+
+def test_the_table_holds_neither_usernames_nor_addresses(db):
+    with clock.frozen(START):
+        fail(new_client(), "grace@example.org", 3, REMOTE_ADDR="192.0.2.44")
+    rows = list(LoginAttempt.objects.values_list("key", flat=True))
+    assert sorted(rows) == sorted([username_key("grace@example.org"), address_key("192.0.2.44")])
+    for key in rows:
+        assert re.fullmatch(r"[0-9a-f]{64}", key)
+    assert LoginAttempt.objects.get(key=username_key("Grace@Example.org ")).failures == 3
+
+
+def test_the_limits_are_settings(make_account, settings):
+    settings.GARDIEN_LOGIN_MAX_FAILURES = 3
+    settings.GARDIEN_LOGIN_LOCKOUT_MINUTES = 5
+    account = make_account("heidi", "viewer")
+    client = new_client()
+    with clock.frozen(START):
+        fail(client, "heidi", 3)
+        response = post_login(client, "heidi", account.password, account.code())
+        assert "Wait 5 minutes and try again." in response.text
+        assert not is_logged_in(client)
+    with clock.frozen(START + dt.timedelta(minutes=5, seconds=1)):
+        assert post_login(client, "heidi", account.password, account.code()).status_code == 302
+
+
+def test_an_empty_field_is_not_counted(db):
+    client = new_client()
+    with clock.frozen(START):
+        for _ in range(25):
+            response = post_login(client, "ivan", "Not-The-Password-0", "")
+            assert response.status_code == 200
+    assert not LoginAttempt.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("behind_proxy", "meta", "expected"),
+    [
+        (False, {"REMOTE_ADDR": "10.0.0.1", "HTTP_X_FORWARDED_FOR": "1.2.3.4"}, "10.0.0.1"),
+        (True, {"REMOTE_ADDR": "10.0.0.1", "HTTP_X_FORWARDED_FOR": "6.6.6.6, 1.2.3.4"}, "1.2.3.4"),
+        (True, {"REMOTE_ADDR": "10.0.0.1"}, "10.0.0.1"),
+    ],
+)
+def test_the_client_address(settings, behind_proxy, meta, expected):
+    settings.GARDIEN_BEHIND_PROXY = behind_proxy
+    request = RequestFactory().get("/admin/login/", **meta)
+    assert client_ip(request) == expected
+
+
+def test_an_ipv6_client_is_counted_by_its_network():
+    assert address_key("2001:db8:1:2::1") == address_key("2001:db8:1:2:ffff::9")
+    assert address_key("2001:db8:1:2::1") != address_key("2001:db8:1:3::1")
+    assert address_key("::ffff:192.0.2.1") == address_key("192.0.2.1")
+
+
+def test_the_refusal_is_translated(db):
+    response = post_login(Client(headers={"Accept-Language": "fr"}), "ivan", "Wrong-Pass-0", "1")
+    assert "Identifiant, mot de passe ou code incorrect, ou trop de tentatives." in response.text
+    assert "Patientez 15 minutes puis réessayez." in response.text

@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+
+@pytest.fixture
+def browser(db):
+    return Client(enforce_csrf_checks=True)
+
+
+def test_it_accepts_an_allowed_origin_with_cors_headers(browser):
+    response = browser.post("/test/echo/", HTTP_ORIGIN="https://www.coopo.fr")
+    assert response.status_code == 200
+    assert response["Access-Control-Allow-Origin"] == "https://www.coopo.fr"
+
+
+def test_it_answers_the_preflight_of_an_allowed_origin(browser):
+    response = browser.options("/test/echo/", HTTP_ORIGIN="https://coopo.fr")
+    assert response.status_code == 204
+    assert "POST" in response["Access-Control-Allow-Methods"]
+
+
+def test_it_refuses_another_origin_with_a_sentence(browser):
+    response = browser.post("/test/echo/", HTTP_ORIGIN="https://evil.example")
+    assert response.status_code == 403
+    assert "add its origin" in response.json()["message"]
+    assert "Access-Control-Allow-Origin" not in response
+
+
+def test_it_refuses_a_request_with_neither_origin_nor_token(browser):
+    response = browser.post("/test/echo/")
+    assert response.status_code == 403
+    assert "reload the page" in response.json()["message"]
+
+
+def test_it_accepts_a_hosted_form_with_its_csrf_token(browser):
+    browser.get("/privacy/")  # any page; then fetch a token the way a form would
+    from django.middleware.csrf import _get_new_csrf_string, _mask_cipher_secret
+
+    secret = _get_new_csrf_string()
+    browser.cookies["csrftoken"] = secret
+    response = browser.post("/test/echo/", {"csrfmiddlewaretoken": _mask_cipher_secret(secret)})
+    assert response.status_code == 200

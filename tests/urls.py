@@ -1,0 +1,13 @@
+from django.http import HttpRequest, JsonResponse
+from django.urls import path
+
+from gardien.security import state_changing
+from gardien.urls import handler404, urlpatterns as gardien_urlpatterns  # noqa: F401
+
+
+@state_changing
+def echo(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"ok": True})
+
+
+urlpatterns = [path("test/echo/", echo), *gardien_urlpatterns]
