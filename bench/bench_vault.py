@@ -61,13 +61,21 @@ def _populate(db_file: Path, count: int) -> None:
     batch: list[tuple[str, str, str, str]] = []
     for i in range(count):
         email = _email(i)
-        batch.append((uuid.uuid4().hex, crypto.encrypt(email),
-                      crypto.blind_index(crypto.normalise_email(email)), created))
+        batch.append(
+            (
+                uuid.uuid4().hex,
+                crypto.encrypt(email),
+                crypto.blind_index(crypto.normalise_email(email)),
+                created,
+            )
+        )
         if len(batch) == 20_000 or i == count - 1:
             with connection.cursor() as cursor:
                 cursor.executemany(
                     "INSERT INTO vault_person (id, email, email_index, created_at) "
-                    "VALUES (%s, %s, %s, %s)", batch)
+                    "VALUES (%s, %s, %s, %s)",
+                    batch,
+                )
             batch = []
             print(f"  populating {db_file.name}: {i + 1}/{count}", end="\r", flush=True)
     print(f"  populated {db_file.name} with {count} people in {time.perf_counter() - start:.0f} s")
@@ -102,8 +110,9 @@ def _write_rates(db_file: Path) -> tuple[float, float]:
     t0 = time.perf_counter()
     for i in range(WRITES):
         with transaction.atomic():
-            Person.objects.create(email=f"writer{i}-{uuid.uuid4().hex[:6]}@example.org",
-                                  created_at=clock.now())
+            Person.objects.create(
+                email=f"writer{i}-{uuid.uuid4().hex[:6]}@example.org", created_at=clock.now()
+            )
     gardien_rate = WRITES / (time.perf_counter() - t0)
     connections["default"].close()
 
@@ -116,8 +125,10 @@ def _write_rates(db_file: Path) -> tuple[float, float]:
     for i in range(WRITES):
         bare.execute("BEGIN IMMEDIATE")
         email = f"bare{i}-{uuid.uuid4().hex[:6]}@example.org"
-        bare.execute("INSERT INTO vault_person (id, email, email_index, created_at) "
-                     "VALUES (?, ?, ?, ?)", (uuid.uuid4().hex, email, email, created))
+        bare.execute(
+            "INSERT INTO vault_person (id, email, email_index, created_at) VALUES (?, ?, ?, ?)",
+            (uuid.uuid4().hex, email, email, created),
+        )
         bare.execute("COMMIT")
     bare_rate = WRITES / (time.perf_counter() - t0)
     bare.close()
@@ -142,12 +153,23 @@ def run() -> list[dict]:
         _populate(db_file, count)
         times = _lookup_times(count)
         medians[label] = statistics.median(times)
-        rows.append({"name": f"find_person among {label}: median", "value": medians[label] * 1e6,
-                     "unit": "µs"})
-        rows.append({"name": f"find_person among {label}: p99",
-                     "value": _percentile(times, 0.99) * 1e6, "unit": "µs"})
-    rows.append({"name": "lookup time ratio 1M / 10k", "value": medians["1M"] / medians["10k"],
-                 "unit": "×"})
+        rows.append(
+            {
+                "name": f"find_person among {label}: median",
+                "value": medians[label] * 1e6,
+                "unit": "µs",
+            }
+        )
+        rows.append(
+            {
+                "name": f"find_person among {label}: p99",
+                "value": _percentile(times, 0.99) * 1e6,
+                "unit": "µs",
+            }
+        )
+    rows.append(
+        {"name": "lookup time ratio 1M / 10k", "value": medians["1M"] / medians["10k"], "unit": "×"}
+    )
     from django.db import connections
 
     write_db = BENCH_DIR / "vault-writes.sqlite3"
@@ -157,6 +179,12 @@ def run() -> list[dict]:
     connections["default"].settings_dict["NAME"] = str(write_db)
     _populate(write_db, 0)
     gardien_rate, bare_rate = _write_rates(write_db)
-    rows.append({"name": "person writes (encrypted, ORM) vs bare INSERT", "value": gardien_rate,
-                 "unit": "writes/s", "baseline": bare_rate})
+    rows.append(
+        {
+            "name": "person writes (encrypted, ORM) vs bare INSERT",
+            "value": gardien_rate,
+            "unit": "writes/s",
+            "baseline": bare_rate,
+        }
+    )
     return rows

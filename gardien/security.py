@@ -59,17 +59,23 @@ def state_changing(view: View) -> View:
         allowed = origin in allowed_origins() if origin else False
         if request.method == "OPTIONS":
             if not allowed:
-                return _forbidden("This site is not allowed to call Gardien; add its origin to "
-                                  "[site] origins in the manifest.")
+                return _forbidden(
+                    "This site is not allowed to call Gardien; add its origin to "
+                    "[site] origins in the manifest."
+                )
             return _cors(HttpResponse(status=204), origin)
         if allowed:
             return _cors(view(request, *args, **kwargs), origin)
         if origin and origin != request.build_absolute_uri("/").rstrip("/"):
-            return _forbidden("This site is not allowed to call Gardien; add its origin to "
-                              "[site] origins in the manifest.")
+            return _forbidden(
+                "This site is not allowed to call Gardien; add its origin to "
+                "[site] origins in the manifest."
+            )
         if not _csrf_ok(request):
-            return _forbidden("The form has expired or did not come from this site; reload the "
-                              "page and try again.")
+            return _forbidden(
+                "The form has expired or did not come from this site; reload the "
+                "page and try again."
+            )
         return view(request, *args, **kwargs)
 
     return wrapper

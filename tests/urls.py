@@ -2,7 +2,8 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import path
 
 from gardien.security import state_changing
-from gardien.urls import handler404, urlpatterns as gardien_urlpatterns  # noqa: F401
+from gardien.urls import handler404  # noqa: F401
+from gardien.urls import urlpatterns as gardien_urlpatterns
 
 
 @state_changing

@@ -87,7 +87,9 @@ def decrypt_bytes(token: bytes) -> bytes:
     try:
         return _multifernet(field_keys()).decrypt(token)
     except InvalidToken:
-        raise DecryptionError("a stored file cannot be decrypted with the configured keys") from None
+        raise DecryptionError(
+            "a stored file cannot be decrypted with the configured keys"
+        ) from None
 
 
 def index_keys() -> tuple[str, ...]:

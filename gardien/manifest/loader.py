@@ -107,7 +107,11 @@ def _describe(data: Any, path: Path) -> tuple[str, Path]:
     while i < len(path):
         part = path[i]
         nxt = path[i + 1] if i + 1 < len(path) else None
-        if isinstance(part, str) and isinstance(nxt, int) and (part in _SECTION_NAMES or part == "cookies"):
+        if (
+            isinstance(part, str)
+            and isinstance(nxt, int)
+            and (part in _SECTION_NAMES or part == "cookies")
+        ):
             items = node.get(part) if isinstance(node, dict) else None
             item = items[nxt] if isinstance(items, list) and nxt < len(items) else None
             if part == "cookies" and i > 0:
@@ -160,8 +164,11 @@ def _pydantic_message(error: Any, rest: Path, parent: Path) -> str:
         model = _model_at(parent)
         allowed = sorted(model.model_fields) if model else []
         close = _closest_key(parent, str(last))
-        hint = f'; did you mean "{close}"?' if close else (
-            f" (allowed here: {', '.join(allowed)})" if allowed else "")
+        hint = (
+            f'; did you mean "{close}"?'
+            if close
+            else (f" (allowed here: {', '.join(allowed)})" if allowed else "")
+        )
         return f'unknown key "{last}"; remove it or fix its spelling{hint}'
     if kind == "literal_error":
         expected = error.get("ctx", {}).get("expected", "")
@@ -183,12 +190,16 @@ def _pydantic_message(error: Any, rest: Path, parent: Path) -> str:
         return f'{key} should be a list, e.g. {last} = ["…"]'
     if kind in ("model_type", "dict_type", "model_attributes_type"):
         if _model_at(parent) is Text:
-            return (f"{key} should be a text in each language, "
-                    f'e.g. {last} = {{ fr = "…", en = "…" }}')
+            return (
+                f'{key} should be a text in each language, e.g. {last} = {{ fr = "…", en = "…" }}'
+            )
         return f"{key} should be a table: a [section] or {{ key = value, … }}"
     if kind in ("too_short", "string_too_short"):
-        return f"{key} is empty; it needs at least one entry" if kind == "too_short" else (
-            f"{key} is empty; write something")
+        return (
+            f"{key} is empty; it needs at least one entry"
+            if kind == "too_short"
+            else (f"{key} is empty; write something")
+        )
     if kind.startswith("date") or kind.startswith("datetime"):
         return f"{key} should be a date without quotes, e.g. {last} = 2024-05-01"
     if kind == "string_pattern_mismatch":
@@ -217,6 +228,7 @@ def _problems_from_validation(exc: ValidationError, data: Any, locator: Locator)
     }
     for error in errors:
         loc: Path = tuple(error["loc"])
+        rest: Path
         if error["type"] == "missing" and loc in misspelt:
             continue
         if len(loc) == 1:
@@ -225,7 +237,9 @@ def _problems_from_validation(exc: ValidationError, data: Any, locator: Locator)
             context, rest = _describe(data, loc)
         parent = loc[:-1] if error["type"] == "extra_forbidden" else loc
         message = _pydantic_message(error, rest, parent)
-        problems.append(Problem(locator.line_of(loc), f"{context}: {message}" if context else message))
+        problems.append(
+            Problem(locator.line_of(loc), f"{context}: {message}" if context else message)
+        )
     return problems
 
 
@@ -233,7 +247,9 @@ def validate_data(data: Any, text: str = "", filename: str = "gardien.toml") -> 
     """Validate parsed TOML data; raise :class:`ManifestError` listing every problem."""
     locator = Locator(text)
     if not isinstance(data, dict):
-        raise ManifestError(filename, [Problem(1, "the manifest should be a TOML document of tables")])
+        raise ManifestError(
+            filename, [Problem(1, "the manifest should be a TOML document of tables")]
+        )
     problems: list[Problem] = []
     manifest: Manifest | None = None
     try:
@@ -242,7 +258,9 @@ def validate_data(data: Any, text: str = "", filename: str = "gardien.toml") -> 
         problems += _problems_from_validation(exc, data, locator)
     for path, message in rules.check(data):
         context, _rest = _describe(data, path)
-        problems.append(Problem(locator.line_of(path), f"{context}: {message}" if context else message))
+        problems.append(
+            Problem(locator.line_of(path), f"{context}: {message}" if context else message)
+        )
     if problems or manifest is None:
         raise ManifestError(filename, problems)
     return manifest
@@ -266,16 +284,25 @@ def _decode_error_position(exc: tomllib.TOMLDecodeError, text: str) -> tuple[int
 
 def load_text(text: str, filename: str = "gardien.toml") -> Manifest:
     if len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
-        raise ManifestError(filename, [Problem(1, "the manifest is larger than 1 MiB; "
-                                                  "is this the right file?")])
+        raise ManifestError(
+            filename, [Problem(1, "the manifest is larger than 1 MiB; is this the right file?")]
+        )
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         line, detail = _decode_error_position(exc, text)
-        raise ManifestError(filename, [Problem(line, f"this is not valid TOML ({detail}); "
-                                                     "check quotes, brackets and commas")]) from None
+        raise ManifestError(
+            filename,
+            [
+                Problem(
+                    line, f"this is not valid TOML ({detail}); check quotes, brackets and commas"
+                )
+            ],
+        ) from None
     except RecursionError:
-        raise ManifestError(filename, [Problem(1, "the manifest is nested too deeply to be read")]) from None
+        raise ManifestError(
+            filename, [Problem(1, "the manifest is nested too deeply to be read")]
+        ) from None
     return validate_data(data, text, filename)
 
 
@@ -284,15 +311,23 @@ def load_path(path: str | FilePath) -> Manifest:
     name = str(path)
     try:
         if file.stat().st_size > MAX_BYTES:
-            raise ManifestError(name, [Problem(1, "the manifest is larger than 1 MiB; "
-                                                  "is this the right file?")])
+            raise ManifestError(
+                name, [Problem(1, "the manifest is larger than 1 MiB; is this the right file?")]
+            )
         raw = file.read_bytes()
     except FileNotFoundError:
-        raise ManifestError(name, [Problem(1, "no such file; give the path of your gardien.toml "
-                                              "(or set GARDIEN_MANIFEST)")]) from None
+        raise ManifestError(
+            name,
+            [
+                Problem(
+                    1, "no such file; give the path of your gardien.toml (or set GARDIEN_MANIFEST)"
+                )
+            ],
+        ) from None
     except IsADirectoryError:
-        raise ManifestError(name, [Problem(1, "this is a folder; give the path of the gardien.toml "
-                                              "file inside it")]) from None
+        raise ManifestError(
+            name, [Problem(1, "this is a folder; give the path of the gardien.toml file inside it")]
+        ) from None
     except OSError as exc:
         raise ManifestError(name, [Problem(1, f"cannot be read ({exc.strerror})")]) from None
     raw = raw.removeprefix(b"\xef\xbb\xbf")  # the byte-order mark some Windows editors write
@@ -300,8 +335,9 @@ def load_path(path: str | FilePath) -> Manifest:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise ManifestError(name, [Problem(line, "this line is not UTF-8 text; save the file "
-                                                 "as UTF-8")]) from None
+        raise ManifestError(
+            name, [Problem(line, "this line is not UTF-8 text; save the file as UTF-8")]
+        ) from None
     return load_text(text, name)
 
 

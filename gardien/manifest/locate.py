@@ -12,8 +12,10 @@ import re
 Path = tuple[str | int, ...]
 
 _HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
-_KEY = re.compile(r'^\s*((?:[A-Za-z0-9_-]+|"[^"]*")(?:\s*\.\s*(?:[A-Za-z0-9_-]+|"[^"]*"))*)\s*=\s*(.*)$')
-_INLINE_KEY = re.compile(r'([A-Za-z0-9_-]+)\s*=')
+_KEY = re.compile(
+    r'^\s*((?:[A-Za-z0-9_-]+|"[^"]*")(?:\s*\.\s*(?:[A-Za-z0-9_-]+|"[^"]*"))*)\s*=\s*(.*)$'
+)
+_INLINE_KEY = re.compile(r"([A-Za-z0-9_-]+)\s*=")
 # Outside strings: string openers, punctuation, comments, and runs of anything else.
 _TOKEN = re.compile(r"""'''|\"\"\"|[#"'\[\]{},]|[^\s#"'\[\]{},]+""")
 _QUOTES = ('"""', "'''", '"', "'")
@@ -27,7 +29,9 @@ _STRING_END = {
 
 
 def _split_key(text: str) -> list[str]:
-    return [part.strip().strip('"') for part in re.split(r"\.(?=(?:[^\"]*\"[^\"]*\")*[^\"]*$)", text)]
+    return [
+        part.strip().strip('"') for part in re.split(r"\.(?=(?:[^\"]*\"[^\"]*\")*[^\"]*$)", text)
+    ]
 
 
 class _Value:

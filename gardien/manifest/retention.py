@@ -54,10 +54,18 @@ EVENTS: dict[str, tuple[str, str]] = {
     "confirmed": ("la confirmation", "confirmation"),
 }
 
-_UNIT_FR = {"days": ("jour", "jours"), "weeks": ("semaine", "semaines"),
-            "months": ("mois", "mois"), "years": ("an", "ans")}
-_UNIT_EN = {"days": ("day", "days"), "weeks": ("week", "weeks"),
-            "months": ("month", "months"), "years": ("year", "years")}
+_UNIT_FR = {
+    "days": ("jour", "jours"),
+    "weeks": ("semaine", "semaines"),
+    "months": ("mois", "mois"),
+    "years": ("an", "ans"),
+}
+_UNIT_EN = {
+    "days": ("day", "days"),
+    "weeks": ("week", "weeks"),
+    "months": ("month", "months"),
+    "years": ("year", "years"),
+}
 
 EXAMPLE = '"3 years after last_contact"'
 
@@ -163,8 +171,9 @@ def parse_duration(text: str) -> Duration:
 def _parse_clause(text: str, whole: str) -> Clause:
     words = text.split()
     if not words:
-        raise RetentionSyntaxError(f'retention "{whole}" has an empty part around "or"; '
-                                   f"write e.g. {EXAMPLE}")
+        raise RetentionSyntaxError(
+            f'retention "{whole}" has an empty part around "or"; write e.g. {EXAMPLE}'
+        )
     if words[0] == "until":
         event = " ".join(words[1:])
         if event not in EVENTS:

@@ -41,16 +41,20 @@ def _ids(items: list[tuple[int, dict[str, Any]]]) -> set[str]:
     return {v for _, item in items if (v := _str(item, "id"))}
 
 
-def _unique(items: list[tuple[int, dict[str, Any]]], base: Path, key: str, what: str) -> Iterator[Problem]:
+def _unique(
+    items: list[tuple[int, dict[str, Any]]], base: Path, key: str, what: str
+) -> Iterator[Problem]:
     seen: set[str] = set()
     for i, item in items:
         value = _str(item, key)
         if value is None:
             continue
         if value in seen:
-            yield ((*base, i, key),
-                   f'{key} "{value}" is already used by an earlier {what}; '
-                   f"give each {what} its own {key}")
+            yield (
+                (*base, i, key),
+                f'{key} "{value}" is already used by an earlier {what}; '
+                f"give each {what} its own {key}",
+            )
         seen.add(value)
 
 
@@ -102,8 +106,10 @@ def _check_taxonomy(data: dict[str, Any]) -> Iterator[Problem]:
     for i, category in categories:
         key = _str(category, "key")
         if key and key in fideslang_categories():
-            yield (("taxonomy", "data_categories", i, "key"),
-                   f'"{key}" already exists in fideslang; use it without declaring it')
+            yield (
+                ("taxonomy", "data_categories", i, "key"),
+                f'"{key}" already exists in fideslang; use it without declaring it',
+            )
 
 
 def _check_activities(data: dict[str, Any]) -> Iterator[Problem]:
@@ -114,54 +120,79 @@ def _check_activities(data: dict[str, Any]) -> Iterator[Problem]:
         here: Path = ("activities", i)
         basis = _str(activity, "legal_basis")
         if basis == "consent" and activity.get("consent_recorded_by") is None:
-            yield ((*here, "legal_basis"),
-                   "the legal basis is consent, so say how consent is recorded: add "
-                   'consent_recorded_by = "banner", "double_opt_in" or "form_checkbox"')
-        if basis is not None and basis != "consent" and activity.get("consent_recorded_by") is not None:
-            yield ((*here, "consent_recorded_by"),
-                   f'consent_recorded_by only applies when legal_basis = "consent" (it is "{basis}")')
+            yield (
+                (*here, "legal_basis"),
+                "the legal basis is consent, so say how consent is recorded: add "
+                'consent_recorded_by = "banner", "double_opt_in" or "form_checkbox"',
+            )
+        if (
+            basis is not None
+            and basis != "consent"
+            and activity.get("consent_recorded_by") is not None
+        ):
+            yield (
+                (*here, "consent_recorded_by"),
+                f'consent_recorded_by only applies when legal_basis = "consent" (it is "{basis}")',
+            )
         if basis == "legitimate_interest" and activity.get("legitimate_interest") is None:
-            yield ((*here, "legal_basis"),
-                   "the legal basis is legitimate interest, so name the interest pursued: add "
-                   "legitimate_interest = { fr = \"…\", en = \"…\" }")
+            yield (
+                (*here, "legal_basis"),
+                "the legal basis is legitimate interest, so name the interest pursued: add "
+                'legitimate_interest = { fr = "…", en = "…" }',
+            )
         rule = _str(activity, "retention")
         if basis == "consent" and rule and _parses(rule) and not _ends_at_withdrawal(rule):
-            yield ((*here, "retention"),
-                   f'retention "{rule}" ignores withdrawal; a consent-based activity keeps data '
-                   'only until consent withdrawn, e.g. "until consent withdrawn or 3 years after last_contact"')
-        if basis in LEGAL_BASES and basis in ("legal_obligation", "public_task") and activity.get(
-            "legal_basis_detail"
-        ) is None:
-            yield ((*here, "legal_basis"),
-                   f'the legal basis is {basis.replace("_", " ")}, so cite the text: add '
-                   "legal_basis_detail = { fr = \"…\", en = \"…\" }")
+            yield (
+                (*here, "retention"),
+                f'retention "{rule}" ignores withdrawal; a consent-based activity keeps data '
+                "only until consent withdrawn, e.g. "
+                '"until consent withdrawn or 3 years after last_contact"',
+            )
+        if (
+            basis in LEGAL_BASES
+            and basis in ("legal_obligation", "public_task")
+            and activity.get("legal_basis_detail") is None
+        ):
+            yield (
+                (*here, "legal_basis"),
+                f"the legal basis is {basis.replace('_', ' ')}, so cite the text: add "
+                'legal_basis_detail = { fr = "…", en = "…" }',
+            )
 
         fields = _tables(activity, "fields")
         yield from _unique(fields, (*here, "fields"), "name", "field")
         for j, declared in fields:
             if declared.get("input") == "choice" and not declared.get("choices"):
-                yield ((*here, "fields", j, "choices"),
-                       'a field with input = "choice" needs its choices: add '
-                       'choices = [{ value = "…", label = { fr = "…", en = "…" } }]')
+                yield (
+                    (*here, "fields", j, "choices"),
+                    'a field with input = "choice" needs its choices: add '
+                    'choices = [{ value = "…", label = { fr = "…", en = "…" } }]',
+                )
             if declared.get("required") is True and declared.get("if_missing") is None:
-                yield ((*here, "fields", j, "required"),
-                       "a mandatory field must say what happens if it is not provided: add "
-                       "if_missing = { fr = \"…\", en = \"…\" }")
+                yield (
+                    (*here, "fields", j, "required"),
+                    "a mandatory field must say what happens if it is not provided: add "
+                    'if_missing = { fr = "…", en = "…" }',
+                )
         yield from _unique(_tables(activity, "records"), (*here, "records"), "id", "record")
 
         recipients = {name for _, name in _strs(activity, "recipients")}
         for j, name in _strs(activity, "recipients"):
             if name not in processors:
                 known = ", ".join(sorted(processors)) or "none"
-                yield ((*here, "recipients", j),
-                       f'recipient "{name}" is not a declared processor; add a [[processors]] '
-                       f'entry with id = "{name}" or fix the name (declared: {known})')
+                yield (
+                    (*here, "recipients", j),
+                    f'recipient "{name}" is not a declared processor; add a [[processors]] '
+                    f'entry with id = "{name}" or fix the name (declared: {known})',
+                )
         for j, transfer in _tables(activity, "transfers"):
-            name = _str(transfer, "recipient")
-            if name and name not in recipients:
-                yield ((*here, "transfers", j, "recipient"),
-                       f'transfer to "{name}", which is not one of this activity\'s recipients; '
-                       "add it to recipients or remove the transfer")
+            target = _str(transfer, "recipient")
+            if target and target not in recipients:
+                yield (
+                    (*here, "transfers", j, "recipient"),
+                    f'transfer to "{target}", which is not one of this activity\'s recipients; '
+                    "add it to recipients or remove the transfer",
+                )
 
 
 def _check_processors(data: dict[str, Any]) -> Iterator[Problem]:
@@ -176,28 +207,40 @@ def _check_processors(data: dict[str, Any]) -> Iterator[Problem]:
             continue
         served = [(j, a) for j, a in activities if pid in {n for _, n in _strs(a, "recipients")}]
         if not served:
-            yield ((*here, "id"),
-                   "this processor is not a recipient of any activity; add it to the "
-                   "recipients of the activities it serves, or remove it")
+            yield (
+                (*here, "id"),
+                "this processor is not a recipient of any activity; add it to the "
+                "recipients of the activities it serves, or remove it",
+            )
         # A malformed code is reported by the schema; it says nothing about a transfer.
-        outside = [c for _, c in _strs(processor, "data_location")
-                   if c not in EEA_CODES and COUNTRY_CODE.match(c)]
+        outside = [
+            c
+            for _, c in _strs(processor, "data_location")
+            if c not in EEA_CODES and COUNTRY_CODE.match(c)
+        ]
         for code in outside:
             for _j, activity in served:
                 aid = _str(activity, "id") or "?"
-                transfers = [t for _, t in _tables(activity, "transfers")
-                             if _str(t, "recipient") == pid and _str(t, "country") == code]
+                transfers = [
+                    t
+                    for _, t in _tables(activity, "transfers")
+                    if _str(t, "recipient") == pid and _str(t, "country") == code
+                ]
                 if processor.get("safeguards") is None:
-                    yield ((*here, "data_location"),
-                           f'transfer outside the EU/EEA without safeguards: activity "{aid}" → '
-                           f'processor "{pid}" → {code}; declare the safeguards '
-                           "(e.g. standard contractual clauses) in safeguards = { fr, en } "
-                           "or keep the data in the EU/EEA")
+                    yield (
+                        (*here, "data_location"),
+                        f'transfer outside the EU/EEA without safeguards: activity "{aid}" → '
+                        f'processor "{pid}" → {code}; declare the safeguards '
+                        "(e.g. standard contractual clauses) in safeguards = { fr, en } "
+                        "or keep the data in the EU/EEA",
+                    )
                 elif not transfers:
-                    yield ((*here, "data_location"),
-                           f'activity "{aid}" sends data to processor "{pid}" located in {code} '
-                           "but declares no transfer; add it to the activity's transfers so the "
-                           "policy states it")
+                    yield (
+                        (*here, "data_location"),
+                        f'activity "{aid}" sends data to processor "{pid}" located in {code} '
+                        "but declares no transfer; add it to the activity's transfers so the "
+                        "policy states it",
+                    )
         declared: set[str] = set()
         for _j, activity in served:
             for _k, declared_field in _tables(activity, "fields"):
@@ -205,10 +248,16 @@ def _check_processors(data: dict[str, Any]) -> Iterator[Problem]:
         for k, key in _strs(processor, "receives"):
             if key not in known:
                 continue  # an unknown category is reported by the schema
-            if served and key not in declared and not any(d.startswith(key + ".") for d in declared):
-                yield ((*here, "receives", k),
-                       f'receives "{key}", which no activity it serves declares; '
-                       "declare the field in one of those activities or remove the category")
+            if (
+                served
+                and key not in declared
+                and not any(d.startswith(key + ".") for d in declared)
+            ):
+                yield (
+                    (*here, "receives", k),
+                    f'receives "{key}", which no activity it serves declares; '
+                    "declare the field in one of those activities or remove the category",
+                )
 
 
 def _check_cookies(data: dict[str, Any]) -> Iterator[Problem]:
@@ -225,33 +274,45 @@ def _check_cookies(data: dict[str, Any]) -> Iterator[Problem]:
 
     choice = _duration_or_none(cookies.get("choice_lifetime"))
     if choice is not None and choice.approx_days > CONSENT_MAX_LIFETIME.approx_days:
-        yield (("cookies", "choice_lifetime"),
-               f'a choice is remembered {cookies["choice_lifetime"]}, longer than the 13 months '
-               'allowed; write e.g. choice_lifetime = "12 months"')
+        yield (
+            ("cookies", "choice_lifetime"),
+            f"a choice is remembered {cookies['choice_lifetime']}, longer than the 13 months "
+            'allowed; write e.g. choice_lifetime = "12 months"',
+        )
     for i, purpose in purposes:
         activity = _str(purpose, "activity")
         if activity and activity not in activity_ids:
-            yield (("cookies", "purposes", i, "activity"),
-                   f'activity "{activity}" is not declared; use the id of one of [[activities]]')
+            yield (
+                ("cookies", "purposes", i, "activity"),
+                f'activity "{activity}" is not declared; use the id of one of [[activities]]',
+            )
 
     for i, service in services:
         here: Path = ("cookies", "services", i)
-        purpose = _str(service, "purpose")
-        if purpose and purpose not in consent_of:
+        purpose_id = _str(service, "purpose")
+        if purpose_id and purpose_id not in consent_of:
             known = ", ".join(sorted(consent_of)) or "none"
-            yield ((*here, "purpose"),
-                   f'purpose "{purpose}" is not a declared cookie purpose (declared: {known})')
+            yield (
+                (*here, "purpose"),
+                f'purpose "{purpose_id}" is not a declared cookie purpose (declared: {known})',
+            )
         provider = _str(service, "provider")
         if provider and provider not in processor_ids:
-            yield ((*here, "provider"),
-                   f'provider "{provider}" is not a declared processor; add it to [[processors]]')
+            yield (
+                (*here, "provider"),
+                f'provider "{provider}" is not a declared processor; add it to [[processors]]',
+            )
         if service.get("party") == "third" and not provider:
-            yield ((*here, "party"),
-                   'a third-party service must name its provider: add provider = "<processor id>"')
-        if consent_of.get(purpose or "") in ("required", "exempt_with_opt_out"):
+            yield (
+                (*here, "party"),
+                'a third-party service must name its provider: add provider = "<processor id>"',
+            )
+        if consent_of.get(purpose_id or "") in ("required", "exempt_with_opt_out"):
             for j, item in _tables(service, "cookies"):
                 lifetime = _duration_or_none(item.get("lifetime"))
                 if lifetime is not None and lifetime.approx_days > CONSENT_MAX_LIFETIME.approx_days:
-                    yield ((*here, "cookies", j, "lifetime"),
-                           f'lifetime "{item["lifetime"]}" is too long: a cookie '
-                           "placed under consent or the audience exemption may live 13 months at most")
+                    yield (
+                        (*here, "cookies", j, "lifetime"),
+                        f'lifetime "{item["lifetime"]}" is too long: a cookie '
+                        "placed under consent or the audience exemption may live 13 months at most",
+                    )

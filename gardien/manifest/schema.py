@@ -32,14 +32,21 @@ LEGAL_BASES: dict[str, tuple[str, str, str]] = {
     "legitimate_interest": ("6(1)(f)", "Intérêt légitime", "Legitimate interest"),
 }
 LegalBasis = Literal[
-    "consent", "contract", "legal_obligation", "vital_interests", "public_task",
+    "consent",
+    "contract",
+    "legal_obligation",
+    "vital_interests",
+    "public_task",
     "legitimate_interest",
 ]
 
 # EU member states, the other EEA states, and "EU"/"EEA" for a region-wide location.
 EEA_CODES = frozenset(
-    "AT BE BG HR CY CZ DK EE FI FR DE GR HU IE IT LV LT LU MT NL PL PT RO SK SI ES SE "
-    "IS LI NO EU EEA".split()
+    [
+        *("AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE"),
+        *("IT", "LV", "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE"),
+        *("IS", "LI", "NO", "EU", "EEA"),
+    ]
 )
 
 CONSENT_MAX_LIFETIME = retention.Duration(13, "months")

@@ -17,11 +17,17 @@ def fideslang_categories() -> dict[str, str]:
 def unknown_category_message(key: str, extensions: set[str]) -> str:
     known = set(fideslang_categories()) | extensions
     close = difflib.get_close_matches(key, sorted(known), n=3, cutoff=0.6)
-    hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else (
-        "; use a key of fideslang's taxonomy (e.g. 'user.contact.email') "
-        "or declare it under [[taxonomy.data_categories]]"
+    hint = (
+        f"; did you mean {', '.join(repr(c) for c in close)}?"
+        if close
+        else (
+            "; use a key of fideslang's taxonomy (e.g. 'user.contact.email') "
+            "or declare it under [[taxonomy.data_categories]]"
+        )
     )
-    return f'data category "{key}" is not in the fideslang taxonomy nor declared by the manifest{hint}'
+    return (
+        f'data category "{key}" is not in the fideslang taxonomy nor declared by the manifest{hint}'
+    )
 
 
 # French names of the fideslang keys an organisation commonly declares (fideslang's own

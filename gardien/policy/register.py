@@ -167,15 +167,12 @@ def _cell(key: str, value: Any, lang: str) -> str:
     if value is None:
         return ""
     if key == "controller":
-        return (
-            _("%(name)s, %(address)s, %(email)s — DPO: %(dpo)s")
-            % {
-                "name": value["name"],
-                "address": value["address"],
-                "email": value["email"],
-                "dpo": value["dpo"]["email"],
-            }
-        )
+        return _("%(name)s, %(address)s, %(email)s — DPO: %(dpo)s") % {
+            "name": value["name"],
+            "address": value["address"],
+            "email": value["email"],
+            "dpo": value["dpo"]["email"],
+        }
     if key == "legal_basis":
         parts = [f"{value['label']} ({value['article']})"]
         parts += [v for v in (value["legitimate_interest"], value["detail"]) if v]
@@ -209,7 +206,9 @@ def rows(register: dict[str, Any], what: str) -> tuple[list[str], list[list[str]
     columns = ACTIVITY_COLUMNS if what == "activities" else PROCESSOR_COLUMNS
     header = [fr if lang == "fr" else en for _key, en, fr in columns]
     with translation.override(lang):
-        body = [[_cell(key, item[key], lang) for key, _en, _fr in columns] for item in register[what]]
+        body = [
+            [_cell(key, item[key], lang) for key, _en, _fr in columns] for item in register[what]
+        ]
     return header, body
 
 

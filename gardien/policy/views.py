@@ -85,7 +85,12 @@ def diff(request: HttpRequest, lang: str | None = None) -> HttpResponse:
     return render(
         request,
         "policy/diff.html",
-        {"old": old, "new": new, "rows": rows, "changed": any(r.kind in ("added", "removed") for r in rows)},
+        {
+            "old": old,
+            "new": new,
+            "rows": rows,
+            "changed": any(r.kind in ("added", "removed") for r in rows),
+        },
     )
 
 

@@ -22,14 +22,16 @@ def registry_problems(models: Iterable[Any]) -> list[Error]:
     for model in models:
         encrypted = [f.name for f in model._meta.fields if isinstance(f, EncryptedTextField)]
         if encrypted and registration_for(model) is None:
-            errors.append(Error(
-                f"{model._meta.label} has encrypted fields ({', '.join(encrypted)}) but is not "
-                "registered as personal data, so rights requests and retention would miss it.",
-                hint="Decorate the model with @personal_data(activity=…, person=…, fields=…, "
-                "erase=…) from gardien.vault.registry.",
-                obj=model,
-                id="gardien.E101",
-            ))
+            errors.append(
+                Error(
+                    f"{model._meta.label} has encrypted fields ({', '.join(encrypted)}) but is not "
+                    "registered as personal data, so rights requests and retention would miss it.",
+                    hint="Decorate the model with @personal_data(activity=…, person=…, fields=…, "
+                    "erase=…) from gardien.vault.registry.",
+                    obj=model,
+                    id="gardien.E101",
+                )
+            )
     try:
         from gardien.policy.services import current_manifest
 
@@ -38,22 +40,26 @@ def registry_problems(models: Iterable[Any]) -> list[Error]:
         return errors
     for registration in registrations():
         if registration.activity is not None and registration.activity not in known:
-            errors.append(Error(
-                f"{registration.model._meta.label} is registered for activity "
-                f'"{registration.activity}", which the manifest does not declare.',
-                hint=f"Declare the activity in the manifest or fix the name (declared: "
-                f"{', '.join(sorted(known))}).",
-                obj=registration.model,
-                id="gardien.E102",
-            ))
+            errors.append(
+                Error(
+                    f"{registration.model._meta.label} is registered for activity "
+                    f'"{registration.activity}", which the manifest does not declare.',
+                    hint=f"Declare the activity in the manifest or fix the name (declared: "
+                    f"{', '.join(sorted(known))}).",
+                    obj=registration.model,
+                    id="gardien.E102",
+                )
+            )
         missing = [f for f in registration.fields if not _has_field(registration.model, f)]
         if missing:
-            errors.append(Error(
-                f"{registration.model._meta.label} registers personal fields that do not exist: "
-                f"{', '.join(missing)}.",
-                obj=registration.model,
-                id="gardien.E103",
-            ))
+            errors.append(
+                Error(
+                    f"{registration.model._meta.label} registers personal fields that do not "
+                    f"exist: {', '.join(missing)}.",
+                    obj=registration.model,
+                    id="gardien.E103",
+                )
+            )
     return errors
 
 

@@ -38,8 +38,13 @@ class LastContact(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["person", "activity"], name="one_last_contact_per_activity")
+            models.UniqueConstraint(
+                fields=["person", "activity"], name="one_last_contact_per_activity"
+            )
         ]
+
+    def __str__(self) -> str:
+        return f"last contact ({self.activity})"
 
 
 class Restriction(models.Model):
@@ -54,8 +59,13 @@ class Restriction(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["person", "activity"], name="one_restriction_per_activity")
+            models.UniqueConstraint(
+                fields=["person", "activity"], name="one_restriction_per_activity"
+            )
         ]
+
+    def __str__(self) -> str:
+        return f"restriction ({self.activity or 'all activities'})"
 
 
 class KeyRotation(models.Model):
@@ -68,4 +78,9 @@ class KeyRotation(models.Model):
     updated_at = models.DateTimeField()
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["model", "key_id"], name="one_rotation_per_model")]
+        constraints = [
+            models.UniqueConstraint(fields=["model", "key_id"], name="one_rotation_per_model")
+        ]
+
+    def __str__(self) -> str:
+        return f"key rotation of {self.model}"

@@ -48,9 +48,7 @@ def rotate(batch_size: int = 500, progress: Progress | None = None) -> RotationS
         if state.done:
             continue
         total = model._default_manager.count()
-        done = (
-            model._default_manager.filter(pk__lte=state.last_pk).count() if state.last_pk else 0
-        )
+        done = model._default_manager.filter(pk__lte=state.last_pk).count() if state.last_pk else 0
         while True:
             queryset = model._default_manager.order_by("pk")
             if state.last_pk:

@@ -79,7 +79,9 @@ def touch(person: Person, activity: str, at: dt.datetime | None = None) -> None:
             at=when
         )
         if not updated:
-            LastContact.objects.get_or_create(person=person, activity=activity, defaults={"at": when})
+            LastContact.objects.get_or_create(
+                person=person, activity=activity, defaults={"at": when}
+            )
 
 
 def last_contact(person: Person, activity: str) -> dt.datetime | None:
@@ -151,7 +153,9 @@ def _plain(value: Any) -> Any:
 def find_everything(person: Person) -> Iterator[Found]:
     """Every registered record about ``person``, across all apps."""
     for registration in registrations():
-        queryset = registration.model._default_manager.filter(**registration.person_filter(person.pk))
+        queryset = registration.model._default_manager.filter(
+            **registration.person_filter(person.pk)
+        )
         for obj in queryset.order_by("pk"):
             yield Found(registration, obj)
 
@@ -186,7 +190,7 @@ def rectify(obj: models.Model, field: str, value: Any, *, actor: Actor, reason: 
     with transaction.atomic():
         setattr(obj, field, value)
         obj.full_clean(validate_unique=False)
-        obj.save(update_fields=[field] + _dependent_indexes(obj, field))
+        obj.save(update_fields=[field, *_dependent_indexes(obj, field)])
         _audit(actor, "update", obj, reason)
 
 

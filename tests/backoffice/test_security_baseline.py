@@ -127,7 +127,7 @@ def test_an_error_shows_a_generic_page_without_traceback(probe):
 @pytest.mark.urls("tests.backoffice.urls")
 @pytest.mark.parametrize(
     ("language", "sentence"),
-    [("en", "Something went wrong on our side"), ("fr", "Une erreur s’est produite de notre côté")],
+    [("en", "Something went wrong on our side"), ("fr", "Une erreur s'est produite de notre côté")],
 )
 def test_the_error_page_speaks_the_visitors_language(db, language, sentence):
     client = Client(raise_request_exception=False, headers={"Accept-Language": language})

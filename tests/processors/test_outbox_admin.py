@@ -74,7 +74,7 @@ def test_it_retries_a_dead_item_now_from_the_admin(client, dead_item, run_worker
     )
 
     assert response.status_code == 200
-    assert "1 item will be tried again now." in response.text
+    assert "1 élément va être réessayé maintenant." in response.text  # French by default
     dead_item.refresh_from_db()
     assert (dead_item.state, dead_item.attempts) == (OutboxItem.State.PENDING, 0)
     row = DBTaskResult.objects.get(pk=dead_item.task_result_id)

@@ -11,8 +11,13 @@ from gardien.vault.models import Person
 from gardien.vault.registry import personal_data
 
 
-@personal_data(activity="contact", person="person", fields=["name", "organisation", "message"],
-               erase="anonymise", timestamp="received_at")
+@personal_data(
+    activity="contact",
+    person="person",
+    fields=["name", "organisation", "message"],
+    erase="anonymise",
+    timestamp="received_at",
+)
 class Message(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4)
     person = models.ForeignKey(Person, null=True, on_delete=models.SET_NULL)
@@ -22,8 +27,9 @@ class Message(models.Model):
     received_at = models.DateTimeField()
 
 
-@personal_data(activity="newsletter", person="person", fields=[], erase="delete",
-               timestamp="subscribed_at")
+@personal_data(
+    activity="newsletter", person="person", fields=[], erase="delete", timestamp="subscribed_at"
+)
 class Subscription(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4)
     person = models.ForeignKey(Person, on_delete=models.CASCADE)

@@ -32,9 +32,17 @@ def _dump() -> str:
     else:
         if not shutil.which("pg_dump"):
             pytest.skip("the pg_dump command is not installed")
-        command = ["pg_dump", "--data-only", "-h", settings_dict["HOST"] or "127.0.0.1",
-                   "-p", str(settings_dict["PORT"] or 5432), "-U", settings_dict["USER"] or "postgres",
-                   settings_dict["NAME"]]
+        command = [
+            "pg_dump",
+            "--data-only",
+            "-h",
+            settings_dict["HOST"] or "127.0.0.1",
+            "-p",
+            str(settings_dict["PORT"] or 5432),
+            "-U",
+            settings_dict["USER"] or "postgres",
+            settings_dict["NAME"],
+        ]
         env = {**os.environ, "PGPASSWORD": settings_dict["PASSWORD"] or ""}
     result = subprocess.run(command, capture_output=True, text=True, check=True, env=env)
     return result.stdout
@@ -42,8 +50,13 @@ def _dump() -> str:
 
 def test_it_leaves_no_personal_value_in_clear_in_a_dump(transactional_db):
     person, _ = get_or_create_person(CANARIES["email"], actor=Actor.system())
-    Message.objects.create(person=person, name=CANARIES["name"], message=CANARIES["message"],
-                           organisation=CANARIES["organisation"], received_at=now())
+    Message.objects.create(
+        person=person,
+        name=CANARIES["name"],
+        message=CANARIES["message"],
+        organisation=CANARIES["organisation"],
+        received_at=now(),
+    )
     touch(person, "contact")
     dump = _dump()
     assert "testapp_message" in dump  # the dump did include the table

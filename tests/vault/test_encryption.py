@@ -19,12 +19,17 @@ def _new_key() -> str:
 
 def _raw(table: str, column: str, pk: object) -> str:
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {column} FROM {table} WHERE id = %s", [pk.hex if connection.vendor == "sqlite" else pk])  # noqa: E501
+        cursor.execute(
+            f"SELECT {column} FROM {table} WHERE id = %s",
+            [pk.hex if connection.vendor == "sqlite" else pk],
+        )
         return cursor.fetchone()[0]
 
 
 def test_it_reads_back_what_it_wrote(db):
-    message = Message.objects.create(name="Zoé Ärger", message="Bonjour 👋\nligne 2", received_at=now())
+    message = Message.objects.create(
+        name="Zoé Ärger", message="Bonjour 👋\nligne 2", received_at=now()
+    )
     again = Message.objects.get(pk=message.pk)
     assert again.name == "Zoé Ärger"
     assert again.message == "Bonjour 👋\nligne 2"

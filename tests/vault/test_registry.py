@@ -33,8 +33,9 @@ def test_it_fails_for_an_activity_the_manifest_does_not_declare():
         class Meta:
             app_label = "testapp"
 
-    registry.personal_data(activity="telepathy", person="", fields=["body", "nope"],
-                           erase="delete")(Ghost)
+    registry.personal_data(
+        activity="telepathy", person="", fields=["body", "nope"], erase="delete"
+    )(Ghost)
     try:
         problems = registry_problems([Ghost])
     finally:

@@ -24,8 +24,9 @@ def seeded(db):
     people = []
     for i in range(7):
         person, _ = get_or_create_person(f"person{i}@example.org", actor=Actor.system())
-        Message.objects.create(person=person, name=f"Name {i}", message=f"Message {i}",
-                               received_at=now())
+        Message.objects.create(
+            person=person, name=f"Name {i}", message=f"Message {i}", received_at=now()
+        )
         people.append(person)
     return people
 

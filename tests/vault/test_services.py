@@ -17,8 +17,9 @@ DPO = Actor("staff", "1")
 @pytest.fixture
 def alice(db):
     person, _ = vault.get_or_create_person("alice@example.org", actor=Actor.system())
-    Message.objects.create(person=person, name="Alice A.", organisation="Coop", message="Hello",
-                           received_at=now())
+    Message.objects.create(
+        person=person, name="Alice A.", organisation="Coop", message="Hello", received_at=now()
+    )
     Subscription.objects.create(person=person, subscribed_at=now())
     return person
 

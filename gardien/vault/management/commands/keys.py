@@ -48,12 +48,19 @@ class Command(BaseCommand):
         try:
             summary = rotate(options["batch_size"], progress)
         except crypto.DecryptionError as exc:
-            raise CommandError(f"Rotation stopped: {exc}. Nothing already rotated is lost; "
-                               "fix the keys and run it again.") from None
+            raise CommandError(
+                f"Rotation stopped: {exc}. Nothing already rotated is lost; "
+                "fix the keys and run it again."
+            ) from None
         if tty:
             self.stdout.write("")
-        record(actor=Actor.system(), action="rotate_keys", target_type="vault.keys",
-               target_ref=summary.key_id, reason=f"{summary.rows} rows re-encrypted")
+        record(
+            actor=Actor.system(),
+            action="rotate_keys",
+            target_type="vault.keys",
+            target_ref=summary.key_id,
+            reason=f"{summary.rows} rows re-encrypted",
+        )
         self.stdout.write(
             f"Re-encrypted {summary.rows} rows in {summary.models} models under the newest keys; "
             "the old keys can now be removed from the settings."
