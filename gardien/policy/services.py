@@ -57,6 +57,11 @@ def publish(path: Path | str | None = None, note: str = "") -> PolicyVersion | N
         latest = latest_version()
         if latest is not None and latest.content_hash == digest:
             return None
+        if latest is not None and clock.now() < latest.published_at:
+            raise RuntimeError(
+                f"a version cannot be dated before version {latest.number} "
+                f"({latest.published_at:%Y-%m-%d}); check --now"
+            )
         try:
             with transaction.atomic():
                 return PolicyVersion.objects.create(

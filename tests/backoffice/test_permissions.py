@@ -45,6 +45,20 @@ EXPECTED: dict[str, dict[str, int | str]] = {
         "outsider": LOGIN_REDIRECT,
         "anonymous": LOGIN_REDIRECT,
     },
+    "/admin/vault/person/": {
+        "dpo": 200,
+        "staff": 403,
+        "viewer": 403,
+        "outsider": LOGIN_REDIRECT,
+        "anonymous": LOGIN_REDIRECT,
+    },
+    "/admin/processors/outboxitem/": {
+        "dpo": 200,
+        "staff": 403,
+        "viewer": 403,
+        "outsider": LOGIN_REDIRECT,
+        "anonymous": LOGIN_REDIRECT,
+    },
     "/admin/audit/auditentry/": {
         "dpo": 200,
         "staff": 403,

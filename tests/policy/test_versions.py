@@ -211,3 +211,32 @@ def test_it_gives_each_version_its_own_date(two_versions):
     first, second = two_versions
     assert first.published_at == dt.datetime(2026, 1, 15, 9, tzinfo=dt.UTC)
     assert second.published_at == dt.datetime(2026, 2, 20, 9, tzinfo=dt.UTC)
+
+
+def test_it_publishes_at_the_date_given_by_now(db, coopo_path):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command(
+        "policy", "publish", "--now", "2026-02-01", "--manifest", str(coopo_path), stdout=out
+    )
+    assert "Published version 1 of the privacy policy (2026-02-01)." in out.getvalue()
+
+
+def test_it_refuses_to_date_a_version_before_the_last_one(db, coopo_path, tmp_path):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    call_command("policy", "publish", "--now", "2026-02-01", "--manifest", str(coopo_path))
+    changed = tmp_path / "gardien.toml"
+    changed.write_text(
+        coopo_path.read_text().replace(
+            "3 years after last_contact", "2 years after last_contact", 1
+        )
+    )
+    with pytest.raises(CommandError, match="cannot be dated before version 1"):
+        call_command("policy", "publish", "--now", "2026-01-01", "--manifest", str(changed))
+    with pytest.raises(CommandError, match="is not a date"):
+        call_command("policy", "publish", "--now", "yesterday", "--manifest", str(changed))

@@ -5,6 +5,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from gardien.lib import clock
 from gardien.manifest import ManifestError
 from gardien.policy.models import PolicyVersion
 from gardien.policy.services import publish
@@ -32,6 +33,12 @@ class Command(BaseCommand):
         pub.add_argument(
             "--manifest", default=None, help="manifest file to publish (default: GARDIEN_MANIFEST)"
         )
+        pub.add_argument(
+            "--now",
+            default=None,
+            help="publish as if it were this date, e.g. 2026-03-01 (tests and back-dating a "
+            "first publication)",
+        )
         sub.add_parser(
             "history",
             help="list the published versions",
@@ -53,7 +60,12 @@ class Command(BaseCommand):
         if len(options["note"]) > 500:
             raise CommandError("The note is longer than 500 characters; keep it to a sentence.")
         try:
-            version = publish(path, note=options["note"])
+            instant = clock.parse_instant(options["now"]) if options["now"] else clock.now()
+        except clock.ClockError as exc:
+            raise CommandError(str(exc)) from None
+        try:
+            with clock.frozen(instant):
+                version = publish(path, note=options["note"])
         except ManifestError as exc:
             raise CommandError(
                 "The manifest has problems, nothing was published:\n  " + "\n  ".join(exc.lines())
