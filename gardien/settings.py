@@ -169,6 +169,7 @@ TIME_ZONE = envstr("TIME_ZONE", "Europe/Paris")
 USE_TZ = True
 
 STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "gardien" / "static"]
 STATIC_ROOT = VAR_DIR / "static"
 if not PRODUCTION:
     # WhiteNoise serves from the finders in development; it expects the folder to exist.

@@ -70,3 +70,11 @@ def test_it_sets_no_cookie_on_any_public_page(client, published):
         assert response.status_code == status, url
         assert not response.cookies, url
     assert not client.cookies
+
+
+def test_it_serves_its_own_stylesheet_and_nothing_from_elsewhere(client, published):
+    page = client.get("/en/privacy/").text
+    assert '<link rel="stylesheet" href="/static/gardien/gardien.css">' in page
+    response = client.get("/static/gardien/gardien.css")
+    assert response.status_code == 200
+    assert "@media print" in b"".join(response.streaming_content).decode()
