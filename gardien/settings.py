@@ -47,6 +47,8 @@ GARDIEN_BLIND_INDEX_KEYS = [
     if key.strip()
 ]
 
+# Uploaded personal files (identity documents), encrypted, never served directly.
+GARDIEN_PRIVATE_FILES_DIR = Path(envstr("GARDIEN_PRIVATE_FILES_DIR", str(VAR_DIR / "private")))
 GARDIEN_MANIFEST = Path(envstr("GARDIEN_MANIFEST", str(BASE_DIR / "examples/coopo/gardien.toml")))
 GARDIEN_DEMO_SITE = envbool("GARDIEN_DEMO_SITE", not PRODUCTION)
 GARDIEN_NOW = envstr("GARDIEN_NOW", "")

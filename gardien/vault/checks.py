@@ -7,9 +7,11 @@ from typing import Any
 
 from django.apps import apps
 from django.core.checks import Error, register
+from django.db.models import FileField
 
 from gardien.vault.fields import EncryptedTextField
 from gardien.vault.registry import registration_for, registrations
+from gardien.vault.storage import EncryptedFileSystemStorage
 
 
 @register("gardien")
@@ -20,7 +22,12 @@ def check_registry(app_configs: Any = None, **kwargs: Any) -> list[Error]:
 def registry_problems(models: Iterable[Any]) -> list[Error]:
     errors: list[Error] = []
     for model in models:
-        encrypted = [f.name for f in model._meta.fields if isinstance(f, EncryptedTextField)]
+        encrypted = [
+            f.name
+            for f in model._meta.fields
+            if isinstance(f, EncryptedTextField)
+            or (isinstance(f, FileField) and isinstance(f.storage, EncryptedFileSystemStorage))
+        ]
         if encrypted and registration_for(model) is None:
             errors.append(
                 Error(

@@ -22,12 +22,22 @@ class RotationSummary:
     key_id: str = ""
 
 
+def _encrypted_files(model: type[models.Model]) -> list[models.FileField]:
+    from gardien.vault.storage import EncryptedFileSystemStorage
+
+    return [
+        f
+        for f in model._meta.fields
+        if isinstance(f, models.FileField) and isinstance(f.storage, EncryptedFileSystemStorage)
+    ]
+
+
 def encrypted_models() -> list[tuple[type[models.Model], list[str], list[BlindIndexField]]]:
     found = []
     for model in apps.get_models():
         encrypted = [f.attname for f in model._meta.fields if isinstance(f, EncryptedTextField)]
         indexes = [f for f in model._meta.fields if isinstance(f, BlindIndexField)]
-        if encrypted or indexes:
+        if encrypted or indexes or _encrypted_files(model):
             found.append((model, encrypted, indexes))
     return found
 
@@ -45,6 +55,7 @@ def rotate(batch_size: int = 500, progress: Progress | None = None) -> RotationS
             model=label, key_id=summary.key_id, defaults={"updated_at": clock.now()}
         )
         summary.models += 1
+        files = _encrypted_files(model)
         if state.done:
             continue
         total = model._default_manager.count()
@@ -62,9 +73,15 @@ def rotate(batch_size: int = 500, progress: Progress | None = None) -> RotationS
                         source = getattr(obj, index.source)
                         setattr(obj, index.attname, index.compute(source) if source else "")
                 # Saving writes every encrypted field anew, under the newest key.
-                model._default_manager.bulk_update(
-                    batch, [*encrypted, *(i.attname for i in indexes)]
-                )
+                if encrypted or indexes:
+                    model._default_manager.bulk_update(
+                        batch, [*encrypted, *(i.attname for i in indexes)]
+                    )
+                for file_field in files:
+                    for obj in batch:
+                        stored = getattr(obj, file_field.attname)
+                        if stored and stored.name:
+                            file_field.storage.rotate(stored.name)  # type: ignore[attr-defined]
                 state.last_pk = str(batch[-1].pk)
                 state.updated_at = clock.now()
                 state.save(update_fields=["last_pk", "updated_at"])

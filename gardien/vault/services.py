@@ -207,9 +207,19 @@ def _dependent_indexes(obj: models.Model, field: str) -> list[str]:
 def _blank(field: models.Field[Any, Any]) -> Any:
     if field.null:
         return None
-    if isinstance(field, models.CharField | models.TextField):
+    if isinstance(field, models.CharField | models.TextField | models.FileField):
         return ""
     raise VaultError(f"{field.model._meta.label}.{field.name} cannot be blanked; make it nullable")
+
+
+def _delete_files(obj: models.Model, names: tuple[str, ...]) -> None:
+    """Stored files go with their row: a deleted row must not leave its document behind."""
+    for name in names:
+        field = obj._meta.get_field(name)
+        if isinstance(field, models.FileField):
+            stored = getattr(obj, name)
+            if stored and stored.name:
+                stored.delete(save=False)
 
 
 def erase(
@@ -229,6 +239,7 @@ def erase(
             if activity is not None and registration.activity != activity:
                 continue
             _audit(actor, "erase", found.obj, reason)
+            _delete_files(found.obj, registration.fields)
             if registration.erase == "delete":
                 found.obj.delete()
             else:

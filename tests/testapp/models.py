@@ -9,6 +9,7 @@ from django.db import models
 from gardien.vault.fields import EncryptedTextField
 from gardien.vault.models import Person
 from gardien.vault.registry import personal_data
+from gardien.vault.storage import encrypted_storage
 
 
 @personal_data(
@@ -34,3 +35,18 @@ class Subscription(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4)
     person = models.ForeignKey(Person, on_delete=models.CASCADE)
     subscribed_at = models.DateTimeField()
+
+
+@personal_data(
+    activity="rights",
+    person="person",
+    fields=["document"],
+    erase="delete",
+    record="identity_document",
+    timestamp="received_at",
+)
+class IdentityDocument(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4)
+    person = models.ForeignKey(Person, on_delete=models.CASCADE)
+    document = models.FileField(storage=encrypted_storage, upload_to="identity/")
+    received_at = models.DateTimeField()
