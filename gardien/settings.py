@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "gardien.vault",
     "gardien.audit",
     "gardien.processors",
+    "gardien.consent",
     "gardien.policy",
     "gardien.demo",
 ]

@@ -7,6 +7,7 @@ register_converter(LanguageConverter, "lang")
 
 urlpatterns = [
     path("", include("gardien.policy.urls")),
+    path("", include("gardien.consent.urls")),
     path("", include("gardien.demo.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -306,6 +306,8 @@ class CookiePurpose(Strict):
     description: Text
     consent: Literal["not_needed", "exempt_with_opt_out", "required"]
     activity: Identifier | None = None
+    # Google Consent Mode v2: which signals this purpose grants when a Google tag is declared.
+    consent_mode: Literal["analytics", "advertising"] | None = None
 
 
 class CookieService(Strict):
@@ -317,12 +319,48 @@ class CookieService(Strict):
     description: Text
     privacy_url: Url | None = None
     cookies: list[StoredItem] = Field(default_factory=list)
+    google_tag: bool = False
+
+
+# The banner's texts a manifest may override under [cookies.wording]; Gardien's consent
+# app holds the French and English defaults.
+BANNER_STRINGS = (
+    "title",
+    "intro",
+    "accept_all",
+    "refuse_all",
+    "customise",
+    "save",
+    "close",
+    "continue_without",
+    "settings",
+    "consent_id",
+    "gpc",
+    "exempt",
+    "always_on",
+    "what_changed",
+    "vendors",
+    "inventory",
+    "policy",
+)
+
+
+def _check_wording(value: dict[str, Text]) -> dict[str, Text]:
+    unknown = sorted(set(value) - set(BANNER_STRINGS))
+    if unknown:
+        raise ValueError(
+            f'unknown banner text "{unknown[0]}"; the texts are: {", ".join(BANNER_STRINGS)}'
+        )
+    return value
 
 
 class Cookies(Strict):
     choice_lifetime: DurationText = "12 months"
     purposes: list[CookiePurpose] = Field(min_length=1)
     services: list[CookieService] = Field(default_factory=list)
+    wording: Annotated[dict[str, Text], AfterValidator(_check_wording)] = Field(
+        default_factory=dict
+    )
 
 
 class TaxonomyCategory(Strict):
