@@ -54,7 +54,7 @@ run: install
 	$(VENV)/bin/gunicorn gardien.wsgi -c gardien/gunicorn.conf.py --bind $(HOST):$(PORT) --workers 2 --log-level warning
 
 test: install
-	$(PY) -m pytest
+	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: install
 	$(PY) bench/run.py

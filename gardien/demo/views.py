@@ -10,7 +10,12 @@ from django.conf import settings
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.views.decorators.http import require_safe
 
-ASSETS = {"site.css": "text/css; charset=utf-8", "logo.svg": "image/svg+xml"}
+ASSETS = {
+    "site.css": "text/css; charset=utf-8",
+    "tracker.js": "text/javascript; charset=utf-8",
+    "audience.js": "text/javascript; charset=utf-8",
+    "embed.html": "text/html; charset=utf-8",
+}
 
 
 def _site_dir():  # type: ignore[no-untyped-def]
@@ -34,4 +39,9 @@ def asset(request: HttpRequest, name: str) -> FileResponse:
     file = _site_dir() / name
     if not file.is_file():
         raise Http404
-    return FileResponse(file.open("rb"), content_type=ASSETS[name])
+    response = FileResponse(file.open("rb"), content_type=ASSETS[name])
+    if name == "embed.html":
+        # The demo embed is framed by the demo page itself (same origin), nothing else.
+        response["X-Frame-Options"] = "SAMEORIGIN"
+        response["Content-Security-Policy"] = "default-src 'none'; frame-ancestors 'self'"
+    return response
