@@ -187,4 +187,19 @@ def run() -> list[dict]:
             "baseline": bare_rate,
         }
     )
+    rows.append(
+        {"name": "encrypt + blind index of one email", "value": _crypto_cost() * 1e6, "unit": "µs"}
+    )
     return rows
+
+
+def _crypto_cost() -> float:
+    """The part of a write spent on encryption and the keyed index."""
+    from gardien.lib import crypto
+
+    t0 = time.perf_counter()
+    for i in range(WRITES):
+        email = f"cost{i}@example.org"
+        crypto.encrypt(email)
+        crypto.blind_index(crypto.normalise_email(email))
+    return (time.perf_counter() - t0) / WRITES
