@@ -10,8 +10,9 @@ Configured by the environment (``bench/bench_consent_throughput.py`` sets it):
 - ``CONSENT_BARE_DB``: ``sqlite:////abs/path.sqlite3`` or ``postgres://user@host:port/db``;
 - ``CONSENT_BARE_SPEC``: JSON ``{"table": "...", "columns": [[name, source, arg], ...]}``
   where ``source`` is ``body`` (the body's field ``arg``, dicts and lists as JSON text),
-  ``token`` (a fresh random url-safe string of ``arg`` characters), ``hex`` (fresh random
-  hex of ``arg`` characters), ``now`` (the current UTC time) or ``const`` (``arg`` itself).
+  ``id`` (the body's ``consent_id``, or a fresh 22-character url-safe one), ``token`` (a
+  fresh random url-safe string of ``arg`` characters), ``hex`` (fresh random hex of ``arg``
+  characters), ``now`` (the current UTC time) or ``const`` (``arg`` itself).
 
 Serve it with ``gunicorn --pythonpath bench consent_bare_app:application --workers 2``.
 """
@@ -37,7 +38,7 @@ def _connect() -> Any:
     if IS_SQLITE:
         import sqlite3
 
-        path = unquote(urlsplit(DB_URL).path)
+        path = "/" + unquote(urlsplit(DB_URL).path).lstrip("/")
         conn = sqlite3.connect(path, isolation_level=None, timeout=20, check_same_thread=False)
         # The same pragmas as Gardien's settings for SQLite.
         conn.execute("PRAGMA journal_mode=WAL")

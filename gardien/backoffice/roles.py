@@ -75,7 +75,7 @@ ROLES: tuple[Role, ...] = (
         group="Viewer",
         description="reads the registers and statistics (policy versions, audit log); "
         "cannot change anything",
-        grants={"policy": frozenset({"view"}), "audit": frozenset({"view"})},
+        grants={app: frozenset({"view"}) for app in ("policy", "audit", "consent")},
     ),
 )
 BY_SLUG: dict[str, Role] = {role.slug: role for role in ROLES}

@@ -1,1 +1,20 @@
-urlpatterns: list = []
+from django.urls import path
+
+from gardien.consent import views
+from gardien.lib.urls import localized
+
+urlpatterns = [
+    path("consent/config/<str:lang>.json", views.config_latest, name="consent-config"),
+    path(
+        "consent/config/<int:version>/<str:lang>.json",
+        views.config_of_version,
+        name="consent-config-version",
+    ),
+    path("consent/gardien.js", views.banner_asset, {"name": "gardien.js"}, name="consent-script"),
+    path("consent/gardien.css", views.banner_asset, {"name": "gardien.css"}, name="consent-style"),
+    path("api/consent", views.api_consent, name="consent-api"),
+    *localized("consent/", views.consent_page, "consent-page"),
+    *localized("privacy/cookies/", views.inventory_page, "consent-inventory"),
+    path("privacy/cookies.json", views.inventory_json, name="consent-inventory-json"),
+    path(".well-known/gpc.json", views.gpc_json, name="gpc-json"),
+]

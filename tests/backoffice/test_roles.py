@@ -37,7 +37,7 @@ def test_the_migration_created_the_three_roles(db):
     assert "policy.view_policyversion" in codes("DPO")
     assert {p for p in codes("Viewer") if p.startswith("policy.")} == {"policy.view_policyversion"}
     assert all(p.split(".")[1].startswith("view_") for p in codes("Viewer"))
-    assert {p.split(".")[0] for p in codes("Viewer")} <= {"policy", "audit"}
+    assert {p.split(".")[0] for p in codes("Viewer")} <= {"policy", "audit", "consent"}
     assert all(p.startswith("contact.") for p in codes("Staff"))
 
 

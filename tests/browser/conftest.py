@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -67,9 +67,29 @@ def site(live_server: Any, settings: Any, published: Any) -> str:
     return live_server.url
 
 
+# A missing element or answer fails in seconds, not after Playwright's default 30 s.
+TIMEOUT_MS = 8000
+
+
 @pytest.fixture
-def page(chromium: Any) -> Iterator[Any]:
-    context = chromium.new_context(locale="fr-FR")
-    page = context.new_page()
-    yield page
-    context.close()
+def new_page(chromium: Any) -> Iterator[Callable[..., Any]]:
+    """Pages in fresh contexts with options (locale fr-FR unless given); init_script= adds one."""
+    contexts: list[Any] = []
+
+    def make(init_script: str | None = None, **options: Any) -> Any:
+        options.setdefault("locale", "fr-FR")
+        context = chromium.new_context(**options)
+        contexts.append(context)
+        context.set_default_timeout(TIMEOUT_MS)
+        if init_script:
+            context.add_init_script(init_script)
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(new_page: Callable[..., Any]) -> Any:
+    return new_page()

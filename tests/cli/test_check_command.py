@@ -58,7 +58,7 @@ def run_check(*args: str) -> tuple[int, str, str]:
     return code, out.getvalue(), err.getvalue()
 
 
-def test_it_passes_with_the_configured_manifest_and_runs_the_other_checks(settings, coopo_path):
+def test_it_passes_with_the_configured_manifest_and_runs_the_other_checks(settings, coopo_path, db):
     settings.GARDIEN_MANIFEST = coopo_path
     code, out, err = run_check()
     assert (code, err) == (0, "")

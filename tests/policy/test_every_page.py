@@ -52,7 +52,7 @@ def test_it_links_every_page_to_the_policy_and_the_cookie_settings(client, publi
         assert any(h.rstrip("/").endswith("/privacy") for h in hrefs), (url, hrefs)
         settings_links = [link for link in links if "data-gardien-open-settings" in link]
         assert len(settings_links) == 1, url
-        assert "/privacy/" in (settings_links[0].get("href") or ""), url
+        assert "/consent/" in (settings_links[0].get("href") or ""), url
 
 
 def test_it_keeps_the_footer_when_nothing_is_published(client, db):

@@ -1,0 +1,98 @@
+-- wrk script for bench/bench_consent_throughput.py: POST /api/consent with a JSON body.
+--
+-- Environment: CONSENT_BODY (the JSON body), CONSENT_ORIGIN (the Origin header),
+-- CONSENT_SECONDS (how long to send). Use as many threads as connections (-t N -c N):
+-- each thread then has one connection, and once CONSENT_SECONDS have passed it stops right
+-- after a response, with nothing in flight. So every request the server received got its
+-- answer counted, and the number of 2xx answers can be compared with the rows written.
+-- At the end one line "CONSENT_RESULT {json}" sums up what the threads saw, with the
+-- latency histogram.
+
+local ffi = require("ffi")
+ffi.cdef([[
+typedef struct { long tv_sec; long tv_nsec; } consent_timespec;
+int clock_gettime(int clk_id, consent_timespec *tp);
+]])
+local ts = ffi.new("consent_timespec")
+local function now() -- CLOCK_MONOTONIC, seconds
+  ffi.C.clock_gettime(1, ts)
+  return tonumber(ts.tv_sec) + tonumber(ts.tv_nsec) * 1e-9
+end
+
+wrk.method = "POST"
+wrk.body = os.getenv("CONSENT_BODY")
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Origin"] = os.getenv("CONSENT_ORIGIN")
+
+local threads = {}
+local started = nil
+
+function setup(thread)
+  if not started then
+    started = now()
+  end
+  thread:set("deadline", started + tonumber(os.getenv("CONSENT_SECONDS")))
+  table.insert(threads, thread)
+end
+
+function init(args)
+  ok, other, last, stopped = 0, 0, 0, 0
+  codes, sample = "", ""
+end
+
+function response(status, headers, body)
+  if status >= 200 and status < 300 then
+    ok = ok + 1
+  else
+    other = other + 1
+    if #codes < 200 then
+      codes = codes .. status .. " "
+    end
+    if sample == "" then
+      sample = status .. " " .. string.sub(body or "", 1, 300)
+    end
+  end
+  last = now()
+  if last >= deadline then
+    stopped = 1
+    wrk.thread:stop()
+  end
+end
+
+local function quote(s)
+  return '"' .. s:gsub('[%c"\\]', function(c)
+    return string.format("\\u%04x", string.byte(c))
+  end) .. '"'
+end
+
+function done(summary, latency, requests)
+  local total_ok, total_other, finished, all_stopped = 0, 0, 0, true
+  local all_codes, first_sample = "", ""
+  for _, thread in ipairs(threads) do
+    total_ok = total_ok + thread:get("ok")
+    total_other = total_other + thread:get("other")
+    finished = math.max(finished, thread:get("last"))
+    all_stopped = all_stopped and thread:get("stopped") == 1
+    all_codes = all_codes .. thread:get("codes")
+    if first_sample == "" then
+      first_sample = thread:get("sample")
+    end
+  end
+  -- The latency histogram, "value:count" pairs in µs, so that rounds can be merged.
+  local hist = {}
+  for i = 1, #latency do
+    local value, count = latency(i)
+    hist[#hist + 1] = string.format("%d:%d", value, count)
+  end
+  local e = summary.errors
+  io.write(string.format(
+    'CONSENT_RESULT {"requests": %d, "ok": %d, "other": %d, "elapsed": %.6f, '
+      .. '"clean_stop": %s, "p50_us": %d, "p99_us": %d, "mean_us": %.1f, "max_us": %d, '
+      .. '"connect_errors": %d, "read_errors": %d, "write_errors": %d, "timeouts": %d, '
+      .. '"codes": %s, "sample": %s, "hist": "%s"}\n',
+    summary.requests, total_ok, total_other, math.max(finished - started, 1e-9),
+    tostring(all_stopped), latency:percentile(50), latency:percentile(99), latency.mean,
+    latency.max, e.connect, e.read, e.write, e.timeout, quote(all_codes), quote(first_sample),
+    table.concat(hist, " ")
+  ))
+end

@@ -1,0 +1,84 @@
+"""The consent ledger: one row per choice a visitor made, kept as proof.
+
+It is the one table that grows with the site's traffic, so it stays narrow, append-only
+and without foreign keys, indexed by time: a large PostgreSQL deployment can partition it
+by month on ``recorded_at`` and let retention drop whole partitions. It holds nothing that
+names the visitor: a random consent id, never an IP address or a user agent.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+from django.db.models.functions import Length
+from django.db.models.lookups import Exact
+from django.utils.translation import gettext_lazy as _
+
+CONSENT_ID_LENGTH = 22  # secrets.token_urlsafe(16)
+HASH_LENGTH = 64
+
+
+class ConsentLedgerIsAppendOnly(RuntimeError):
+    """Someone tried to change or delete a proof of consent one row at a time."""
+
+
+class ConsentAction(models.TextChoices):
+    ACCEPT_ALL = "accept_all", _("accepted all")
+    REFUSE_ALL = "refuse_all", _("refused all")
+    CUSTOM = "custom", _("chose purpose by purpose")
+    WITHDRAW = "withdraw", _("withdrew consent")
+    GPC = "gpc", _("Global Privacy Control signal")
+    CLOSE = "close", _("closed the banner without accepting")
+
+
+class ConsentRecord(models.Model):
+    """One choice, tied to the exact configuration (version, language, hash) it was made on."""
+
+    consent_id = models.CharField(_("consent id"), max_length=CONSENT_ID_LENGTH, db_index=True)
+    recorded_at = models.DateTimeField(_("recorded at"), db_index=True)
+    action = models.CharField(_("action"), max_length=10, choices=ConsentAction.choices)
+    decisions = models.JSONField(_("decisions"))
+    policy_version = models.PositiveIntegerField(_("policy version"))
+    config_hash = models.CharField(_("configuration hash"), max_length=HASH_LENGTH)
+    lang = models.CharField(_("language"), max_length=2)
+    gpc = models.BooleanField(_("Global Privacy Control"), default=False)
+
+    class Meta:
+        ordering = ["-recorded_at"]
+        verbose_name = _("proof of consent")
+        verbose_name_plural = _("proofs of consent")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(action__in=ConsentAction.values),
+                name="consent_record_action_known",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    Exact(Length("consent_id"), CONSENT_ID_LENGTH),
+                    Exact(Length("config_hash"), HASH_LENGTH),
+                ),
+                name="consent_record_ids_have_their_length",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(lang__in=["fr", "en"]), name="consent_record_lang_known"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.consent_id} {self.action} {self.recorded_at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise ConsentLedgerIsAppendOnly(
+                f"proof of consent {self.pk} cannot be changed: the consent ledger is "
+                "append-only. A new choice is recorded as a new row."
+            )
+        kwargs["force_insert"] = True
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise ConsentLedgerIsAppendOnly(
+            f"proof of consent {self.pk} cannot be deleted one by one: proofs leave the "
+            "ledger only through the retention purge."
+        )

@@ -1,0 +1,280 @@
+"""Recording a visitor's choice: the one validation both the API and the no-JS page use.
+
+from gardien.consent.services import ChoiceRefused, record_choice, proofs_of
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from typing import Any
+from urllib.parse import quote, unquote
+
+from django.db import connections, router, transaction
+
+from gardien.consent import config
+from gardien.consent.models import ConsentAction, ConsentRecord
+from gardien.lib import clock
+
+MAX_BODY = 4096
+FIELDS = frozenset({"consent_id", "action", "decisions", "version", "config_hash", "lang", "gpc"})
+REQUIRED_FIELDS = ("action", "decisions", "version", "config_hash", "lang")
+CONSENT_ID = re.compile(r"[A-Za-z0-9_-]{22}")
+HASH = re.compile(r"[0-9a-f]{64}")
+ACTIONS = frozenset(ConsentAction.values)
+
+
+class ChoiceRefused(Exception):
+    """A choice that cannot be recorded: HTTP status, a code and a sentence saying what to fix."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+    def as_json(self) -> dict[str, str]:
+        return {"error": self.code, "message": self.message}
+
+
+def _bad(code: str, message: str) -> ChoiceRefused:
+    return ChoiceRefused(400, code, message)
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise _bad("duplicate_key", f'"{key}" appears twice; send each key once.')
+        result[key] = value
+    return result
+
+
+def _no_constant(name: str) -> Any:
+    raise _bad("malformed_json", f"{name} is not valid JSON; send numbers, not {name}.")
+
+
+def parse_body(body: bytes) -> Any:
+    """The JSON of a request body of at most ``MAX_BODY`` bytes, each key once."""
+    if len(body) > MAX_BODY:
+        raise ChoiceRefused(
+            413, "too_large", f"The body is larger than {MAX_BODY} bytes; send only the choice."
+        )
+    try:
+        return json.loads(
+            body.decode("utf-8"),
+            object_pairs_hook=_no_duplicates,
+            parse_constant=_no_constant,
+        )
+    except (UnicodeDecodeError, ValueError):
+        raise _bad(
+            "malformed_json", "The body is not valid JSON; send a JSON object encoded in UTF-8."
+        ) from None
+
+
+def _check_decisions(
+    decisions: object, configuration: config.Configuration, action: str
+) -> dict[str, bool]:
+    if not isinstance(decisions, dict):
+        raise _bad(
+            "invalid_decisions",
+            '"decisions" must be an object naming each purpose, e.g. {"audience": true}.',
+        )
+    expected = configuration.switched
+    unknown = sorted(set(decisions) - set(expected))
+    if unknown:
+        raise _bad(
+            "unknown_purpose",
+            f'"{unknown[0]}" is not a purpose of version {configuration.version} with a '
+            f"choice; the purposes are: {', '.join(expected)}.",
+        )
+    missing = [p for p in expected if p not in decisions]
+    if missing:
+        raise _bad(
+            "missing_purpose",
+            f'"decisions" must name every purpose with a choice; "{missing[0]}" is missing.',
+        )
+    for purpose, value in decisions.items():
+        if not isinstance(value, bool):
+            raise _bad(
+                "invalid_decision",
+                f'The decision for "{purpose}" must be true or false, not {json.dumps(value)}.',
+            )
+    if action == ConsentAction.ACCEPT_ALL and not all(decisions.values()):
+        raise _bad(
+            "inconsistent_decisions",
+            '"accept_all" must grant every purpose; use "custom" for a partial choice.',
+        )
+    if action in (
+        ConsentAction.REFUSE_ALL,
+        ConsentAction.WITHDRAW,
+        ConsentAction.CLOSE,
+    ) and any(decisions[p] for p in configuration.required):
+        raise _bad(
+            "inconsistent_decisions",
+            f'"{action}" cannot grant a purpose that needs consent; use "custom" instead.',
+        )
+    if action == ConsentAction.GPC and any(decisions.values()):
+        raise _bad(
+            "inconsistent_decisions",
+            '"gpc" refuses every purpose; record a later opt-in as "custom" with "gpc": true.',
+        )
+    return {p: decisions[p] for p in expected}
+
+
+def validate_choice(payload: object) -> tuple[dict[str, Any], config.Configuration]:
+    """Check a choice against the contract; the clean values and the configuration it used."""
+    if not isinstance(payload, dict):
+        raise _bad("not_an_object", 'The body must be a JSON object, e.g. {"action": …}.')
+    unknown = sorted(set(payload) - FIELDS)
+    if unknown:
+        raise _bad(
+            "unknown_field",
+            f'"{unknown[0]}" is not part of a choice; send only: {", ".join(sorted(FIELDS))}.',
+        )
+    missing = [name for name in REQUIRED_FIELDS if name not in payload]
+    if missing:
+        raise _bad("missing_field", f'"{missing[0]}" is missing from the choice.')
+    action = payload["action"]
+    if not isinstance(action, str) or action not in ACTIONS:
+        raise _bad("invalid_action", f'"action" must be one of: {", ".join(ConsentAction.values)}.')
+    lang = payload["lang"]
+    if lang not in config.LANGUAGES:
+        raise _bad("invalid_language", '"lang" must be "fr" or "en".')
+    version = payload["version"]
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise _bad("invalid_version", '"version" must be the whole number of the configuration.')
+    config_hash = payload["config_hash"]
+    if not isinstance(config_hash, str) or not HASH.fullmatch(config_hash):
+        raise _bad(
+            "invalid_config_hash",
+            '"config_hash" must be the 64 hexadecimal characters of the configuration\'s "hash".',
+        )
+    consent_id = payload.get("consent_id")
+    if consent_id is not None and (
+        not isinstance(consent_id, str) or not CONSENT_ID.fullmatch(consent_id)
+    ):
+        raise _bad(
+            "invalid_consent_id",
+            '"consent_id" must be null or the 22-character id Gardien returned earlier.',
+        )
+    gpc = payload.get("gpc", False)
+    if not isinstance(gpc, bool):
+        raise _bad("invalid_gpc", '"gpc" must be true or false.')
+    configuration = config.configuration(version, lang)
+    if configuration is None or configuration.hash != config_hash:
+        raise ChoiceRefused(
+            409,
+            "stale_configuration",
+            "This configuration is not (or no longer) published; reload it from "
+            f"/consent/config/{lang}.json and ask again.",
+        )
+    decisions = _check_decisions(payload["decisions"], configuration, action)
+    clean = {
+        "consent_id": consent_id or secrets.token_urlsafe(16),
+        "action": action,
+        "decisions": decisions,
+        "policy_version": version,
+        "config_hash": config_hash,
+        "lang": lang,
+        "gpc": gpc,
+    }
+    return clean, configuration
+
+
+@dataclass(frozen=True)
+class Proof:
+    """A choice as written to the ledger (the columns of ConsentRecord but its id)."""
+
+    consent_id: str
+    recorded_at: dt.datetime
+    action: str
+    decisions: dict[str, bool]
+    policy_version: int
+    config_hash: str
+    lang: str
+    gpc: bool
+
+
+_COLUMNS = tuple(f.name for f in fields(Proof))
+_insert_sql: dict[str, str] = {}
+
+
+def _insert(proof: Proof) -> None:
+    """One INSERT, its SQL prepared once: the ORM's save() costs more than the write itself.
+
+    This is the hot path of every banner on every site (see bench/). The date and the JSON
+    go through their fields' own conversion for the database in use, and the table's
+    constraints still apply.
+    """
+    alias = router.db_for_write(ConsentRecord)
+    connection = connections[alias]
+    sql = _insert_sql.get(alias)
+    if sql is None:
+        quote_name = connection.ops.quote_name
+        # Identifiers from the model, quoted by the backend; the values are parameters.
+        columns = [quote_name(ConsentRecord._meta.get_field(name).name) for name in _COLUMNS]
+        sql = _insert_sql[alias] = (
+            f"INSERT INTO {quote_name(ConsentRecord._meta.db_table)} "  # noqa: S608
+            f"({', '.join(columns)}) "
+            f"VALUES ({', '.join(['%s'] * len(columns))})"
+        )
+    decisions = ConsentRecord._meta.get_field("decisions")
+    params = [
+        proof.consent_id,
+        connection.ops.adapt_datetimefield_value(proof.recorded_at),
+        proof.action,
+        decisions.get_db_prep_save(proof.decisions, connection),
+        proof.policy_version,
+        proof.config_hash,
+        proof.lang,
+        proof.gpc,
+    ]
+    with transaction.atomic(using=alias), connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def record_choice(payload: object) -> tuple[Proof, config.Configuration]:
+    """Validate a choice and write its proof (one INSERT); ChoiceRefused writes nothing."""
+    clean, configuration = validate_choice(payload)
+    proof = Proof(recorded_at=clock.now(), **clean)
+    _insert(proof)
+    return proof, configuration
+
+
+def choice_cookie(record: Proof, configuration: config.Configuration) -> str:
+    """The ``eu-consent`` value of the contract: encodeURIComponent(JSON.stringify(choice))."""
+    choice = {
+        "id": record.consent_id,
+        "d": int(record.recorded_at.timestamp()),
+        "v": record.policy_version,
+        "h": configuration.purposes_hash[:12],
+        "p": {purpose: int(granted) for purpose, granted in record.decisions.items()},
+    }
+    text = json.dumps(choice, separators=(",", ":"), ensure_ascii=False)
+    return quote(text, safe="-_.!~*'()")
+
+
+def read_choice_cookie(value: str | None) -> Mapping[str, Any] | None:
+    """A choice cookie's content when it is well formed; None otherwise."""
+    if not value or len(value) > MAX_BODY:
+        return None
+    try:
+        choice = json.loads(unquote(value))
+    except ValueError:
+        return None
+    if not isinstance(choice, dict) or not isinstance(choice.get("p"), dict):
+        return None
+    if not isinstance(choice.get("id"), str) or not CONSENT_ID.fullmatch(choice["id"]):
+        return None
+    if type(choice.get("d")) is not int or not isinstance(choice.get("h"), str):
+        return None
+    return choice
+
+
+def proofs_of(consent_id: str) -> list[ConsentRecord]:
+    return list(ConsentRecord.objects.filter(consent_id=consent_id).order_by("recorded_at", "pk"))

@@ -1,0 +1,314 @@
+"""Consent over HTTP: the banner's configuration, the consent API, the no-JavaScript page,
+the cookie inventory and ``/.well-known/gpc.json``. The contract is docs/consent.md."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from django.contrib.staticfiles import finders
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_safe
+
+from gardien.consent import config, inventory
+from gardien.consent.services import (
+    MAX_BODY,
+    ChoiceRefused,
+    choice_cookie,
+    parse_body,
+    read_choice_cookie,
+    record_choice,
+)
+from gardien.lib import clock
+from gardien.security import allowed_origins, state_changing
+
+CONFIG_MAX_AGE = 300
+BANNER_ASSETS = {
+    "gardien.js": "text/javascript; charset=utf-8",
+    "gardien.css": "text/css; charset=utf-8",
+}
+
+
+def _error(status: int, code: str, message: str) -> JsonResponse:
+    return JsonResponse({"error": code, "message": message}, status=status)
+
+
+def _unpublished() -> JsonResponse:
+    return _error(
+        503,
+        "unpublished",
+        "No privacy policy is published yet; run “gardien policy publish”.",
+    )
+
+
+def _config_response(request: HttpRequest, configuration: config.Configuration) -> HttpResponse:
+    response = HttpResponse(configuration.body, content_type="application/json")
+    response["Cache-Control"] = f"public, max-age={CONFIG_MAX_AGE}"
+    response["ETag"] = f'"{configuration.hash}"'
+    origin = request.headers.get("Origin", "")
+    if origin and origin in allowed_origins():
+        response["Access-Control-Allow-Origin"] = origin
+    patch_vary_headers(response, ("Origin",))
+    return response
+
+
+def _unknown_language(lang: str) -> JsonResponse:
+    return _error(404, "unknown_language", 'The configuration exists in "fr" and "en" only.')
+
+
+@require_safe
+def config_latest(request: HttpRequest, lang: str) -> HttpResponse:
+    if lang not in config.LANGUAGES:
+        return _unknown_language(lang)
+    configuration = config.current(lang)
+    if configuration is None:
+        return _unpublished()
+    return _config_response(request, configuration)
+
+
+@require_safe
+def config_of_version(request: HttpRequest, version: int, lang: str) -> HttpResponse:
+    if lang not in config.LANGUAGES:
+        return _unknown_language(lang)
+    configuration = config.configuration(version, lang)
+    if configuration is None:
+        return _error(
+            404,
+            "unknown_version",
+            f"No policy version {version} is published; see /privacy/history/ for the versions.",
+        )
+    return _config_response(request, configuration)
+
+
+@state_changing
+def api_consent(request: HttpRequest) -> HttpResponse:
+    """POST /api/consent: record one choice (docs/consent.md)."""
+    if request.method != "POST":
+        response = _error(405, "method_not_allowed", "Send the choice with POST.")
+        response["Allow"] = "POST, OPTIONS"
+        return response
+    charset = (request.content_params or {}).get("charset", "utf-8").lower()
+    if request.content_type != "application/json" or charset not in ("utf-8", "utf8"):
+        return _error(
+            415, "unsupported_media_type", "Send the choice as Content-Type: application/json."
+        )
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    try:
+        if length > MAX_BODY:
+            raise ChoiceRefused(
+                413, "too_large", f"The body is larger than {MAX_BODY} bytes; send only the choice."
+            )
+        record, _configuration = record_choice(parse_body(request.body))
+    except ChoiceRefused as refused:
+        return JsonResponse(refused.as_json(), status=refused.status)
+    recorded_at = record.recorded_at.astimezone(dt.UTC)
+    return JsonResponse(
+        {
+            "consent_id": record.consent_id,
+            "recorded_at": recorded_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
+            "version": record.policy_version,
+        },
+        status=201,
+    )
+
+
+def _gpc(request: HttpRequest) -> bool:
+    return request.headers.get("Sec-GPC") == "1"
+
+
+def _page_context(
+    configuration: config.Configuration, checked: set[str], gpc: bool
+) -> dict[str, Any]:
+    document = configuration.document
+    purposes = [
+        {**purpose, "switch": purpose["consent"] in config.SWITCHED, "on": purpose["id"] in checked}
+        for purpose in document["purposes"]
+    ]
+    return {
+        "configuration": configuration,
+        "text": document["text"],
+        "purposes": purposes,
+        "vendors": document["vendors"],
+        "gpc": gpc,
+    }
+
+
+def _current_checked(
+    saved: Mapping[str, Any] | None, configuration: config.Configuration, gpc: bool
+) -> tuple[set[str], dict[str, Any] | None]:
+    """What the boxes show: the visitor's saved choice if still valid, else the defaults."""
+    if (
+        saved is not None
+        and saved["h"] == configuration.purposes_hash[:12]
+        and clock.now().timestamp() - saved["d"] < configuration.choice_days * 86400
+    ):
+        made_at = dt.datetime.fromtimestamp(saved["d"], dt.UTC)
+        return {p for p, on in saved["p"].items() if on}, {**saved, "made_at": made_at}
+    if gpc:
+        return set(), None
+    # Exempt purposes are on until the visitor objects; consent is never pre-ticked.
+    return {
+        p["id"] for p in configuration.document["purposes"] if p["consent"] == "exempt_with_opt_out"
+    }, None
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def consent_page(request: HttpRequest, lang: str | None = None) -> HttpResponse:
+    """The cookie settings without JavaScript: a form, and its result with the consent id."""
+    language = request.LANGUAGE_CODE
+    configuration = config.current(language)
+    if configuration is None:
+        return render(request, "policy/unpublished.html", status=503)
+    gpc = _gpc(request)
+    cookie_choice = read_choice_cookie(request.COOKIES.get(config.COOKIE_NAME))
+    checked, saved = _current_checked(cookie_choice, configuration, gpc)
+    context = _page_context(configuration, checked, gpc)
+    context["saved"] = saved
+    response: HttpResponse
+    if request.method == "POST":
+        # A new choice continues the visitor's earlier ones, even an outdated one.
+        earlier_id = cookie_choice["id"] if cookie_choice else None
+        context, status, cookie = _save_from_form(request, configuration, gpc, earlier_id, context)
+        response = render(request, "consent/page.html", context, status=status)
+        if cookie is not None:
+            value, days = cookie
+            response.set_cookie(
+                config.COOKIE_NAME,
+                value,
+                max_age=days * 86400,
+                path="/",
+                samesite="Lax",
+                secure=request.is_secure(),
+            )
+    else:
+        response = render(request, "consent/page.html", context)
+    patch_vary_headers(response, ("Sec-GPC", "Cookie"))
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _save_from_form(
+    request: HttpRequest,
+    configuration: config.Configuration,
+    gpc: bool,
+    earlier_id: str | None,
+    context: dict[str, Any],
+) -> tuple[dict[str, Any], int, tuple[str, int] | None]:
+    post = request.POST
+    action = post.get("action", "")
+    chosen = set(post.getlist("purpose"))
+    try:
+        version = int(post.get("version", ""))
+    except ValueError:
+        version = 0
+    lang = post.get("lang", "")
+    shown = config.configuration(version, lang) if lang in config.LANGUAGES else None
+    switched = shown.switched if shown is not None else configuration.switched
+    if action == "accept_all":
+        decisions: dict[str, Any] = dict.fromkeys(switched, True)
+    elif action == "refuse_all":
+        decisions = dict.fromkeys(switched, False)
+    else:
+        decisions = {p: p in chosen for p in switched}
+        # A box for a purpose that does not exist is refused by the same validation.
+        decisions.update(dict.fromkeys(chosen - set(switched), True))
+    payload = {
+        "consent_id": earlier_id,
+        "action": action,
+        "decisions": decisions,
+        "version": version,
+        "config_hash": post.get("config_hash", ""),
+        "lang": lang,
+        "gpc": gpc,
+    }
+    try:
+        record, used = record_choice(payload)
+    except ChoiceRefused as refused:
+        if refused.status == 409:
+            message = _(
+                "The cookie settings changed while you were choosing. Check them again below "
+                "and save your choice."
+            )
+        else:
+            message = _("Your choice could not be saved: %(reason)s") % {"reason": refused.message}
+        context["error"] = message
+        return context, refused.status, None
+    context.update(_page_context(configuration, set(), gpc))
+    for purpose in context["purposes"]:
+        purpose["on"] = bool(record.decisions.get(purpose["id"]))
+    context["record"] = record
+    context["saved"] = None
+    return context, 200, (choice_cookie(record, used), used.choice_days)
+
+
+def _inventory(lang: str) -> tuple[config.Configuration | None, dict[str, Any] | None]:
+    configuration = config.current(lang)
+    if configuration is None:
+        return None, None
+    return configuration, inventory.build(configuration.manifest, lang)
+
+
+@require_safe
+def inventory_page(request: HttpRequest, lang: str | None = None) -> HttpResponse:
+    configuration, listing = _inventory(request.LANGUAGE_CODE)
+    if configuration is None or listing is None:
+        return render(request, "policy/unpublished.html", status=503)
+    return render(
+        request,
+        "consent/inventory.html",
+        {"configuration": configuration, "inventory": listing},
+    )
+
+
+@require_safe
+def inventory_json(request: HttpRequest) -> HttpResponse:
+    configuration, listing = _inventory(request.LANGUAGE_CODE)
+    if configuration is None or listing is None:
+        return _unpublished()
+    body = {
+        "version": configuration.version,
+        "published_at": timezone.localdate(configuration.published_at).isoformat(),
+        **listing,
+    }
+    response = HttpResponse(
+        json.dumps(body, ensure_ascii=False, indent=2), content_type="application/json"
+    )
+    response["Cache-Control"] = f"public, max-age={CONFIG_MAX_AGE}"
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@require_safe
+def gpc_json(request: HttpRequest) -> HttpResponse:
+    """The Global Privacy Control support resource: Gardien honours the signal."""
+    body: dict[str, Any] = {"gpc": True}
+    latest = config.latest_number()
+    configuration = config.configuration(latest, "fr") if latest is not None else None
+    if configuration is not None:
+        body["lastUpdate"] = timezone.localdate(configuration.published_at).isoformat()
+    response = JsonResponse(body)
+    response["Cache-Control"] = "public, max-age=3600"
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@require_safe
+def banner_asset(request: HttpRequest, name: str) -> HttpResponseBase:
+    """The banner's script and stylesheet at the address docs/consent.md gives the sites."""
+    found = finders.find(f"consent/{name}") if name in BANNER_ASSETS else None
+    if not isinstance(found, str):
+        raise Http404
+    response = FileResponse(open(found, "rb"), content_type=BANNER_ASSETS[name])  # noqa: SIM115
+    response["Cache-Control"] = "public, max-age=3600"
+    response["Cross-Origin-Resource-Policy"] = "cross-origin"
+    return response

@@ -1,0 +1,105 @@
+"""Shared material for the consent tests: a fresh configuration cache, valid choices, clients."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from gardien.consent import config
+from gardien.manifest import Manifest, load_path
+
+ORIGIN = "https://www.coopo.fr"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_configuration_cache() -> Iterator[None]:
+    # Each test has its own database; the documents built for another one must not leak in.
+    config.invalidate()
+    yield
+    config.invalidate()
+
+
+def recomputed_hash(document: dict[str, Any]) -> str:
+    """The contract's hash, computed here independently of Gardien's code."""
+    without = {k: v for k, v in document.items() if k != "hash"}
+    text = json.dumps(without, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@pytest.fixture
+def browser(db: Any) -> Client:
+    """A client that enforces CSRF like a real browser."""
+    return Client(enforce_csrf_checks=True)
+
+
+@pytest.fixture
+def document(published: Any, browser: Client) -> Callable[[str], dict[str, Any]]:
+    def fetch(lang: str = "fr") -> dict[str, Any]:
+        response = browser.get(f"/consent/config/{lang}.json")
+        assert response.status_code == 200, response.content
+        return response.json()
+
+    return fetch
+
+
+@pytest.fixture
+def choice(document: Callable[[str], dict[str, Any]]) -> Callable[..., dict[str, Any]]:
+    """A valid body for POST /api/consent, against the published configuration."""
+
+    def make(lang: str = "fr", **changes: Any) -> dict[str, Any]:
+        doc = document(lang)
+        body = {
+            "consent_id": None,
+            "action": "custom",
+            "decisions": {"audience": True, "brevo_tracking": False},
+            "version": doc["version"],
+            "config_hash": doc["hash"],
+            "lang": lang,
+            "gpc": False,
+        }
+        body.update(changes)
+        return body
+
+    return make
+
+
+@pytest.fixture
+def post_choice(browser: Client) -> Callable[..., Any]:
+    """POST a choice from the organisation's site, as the banner does."""
+
+    def post(body: Any, *, origin: str | None = ORIGIN, **extra: Any) -> Any:
+        data = body if isinstance(body, (bytes, str)) else json.dumps(body)
+        headers = {"Origin": origin} if origin else {}
+        kwargs = {"content_type": "application/json", **extra}
+        return browser.post("/api/consent", data=data, headers=headers, **kwargs)
+
+    return post
+
+
+@pytest.fixture
+def coopo_manifest(coopo_path: Path) -> Manifest:
+    return load_path(coopo_path)
+
+
+@pytest.fixture
+def edited_manifest(coopo_path: Path, tmp_path: Path) -> Callable[..., Path]:
+    """A copy of the Coopo manifest with exact, single-occurrence replacements."""
+    counter = iter(range(1000))
+
+    def edit(*replacements: tuple[str, str]) -> Path:
+        text = coopo_path.read_text(encoding="utf-8")
+        for old, new in replacements:
+            assert text.count(old) == 1, f"{old!r} occurs {text.count(old)} times"
+            text = text.replace(old, new)
+        target = tmp_path / f"edited-{next(counter)}" / "gardien.toml"
+        target.parent.mkdir()
+        target.write_text(text, encoding="utf-8")
+        return target
+
+    return edit

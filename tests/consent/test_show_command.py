@@ -1,0 +1,91 @@
+"""`gardien consent show CONSENT_ID`: the proofs of one visitor's choices, for a person."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from gardien.cli import main
+from gardien.lib import clock
+from tests.consent.conftest import recomputed_hash
+
+
+def run(capsys, *args: str) -> tuple[int, str, str]:
+    """Run `gardien ARGS` through the real entry point: exit code, stdout, stderr."""
+    code = 0
+    try:
+        main(["gardien", *args])
+    except SystemExit as exited:
+        code = int(exited.code or 0)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+@pytest.fixture
+def two_choices(choice, post_choice) -> str:
+    with clock.frozen("2026-11-26T10:00:00Z"):
+        consent_id = post_choice(
+            choice("en", action="accept_all", decisions={"audience": True, "brevo_tracking": True})
+        ).json()["consent_id"]
+    with clock.frozen("2026-12-02T08:30:00Z"):
+        post_choice(
+            choice(
+                "en",
+                consent_id=consent_id,
+                action="withdraw",
+                decisions={"audience": True, "brevo_tracking": False},
+                gpc=True,
+            )
+        )
+    return consent_id
+
+
+def test_it_prints_every_proof_and_how_to_check_it(capsys, two_choices):
+    code, out, err = run(capsys, "consent", "show", two_choices)
+    assert code == 0, err
+    assert f"Consent id {two_choices}: 2 choice(s) recorded." in out
+    assert "2026-11-26 10:00:00 UTC  accept_all" in out
+    assert "2026-12-02 08:30:00 UTC  withdraw" in out
+    assert "audience granted, brevo_tracking refused" in out
+    assert "Global Privacy Control: yes" in out
+    assert "http://127.0.0.1:8000/consent/config/1/en.json" in out
+    assert out.index("accept_all") < out.index("withdraw")
+
+
+def test_it_prints_json_whose_hash_matches_the_configuration(capsys, client, two_choices):
+    code, out, _err = run(capsys, "consent", "show", two_choices, "--json")
+    assert code == 0
+    proofs = json.loads(out)
+    assert [p["action"] for p in proofs] == ["accept_all", "withdraw"]
+    assert proofs[0]["recorded_at"] == "2026-11-26T10:00:00.000000Z"
+    assert proofs[1]["decisions"] == {"audience": True, "brevo_tracking": False}
+    assert proofs[1]["gpc"] is True
+    url = proofs[0]["check_url"].removeprefix("http://127.0.0.1:8000")
+    shown = client.get(url).json()
+    assert shown["hash"] == proofs[0]["config_hash"] == recomputed_hash(shown)
+
+
+def test_an_unknown_id_exits_1_with_a_sentence(capsys, db):
+    code, out, err = run(capsys, "consent", "show", "A" * 22)
+    assert code == 1
+    assert out == ""
+    assert "No choice is recorded under the consent id" in err
+
+
+@pytest.mark.parametrize("value", ["short", "a" * 23, "a" * 21 + "!"])
+def test_a_malformed_id_exits_1_with_a_sentence(capsys, db, value):
+    code, _out, err = run(capsys, "consent", "show", value)
+    assert code == 1
+    assert "is not a consent id" in err
+
+
+def test_its_help_speaks_to_a_non_engineer(capsys):
+    code, out, _err = run(capsys, "consent", "show", "--help")
+    text = " ".join(out.split())
+    assert code == 0
+    assert "Print every choice recorded under one consent id" in text
+    assert "the 22-character reference the visitor was shown" in text
+    assert "--json" in text
+    code, out, _err = run(capsys, "consent", "--help")
+    assert "Shows the proofs of a visitor's cookie choices." in " ".join(out.split())
