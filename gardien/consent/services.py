@@ -26,6 +26,11 @@ REQUIRED_FIELDS = ("action", "decisions", "version", "config_hash", "lang")
 CONSENT_ID = re.compile(r"[A-Za-z0-9_-]{22}")
 HASH = re.compile(r"[0-9a-f]{64}")
 ACTIONS = frozenset(ConsentAction.values)
+# docs/consent.md: these refuse every purpose needing consent and object to the exempt ones
+# ("Refuse all" after a consent is sent as "withdraw"; GPC is a refusal and an objection).
+REFUSING_ACTIONS = frozenset(
+    {ConsentAction.REFUSE_ALL, ConsentAction.CLOSE, ConsentAction.WITHDRAW, ConsentAction.GPC}
+)
 
 
 class ChoiceRefused(Exception):
@@ -109,19 +114,11 @@ def _check_decisions(
             "inconsistent_decisions",
             '"accept_all" must grant every purpose; use "custom" for a partial choice.',
         )
-    if action in (
-        ConsentAction.REFUSE_ALL,
-        ConsentAction.WITHDRAW,
-        ConsentAction.CLOSE,
-    ) and any(decisions[p] for p in configuration.required):
+    if action in REFUSING_ACTIONS and any(decisions.values()):
         raise _bad(
             "inconsistent_decisions",
-            f'"{action}" cannot grant a purpose that needs consent; use "custom" instead.',
-        )
-    if action == ConsentAction.GPC and any(decisions.values()):
-        raise _bad(
-            "inconsistent_decisions",
-            '"gpc" refuses every purpose; record a later opt-in as "custom" with "gpc": true.',
+            f'"{action}" refuses every purpose and objects to the exempt ones, so every '
+            'decision must be false; use "custom" for a partial choice.',
         )
     return {p: decisions[p] for p in expected}
 
@@ -269,7 +266,11 @@ def read_choice_cookie(value: str | None) -> Mapping[str, Any] | None:
         return None
     if not isinstance(choice, dict) or not isinstance(choice.get("p"), dict):
         return None
-    if not isinstance(choice.get("id"), str) or not CONSENT_ID.fullmatch(choice["id"]):
+    # The id stays null until the server has answered the banner once.
+    consent_id = choice.get("id")
+    if consent_id is not None and (
+        not isinstance(consent_id, str) or not CONSENT_ID.fullmatch(consent_id)
+    ):
         return None
     if type(choice.get("d")) is not int or not isinstance(choice.get("h"), str):
         return None

@@ -1,6 +1,7 @@
 """The banner's default texts in French and English.
 
-A manifest overrides any of them under ``[cookies.wording]``. They are plain dictionaries
+A manifest overrides any of them under ``[cookies.wording]``. Each text carries its own
+punctuation (a label ends with its colon), as docs/consent.md says. They are plain dictionaries
 rather than translation catalogue entries on purpose: they are part of the configuration
 document whose hash every proof of consent keeps, so they must change only with Gardien's
 code, never with a catalogue edited on a server.
@@ -27,7 +28,7 @@ DEFAULTS: dict[str, dict[str, str]] = {
         "close": "Fermer",
         "continue_without": "Continuer sans accepter",
         "settings": "Gestion des cookies",
-        "consent_id": "Référence de votre choix",
+        "consent_id": "Référence de votre choix :",
         "gpc": (
             "Votre navigateur envoie le signal Global Privacy Control : nous le prenons comme "
             "un refus de tous les cookies facultatifs. Vous pouvez tout de même en autoriser "
@@ -55,7 +56,7 @@ DEFAULTS: dict[str, dict[str, str]] = {
         "close": "Close",
         "continue_without": "Continue without accepting",
         "settings": "Cookie settings",
-        "consent_id": "Reference of your choice",
+        "consent_id": "Reference of your choice:",
         "gpc": (
             "Your browser sends the Global Privacy Control signal: we take it as a refusal "
             "of every optional cookie. You can still allow some of them."

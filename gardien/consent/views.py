@@ -178,7 +178,10 @@ def consent_page(request: HttpRequest, lang: str | None = None) -> HttpResponse:
     if request.method == "POST":
         # A new choice continues the visitor's earlier ones, even an outdated one.
         earlier_id = cookie_choice["id"] if cookie_choice else None
-        context, status, cookie = _save_from_form(request, configuration, gpc, earlier_id, context)
+        granted_before = checked if saved is not None else set()
+        context, status, cookie = _save_from_form(
+            request, configuration, gpc, earlier_id, granted_before, context
+        )
         response = render(request, "consent/page.html", context, status=status)
         if cookie is not None:
             value, days = cookie
@@ -202,6 +205,7 @@ def _save_from_form(
     configuration: config.Configuration,
     gpc: bool,
     earlier_id: str | None,
+    granted_before: set[str],
     context: dict[str, Any],
 ) -> tuple[dict[str, Any], int, tuple[str, int] | None]:
     post = request.POST
@@ -218,6 +222,9 @@ def _save_from_form(
         decisions: dict[str, Any] = dict.fromkeys(switched, True)
     elif action == "refuse_all":
         decisions = dict.fromkeys(switched, False)
+        # As the banner does: "Refuse all" after a consent was given is a withdrawal.
+        if granted_before & (shown.required if shown is not None else frozenset()):
+            action = "withdraw"
     else:
         decisions = {p: p in chosen for p in switched}
         # A box for a purpose that does not exist is refused by the same validation.

@@ -21,9 +21,9 @@ ID = re.compile(r"^[A-Za-z0-9_-]{22}$")
         ("accept_all", {"audience": True, "brevo_tracking": True}),
         ("refuse_all", {"audience": False, "brevo_tracking": False}),
         ("custom", {"audience": False, "brevo_tracking": True}),
-        ("withdraw", {"audience": True, "brevo_tracking": False}),
+        ("withdraw", {"audience": False, "brevo_tracking": False}),
         ("gpc", {"audience": False, "brevo_tracking": False}),
-        ("close", {"audience": True, "brevo_tracking": False}),
+        ("close", {"audience": False, "brevo_tracking": False}),
     ],
 )
 def test_it_records_each_action_as_one_row(choice, post_choice, action, decisions):
@@ -50,7 +50,9 @@ def test_it_records_each_action_as_one_row(choice, post_choice, action, decision
 
 def test_it_keeps_the_consent_id_it_is_given(choice, post_choice):
     first = post_choice(choice()).json()["consent_id"]
-    again = post_choice(choice(consent_id=first, action="withdraw")).json()["consent_id"]
+    refusal = {"audience": False, "brevo_tracking": False}
+    again = post_choice(choice(consent_id=first, action="withdraw", decisions=refusal))
+    again = again.json()["consent_id"]
     assert again == first
     assert ConsentRecord.objects.filter(consent_id=first).count() == 2
 
@@ -153,6 +155,10 @@ def test_a_wrong_action_is_refused(choice, post_choice, action):
     [
         ("accept_all", {"audience": True, "brevo_tracking": False}),
         ("refuse_all", {"audience": False, "brevo_tracking": True}),
+        # refuse_all, close, withdraw and gpc also object to the exempt purposes.
+        ("refuse_all", {"audience": True, "brevo_tracking": False}),
+        ("close", {"audience": True, "brevo_tracking": False}),
+        ("withdraw", {"audience": True, "brevo_tracking": False}),
         ("gpc", {"audience": True, "brevo_tracking": False}),
     ],
 )

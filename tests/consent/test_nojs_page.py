@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 import pytest
 from django.test import Client
@@ -120,7 +120,31 @@ def test_a_second_choice_keeps_the_consent_id_and_shows_the_saved_choice(visitor
     assert first.consent_id in again.text
     assert _boxes(again.text) == {"audience": True, "brevo_tracking": True}
     _choose(visitor, "/en/consent/", "refuse_all")
-    assert ConsentRecord.objects.filter(consent_id=first.consent_id).count() == 2
+    # "Refuse all" after a consent is a withdrawal, as the banner records it.
+    rows = ConsentRecord.objects.filter(consent_id=first.consent_id).order_by("pk")
+    assert [(r.action, r.decisions["brevo_tracking"]) for r in rows] == [
+        ("accept_all", True),
+        ("withdraw", False),
+    ]
+    _choose(visitor, "/en/consent/", "refuse_all")
+    assert ConsentRecord.objects.order_by("-pk").first().action == "refuse_all"
+
+
+def test_a_choice_saved_by_the_banner_before_any_answer_has_no_id_yet(visitor, published):
+    doc = visitor.get("/consent/config/en.json").json()
+    choice = {
+        "id": None,
+        "d": int(clock.now().timestamp()),
+        "v": 1,
+        "h": doc["purposes_hash"][:12],
+        "p": {"audience": 0, "brevo_tracking": 1},
+    }
+    visitor.cookies["eu-consent"] = quote(json.dumps(choice, separators=(",", ":")))
+    page = visitor.get("/en/consent/")
+    assert _boxes(page.text) == {"audience": False, "brevo_tracking": True}
+    assert "None" not in page.text
+    _choose(visitor, "/en/consent/", "custom", "brevo_tracking")
+    assert ConsentRecord.objects.get().decisions == {"audience": False, "brevo_tracking": True}
 
 
 def test_a_post_without_csrf_token_records_nothing(visitor, published):

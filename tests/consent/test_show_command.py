@@ -34,7 +34,7 @@ def two_choices(choice, post_choice) -> str:
                 "en",
                 consent_id=consent_id,
                 action="withdraw",
-                decisions={"audience": True, "brevo_tracking": False},
+                decisions={"audience": False, "brevo_tracking": False},
                 gpc=True,
             )
         )
@@ -47,7 +47,8 @@ def test_it_prints_every_proof_and_how_to_check_it(capsys, two_choices):
     assert f"Consent id {two_choices}: 2 choice(s) recorded." in out
     assert "2026-11-26 10:00:00 UTC  accept_all" in out
     assert "2026-12-02 08:30:00 UTC  withdraw" in out
-    assert "audience granted, brevo_tracking refused" in out
+    assert "audience granted, brevo_tracking granted" in out
+    assert "audience refused, brevo_tracking refused" in out
     assert "Global Privacy Control: yes" in out
     assert "http://127.0.0.1:8000/consent/config/1/en.json" in out
     assert out.index("accept_all") < out.index("withdraw")
@@ -59,7 +60,7 @@ def test_it_prints_json_whose_hash_matches_the_configuration(capsys, client, two
     proofs = json.loads(out)
     assert [p["action"] for p in proofs] == ["accept_all", "withdraw"]
     assert proofs[0]["recorded_at"] == "2026-11-26T10:00:00.000000Z"
-    assert proofs[1]["decisions"] == {"audience": True, "brevo_tracking": False}
+    assert proofs[1]["decisions"] == {"audience": False, "brevo_tracking": False}
     assert proofs[1]["gpc"] is True
     url = proofs[0]["check_url"].removeprefix("http://127.0.0.1:8000")
     shown = client.get(url).json()
