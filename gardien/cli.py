@@ -22,6 +22,7 @@ Everyday commands:
   gardien worker                  send queued emails and processor calls (keep it running)
   gardien audit verify            check that the audit log has not been tampered with
   gardien keys rotate             re-encrypt personal data under new keys
+  gardien consent show ID         show the proofs of a visitor's cookie choices
 
 Every command explains itself with --help, e.g. `gardien policy --help`.
 All of Django's commands are available too: `gardien help --all`.

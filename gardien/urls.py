@@ -1,11 +1,14 @@
 from django.contrib import admin
 from django.urls import include, path, register_converter
 
+from gardien.consent import views as consent_views
 from gardien.lib.urls import LanguageConverter
 
 register_converter(LanguageConverter, "lang")
 
 urlpatterns = [
+    # First: the consent API is the hot path (every page view of every site), resolve it first.
+    path("api/consent", consent_views.api_consent, name="consent-api"),
     path("", include("gardien.policy.urls")),
     path("", include("gardien.consent.urls")),
     path("", include("gardien.demo.urls")),

@@ -14,7 +14,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 from urllib.parse import quote, unquote
 
-from django.db import connections, router, transaction
+from django.db import connections, router
 
 from gardien.consent import config
 from gardien.consent.models import ConsentAction, ConsentRecord
@@ -231,7 +231,10 @@ def _insert(proof: Proof) -> None:
         proof.lang,
         proof.gpc,
     ]
-    with transaction.atomic(using=alias), connection.cursor() as cursor:
+    # One statement is its own transaction in autocommit mode: no BEGIN/COMMIT round trips,
+    # and SQLite's write lock is held for the INSERT only. Inside a caller's transaction it
+    # simply joins it.
+    with connection.cursor() as cursor:
         cursor.execute(sql, params)
 
 

@@ -12,7 +12,6 @@ urlpatterns = [
     ),
     path("consent/gardien.js", views.banner_asset, {"name": "gardien.js"}, name="consent-script"),
     path("consent/gardien.css", views.banner_asset, {"name": "gardien.css"}, name="consent-style"),
-    path("api/consent", views.api_consent, name="consent-api"),
     *localized("consent/", views.consent_page, "consent-page"),
     *localized("privacy/cookies/", views.inventory_page, "consent-inventory"),
     path("privacy/cookies.json", views.inventory_json, name="consent-inventory-json"),
