@@ -276,9 +276,40 @@ def configuration(number: int, lang: str) -> Configuration | None:
     if number not in rows:
         return None
     built = _configuration(rows[number], rows.get(number - 1), lang)
+    _freeze(built)
     with _cache.lock:
         _cache.built[key] = built
     return built
+
+
+def _freeze(built: Configuration) -> None:
+    """Keep the document exactly as served, once per hash (see ShownConfiguration)."""
+    from django.db import IntegrityError, transaction
+
+    from gardien.consent.models import ShownConfiguration
+    from gardien.lib import clock
+
+    if ShownConfiguration.objects.filter(hash=built.hash).exists():
+        return
+    try:
+        with transaction.atomic():
+            ShownConfiguration.objects.create(
+                hash=built.hash,
+                version=built.version,
+                lang=built.lang,
+                body=built.body.decode("utf-8"),
+                first_served_at=clock.now(),
+            )
+    except IntegrityError:  # another process froze it at the same moment
+        pass
+
+
+def shown(hash_hex: str) -> bytes | None:
+    """The document served under ``hash_hex``, byte for byte, or None."""
+    from gardien.consent.models import ShownConfiguration
+
+    body = ShownConfiguration.objects.filter(hash=hash_hex).values_list("body", flat=True).first()
+    return body.encode("utf-8") if body is not None else None
 
 
 def current(lang: str) -> Configuration | None:

@@ -82,3 +82,24 @@ class ConsentRecord(models.Model):
             f"proof of consent {self.pk} cannot be deleted one by one: proofs leave the "
             "ledger only through the retention purge."
         )
+
+
+class ShownConfiguration(models.Model):
+    """Every banner configuration document as it was served, frozen under its hash.
+
+    A proof names the hash of what the visitor saw; this keeps that exact document, so
+    the proof can be checked even after Gardien's defaults or address have changed.
+    """
+
+    hash = models.CharField(_("hash"), max_length=HASH_LENGTH, unique=True)
+    version = models.PositiveIntegerField(_("policy version"))
+    lang = models.CharField(_("language"), max_length=2)
+    body = models.TextField(_("document"))
+    first_served_at = models.DateTimeField(_("first served"))
+
+    class Meta:
+        verbose_name = _("banner configuration shown")
+        verbose_name_plural = _("banner configurations shown")
+
+    def __str__(self) -> str:
+        return f"v{self.version} {self.lang} {self.hash[:12]}"

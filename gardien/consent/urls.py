@@ -10,6 +10,9 @@ urlpatterns = [
         views.config_of_version,
         name="consent-config-version",
     ),
+    path(
+        "consent/config/shown/<str:hash_hex>.json", views.config_shown, name="consent-config-shown"
+    ),
     path("consent/gardien.js", views.banner_asset, {"name": "gardien.js"}, name="consent-script"),
     path("consent/gardien.css", views.banner_asset, {"name": "gardien.css"}, name="consent-style"),
     *localized("consent/", views.consent_page, "consent-page"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -71,6 +72,20 @@ def config_latest(request: HttpRequest, lang: str) -> HttpResponse:
     if configuration is None:
         return _unpublished()
     return _config_response(request, configuration)
+
+
+@require_safe
+def config_shown(request: HttpRequest, hash_hex: str) -> HttpResponse:
+    """The exact document a proof's configuration hash refers to."""
+    body = config.shown(hash_hex) if re.fullmatch(r"[0-9a-f]{64}", hash_hex) else None
+    if body is None:
+        return _error(
+            404,
+            "unknown_configuration",
+            "No configuration was served under this hash; copy the hash from the proof "
+            "(gardien consent show CONSENT_ID).",
+        )
+    return HttpResponse(body, content_type="application/json; charset=utf-8")
 
 
 @require_safe

@@ -240,3 +240,23 @@ def test_it_serves_the_banner_at_the_address_sites_use(browser, db, url, content
     assert response["Content-Type"].startswith(content_type)
     assert response["Cross-Origin-Resource-Policy"] == "cross-origin"
     assert not response.cookies
+
+
+def test_it_keeps_every_document_it_served_under_its_hash(client, published, settings):
+    first = client.get("/consent/config/fr.json")
+    document = first.json()
+    shown = client.get(f"/consent/config/shown/{document['hash']}.json")
+    assert shown.status_code == 200
+    assert shown.content == first.content  # byte for byte what was served
+    # Gardien moves to another address: new documents, new hash; the old proof still checks.
+    settings.SITE_URL = "https://privacy.coopo.fr"
+    moved = client.get("/consent/config/fr.json").json()
+    assert moved["hash"] != document["hash"]
+    assert client.get(f"/consent/config/shown/{document['hash']}.json").content == first.content
+
+
+def test_it_answers_404_for_a_hash_never_served(client, published):
+    response = client.get(f"/consent/config/shown/{'0' * 64}.json")
+    assert response.status_code == 404
+    assert "copy the hash from the proof" in response.json()["message"]
+    assert client.get("/consent/config/shown/not-a-hash.json").status_code == 404

@@ -50,11 +50,17 @@ def test_it_prints_every_proof_and_how_to_check_it(capsys, two_choices):
     assert "audience granted, brevo_tracking granted" in out
     assert "audience refused, brevo_tracking refused" in out
     assert "Global Privacy Control: yes" in out
-    assert "http://127.0.0.1:8000/consent/config/1/en.json" in out
+    assert "http://127.0.0.1:8000/consent/config/shown/" in out
     assert out.index("accept_all") < out.index("withdraw")
 
 
 def test_it_prints_json_whose_hash_matches_the_configuration(capsys, client, two_choices):
+    from gardien.consent.models import ConsentRecord
+
+    # Fetched first: the command, run through the real entry point, closes the connection.
+    first = ConsentRecord.objects.filter(consent_id=two_choices).order_by("recorded_at").first()
+    shown_path = f"/consent/config/shown/{first.config_hash}.json"
+    shown = client.get(shown_path).json()
     code, out, _err = run(capsys, "consent", "show", two_choices, "--json")
     assert code == 0
     proofs = json.loads(out)
@@ -62,8 +68,7 @@ def test_it_prints_json_whose_hash_matches_the_configuration(capsys, client, two
     assert proofs[0]["recorded_at"] == "2026-11-26T10:00:00.000000Z"
     assert proofs[1]["decisions"] == {"audience": False, "brevo_tracking": False}
     assert proofs[1]["gpc"] is True
-    url = proofs[0]["check_url"].removeprefix("http://127.0.0.1:8000")
-    shown = client.get(url).json()
+    assert proofs[0]["check_url"] == f"http://127.0.0.1:8000{shown_path}"
     assert shown["hash"] == proofs[0]["config_hash"] == recomputed_hash(shown)
 
 

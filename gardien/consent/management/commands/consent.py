@@ -15,9 +15,7 @@ from gardien.consent.stats import proof_row
 
 
 def check_url(record: ConsentRecord) -> str:
-    path = reverse(
-        "consent-config-version", kwargs={"version": record.policy_version, "lang": record.lang}
-    )
+    path = reverse("consent-config-shown", kwargs={"hash_hex": record.config_hash})
     return f"{settings.SITE_URL}{path}"
 
 
