@@ -101,6 +101,20 @@ EXPECTED: dict[str, dict[str, int | str]] = {
         "outsider": LOGIN_REDIRECT,
         "anonymous": LOGIN_REDIRECT,
     },
+    "/admin/consent/consentrecord/": {
+        "dpo": 200,
+        "staff": 403,
+        "viewer": 200,
+        "outsider": LOGIN_REDIRECT,
+        "anonymous": LOGIN_REDIRECT,
+    },
+    "/admin/consent/consentrecord/statistics/": {
+        "dpo": 200,
+        "staff": 403,
+        "viewer": 200,
+        "outsider": LOGIN_REDIRECT,
+        "anonymous": LOGIN_REDIRECT,
+    },
     "/admin/audit/auditentry/": {
         "dpo": 200,
         "staff": 403,
