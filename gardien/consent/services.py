@@ -23,6 +23,7 @@ from gardien.lib import clock
 MAX_BODY = 4096
 FIELDS = frozenset({"consent_id", "action", "decisions", "version", "config_hash", "lang", "gpc"})
 REQUIRED_FIELDS = ("action", "decisions", "version", "config_hash", "lang")
+# Accepted: 22 URL-safe characters, so every id Gardien ever handed out still looks up.
 CONSENT_ID = re.compile(r"[A-Za-z0-9_-]{22}")
 HASH = re.compile(r"[0-9a-f]{64}")
 ACTIONS = frozenset(ConsentAction.values)
@@ -172,7 +173,7 @@ def validate_choice(payload: object) -> tuple[dict[str, Any], config.Configurati
         )
     decisions = _check_decisions(payload["decisions"], configuration, action)
     clean = {
-        "consent_id": consent_id or secrets.token_urlsafe(16),
+        "consent_id": consent_id or new_consent_id(),
         "action": action,
         "decisions": decisions,
         "policy_version": version,
@@ -181,6 +182,19 @@ def validate_choice(payload: object) -> tuple[dict[str, Any], config.Configurati
         "gpc": gpc,
     }
     return clean, configuration
+
+
+def new_consent_id() -> str:
+    """A random consent id: 22 URL-safe characters (128 random bits), the first a letter or
+    a digit, so that no command line takes it for an option (``gardien consent show ID``).
+
+    Drawn again in the 1 case out of 32 where it would start with "-" or "_": what remains
+    is uniform over the ids allowed.
+    """
+    while True:
+        consent_id = secrets.token_urlsafe(16)
+        if consent_id[0].isalnum():
+            return consent_id
 
 
 @dataclass(frozen=True)
