@@ -136,12 +136,23 @@ def test_list_shows_role_two_factor_and_last_login(db):
     )
 
 
+def test_a_username_starting_with_a_dash_goes_after_double_dash(db, capsys):
+    output = run("add", "--role", "viewer", "--", "-henri")
+    assert "Created “-henri” with the role viewer" in output
+    # The real command line last: it closes the test's database connection.
+    cli.main(["gardien", "staff", "otp-reset", "--", "-henri"])
+    output = capsys.readouterr().out
+    assert output.strip().splitlines()[-1].startswith("“-henri” has a new authenticator key")
+
+
 @pytest.mark.parametrize(
     ("argv", "phrase"),
     [
         (["staff", "--help"], "authenticator app"),
         (["staff", "add", "--help"], "viewer = reads the registers"),
         (["staff", "otp-reset", "--help"], "lost their phone"),
+        (["staff", "otp-reset", "--help"], "if it starts with a dash (-), type -- before it"),
+        (["staff", "add", "--help"], "if it starts with a dash (-), type -- before it"),
         (["staff", "list", "--help"], "two-factor"),
     ],
 )

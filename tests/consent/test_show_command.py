@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
@@ -72,6 +73,46 @@ def test_it_prints_json_whose_hash_matches_the_configuration(capsys, client, two
     assert shown["hash"] == proofs[0]["config_hash"] == recomputed_hash(shown)
 
 
+DASHED = "-q2x7wEvQx9TfJ0m5Yl1aA"
+
+
+@pytest.fixture
+def dashed_proof(db) -> str:
+    """A proof under an id starting with "-", as about one id in 64 did before."""
+    from gardien.consent.models import ConsentRecord
+
+    ConsentRecord.objects.create(
+        consent_id=DASHED,
+        recorded_at=dt.datetime(2026, 11, 26, 10, 0, tzinfo=dt.UTC),
+        action="close",
+        decisions={"audience": False, "brevo_tracking": False},
+        policy_version=1,
+        config_hash="0" * 64,
+        lang="fr",
+    )
+    return DASHED
+
+
+def test_an_id_starting_with_a_dash_is_shown_after_double_dash(capsys, dashed_proof):
+    code, out, err = run(capsys, "consent", "show", "--", dashed_proof)
+    assert code == 0, err
+    assert f"Consent id {dashed_proof}: 1 choice(s) recorded." in out
+    assert "2026-11-26 10:00:00 UTC  close" in out
+
+
+def test_an_id_starting_with_a_dash_is_shown_as_json_after_double_dash(capsys, dashed_proof):
+    code, out, err = run(capsys, "consent", "show", "--json", "--", dashed_proof)
+    assert code == 0, err
+    assert [p["consent_id"] for p in json.loads(out)] == [dashed_proof]
+
+
+def test_without_double_dash_such_an_id_is_refused_not_misread(capsys, dashed_proof):
+    code, out, err = run(capsys, "consent", "show", dashed_proof)
+    assert code == 2
+    assert out == ""
+    assert "consent show [-h] [--json] [--] CONSENT_ID" in err
+
+
 def test_an_unknown_id_exits_1_with_a_sentence(capsys, db):
     code, out, err = run(capsys, "consent", "show", "A" * 22)
     assert code == 1
@@ -92,6 +133,8 @@ def test_its_help_speaks_to_a_non_engineer(capsys):
     assert code == 0
     assert "Print every choice recorded under one consent id" in text
     assert "the 22-character reference the visitor was shown" in text
+    assert "if it starts with a dash (-), type -- before it" in text
+    assert "gardien consent show -- -q2x7wEvQx9TfJ0m5Yl1aA" in text
     assert "--json" in text
     code, out, _err = run(capsys, "consent", "--help")
     assert "Shows the proofs of a visitor's cookie choices." in " ".join(out.split())

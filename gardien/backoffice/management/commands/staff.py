@@ -34,7 +34,13 @@ class Command(BaseCommand):
                 f"{accounts.BACKUP_CODES} backup codes. Roles: {ROLE_HELP}."
             ),
         )
-        add.add_argument("username", help="the name the person will log in with, e.g. alice")
+        add.add_argument(
+            "username",
+            help=(
+                "the name the person will log in with, e.g. alice; if it starts with a dash (-), "
+                "type -- before it, last: `gardien staff add --role viewer -- -alice`"
+            ),
+        )
         add.add_argument(
             "--role",
             required=True,
@@ -49,6 +55,7 @@ class Command(BaseCommand):
         reset = sub.add_parser(
             "otp-reset",
             help="give an account a new authenticator key and new backup codes",
+            usage="%(prog)s [-h] [--] USERNAME",
             description=(
                 "For someone who lost their phone or used all their backup codes: the old key "
                 "and codes stop working, new ones are printed once, and the account's failed "
@@ -56,7 +63,13 @@ class Command(BaseCommand):
                 "(to change it: gardien changepassword USERNAME)."
             ),
         )
-        reset.add_argument("username", help="the account's username")
+        reset.add_argument(
+            "username",
+            help=(
+                "the account's username; if it starts with a dash (-), type -- before it: "
+                "`gardien staff otp-reset -- -alice`"
+            ),
+        )
         sub.add_parser(
             "list",
             help="list the accounts, their role, two-factor status and last login",

@@ -32,18 +32,24 @@ class Command(BaseCommand):
         show = sub.add_parser(
             "show",
             help="print every recorded choice of one consent id",
+            usage="%(prog)s [-h] [--json] [--] CONSENT_ID",
             description=(
                 "Print every choice recorded under one consent id: the date, the action "
                 "(accepted all, refused all, chose purpose by purpose, withdrew, browser "
                 "privacy signal, closed the banner), the decision for each purpose, the "
                 "policy version, the language and the fingerprint of the banner shown. "
-                "Exits with status 1 when the id is unknown."
+                "Exits with status 1 when the id is unknown. An id that starts with a dash (-) "
+                "would be read as an option: type -- before it, e.g. "
+                "`gardien consent show -- -q2x7wEvQx9TfJ0m5Yl1aA`."
             ),
         )
         show.add_argument(
             "consent_id",
             metavar="CONSENT_ID",
-            help="the 22-character reference the visitor was shown, e.g. 3q2-7wEvQx9TfJ0m5Yl1aA",
+            help=(
+                "the 22-character reference the visitor was shown, e.g. 3q2-7wEvQx9TfJ0m5Yl1aA; "
+                "if it starts with a dash (-), type -- before it"
+            ),
         )
         show.add_argument(
             "--json",
