@@ -1,30 +1,16 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from gardien.audit.models import AuditCheckpoint, AuditEntry
-
-
-class _ReadOnlyAdmin(admin.ModelAdmin):
-    """Audit rows are evidence: the back office shows them and can never add, edit or delete."""
-
-    # No bulk actions at all, so no "delete selected" either.
-    actions = None
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
+from gardien.backoffice.readonly import ReadOnlyAdminMixin
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(_ReadOnlyAdmin):
+class AuditEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Audit rows are evidence: shown, never added, edited or deleted here."""
+
     list_display = ("position", "at", "actor", "action", "target", "reason")
     list_filter = ("action", "actor_kind")
     search_fields = ("=target_ref",)
@@ -56,7 +42,7 @@ class AuditEntryAdmin(_ReadOnlyAdmin):
 
 
 @admin.register(AuditCheckpoint)
-class AuditCheckpointAdmin(_ReadOnlyAdmin):
+class AuditCheckpointAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("position", "at", "purged_at", "count", "hash")
     ordering = ("-position",)
     fields = ("position", "hash", "at", "purged_at", "count")

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from gardien.audit import services as audit
+from gardien.backoffice.readonly import ReadOnlyAdminMixin
 from gardien.consent import stats
 from gardien.consent.models import ConsentRecord
 from gardien.consent.services import CONSENT_ID
@@ -37,10 +38,9 @@ def _date(raw: str, label: str) -> dt.date:
 
 
 @admin.register(ConsentRecord)
-class ConsentRecordAdmin(admin.ModelAdmin):
+class ConsentRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Proofs are evidence: the back office shows them and never adds, edits or deletes."""
 
-    actions = None
     list_display = (
         "recorded_at",
         "consent_id",
@@ -74,15 +74,6 @@ class ConsentRecordAdmin(admin.ModelAdmin):
     def choices(self, obj: ConsentRecord) -> str:
         decisions = obj.decisions if isinstance(obj.decisions, dict) else {}
         return ", ".join(f"{p} {'✓' if on else '✗'}" for p, on in decisions.items())
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
     def get_urls(self) -> list[URLPattern]:  # type: ignore[override]
         name = f"{self.opts.app_label}_{self.opts.model_name}"

@@ -6,6 +6,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from gardien.backoffice.readonly import ReadOnlyAdminMixin
 from gardien.processors import outbox
 from gardien.processors.models import OutboxItem
 
@@ -13,7 +14,7 @@ ATTENTION = [OutboxItem.State.DEAD, OutboxItem.State.PENDING, OutboxItem.State.R
 
 
 @admin.register(OutboxItem)
-class OutboxItemAdmin(admin.ModelAdmin):
+class OutboxItemAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Effects not yet delivered: dead ones need the DPO; pending ones are waiting for a retry.
 
     Read-only; "retry now" (permission processors.retry_outboxitem) restarts dead items.
@@ -84,12 +85,3 @@ class OutboxItemAdmin(admin.ModelAdmin):
 
     def has_retry_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm(f"{self.opts.app_label}.retry_outboxitem")
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False

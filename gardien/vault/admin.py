@@ -11,13 +11,14 @@ from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from gardien.audit.services import Actor
+from gardien.backoffice.readonly import ReadOnlyAdminMixin
 from gardien.lib import crypto
 from gardien.vault import services
 from gardien.vault.models import Person
 
 
 @admin.register(Person)
-class PersonAdmin(admin.ModelAdmin):
+class PersonAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Read-only. Changes to a person's data go through rights requests, which are audited."""
 
     list_display = ("short_id", "created_at", "restricted")
@@ -75,12 +76,3 @@ class PersonAdmin(admin.ModelAdmin):
         if person is not None and request.method == "GET":
             services.view(person, actor=Actor.staff(request.user), reason="back office")
         return super().change_view(request, object_id, form_url, extra_context)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
