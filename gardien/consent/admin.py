@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy
 from gardien.audit import services as audit
 from gardien.backoffice.readonly import ReadOnlyAdminMixin
 from gardien.consent import stats
-from gardien.consent.models import ConsentRecord
+from gardien.consent.models import LEDGER_COLUMNS, ConsentRecord
 from gardien.consent.services import CONSENT_ID
 
 VIEW_PERMISSION = "consent.view_consentrecord"
@@ -58,16 +58,7 @@ class ConsentRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     ordering = ("-recorded_at",)
     # Counting a ledger that grows with traffic on every page costs more than it tells.
     show_full_result_count = False
-    fields = (
-        "consent_id",
-        "recorded_at",
-        "action",
-        "decisions",
-        "policy_version",
-        "config_hash",
-        "lang",
-        "gpc",
-    )
+    fields = LEDGER_COLUMNS
     readonly_fields = fields
 
     @admin.display(description=gettext_lazy("choices"))

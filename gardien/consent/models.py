@@ -32,6 +32,14 @@ class ConsentAction(models.TextChoices):
     CLOSE = "close", _("closed the banner without accepting")
 
 
+#: The actions that refuse every purpose needing consent and object to the exempt ones
+#: (docs/consent.md): "Refuse all" after a consent is sent as "withdraw", closing the
+#: banner is no consent, and GPC is a refusal and an objection.
+REFUSING_ACTIONS = frozenset(
+    {ConsentAction.REFUSE_ALL, ConsentAction.CLOSE, ConsentAction.WITHDRAW, ConsentAction.GPC}
+)
+
+
 class ConsentRecord(models.Model):
     """One choice, tied to the exact configuration (version, language, hash) it was made on."""
 
@@ -82,6 +90,13 @@ class ConsentRecord(models.Model):
             f"proof of consent {self.pk} cannot be deleted one by one: proofs leave the "
             "ledger only through the retention purge."
         )
+
+
+#: A proof's columns, all but the row id, in the model's order: the ledger's INSERT, the
+#: export's columns and the back office's page of a proof.
+LEDGER_COLUMNS: tuple[str, ...] = tuple(
+    field.name for field in ConsentRecord._meta.local_fields if not field.primary_key
+)
 
 
 class ShownConfiguration(models.Model):

@@ -9,15 +9,22 @@ import datetime as dt
 import json
 import re
 import secrets
-from collections.abc import Mapping
-from dataclasses import dataclass, fields
-from typing import Any
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import partial
+from operator import attrgetter
+from typing import Any, cast
 from urllib.parse import quote, unquote
 
-from django.db import connections, router
+from django.db import connections, models, router
 
 from gardien.consent import config
-from gardien.consent.models import ConsentAction, ConsentRecord
+from gardien.consent.models import (
+    LEDGER_COLUMNS,
+    REFUSING_ACTIONS,
+    ConsentAction,
+    ConsentRecord,
+)
 from gardien.lib import clock
 
 MAX_BODY = 4096
@@ -27,11 +34,6 @@ REQUIRED_FIELDS = ("action", "decisions", "version", "config_hash", "lang")
 CONSENT_ID = re.compile(r"[A-Za-z0-9_-]{22}")
 HASH = re.compile(r"[0-9a-f]{64}")
 ACTIONS = frozenset(ConsentAction.values)
-# docs/consent.md: these refuse every purpose needing consent and object to the exempt ones
-# ("Refuse all" after a consent is sent as "withdraw"; GPC is a refusal and an objection).
-REFUSING_ACTIONS = frozenset(
-    {ConsentAction.REFUSE_ALL, ConsentAction.CLOSE, ConsentAction.WITHDRAW, ConsentAction.GPC}
-)
 
 
 class ChoiceRefused(Exception):
@@ -199,7 +201,7 @@ def new_consent_id() -> str:
 
 @dataclass(frozen=True)
 class Proof:
-    """A choice as written to the ledger (the columns of ConsentRecord but its id)."""
+    """A choice as written to the ledger: ConsentRecord's LEDGER_COLUMNS, in their order."""
 
     consent_id: str
     recorded_at: dt.datetime
@@ -211,8 +213,32 @@ class Proof:
     gpc: bool
 
 
-_COLUMNS = tuple(f.name for f in fields(Proof))
-_insert_sql: dict[str, str] = {}
+_ledger_values = attrgetter(*LEDGER_COLUMNS)
+_prepared: dict[str, tuple[str, tuple[Callable[[Any], Any] | None, ...]]] = {}
+
+
+def _prepare(alias: str) -> tuple[str, tuple[Callable[[Any], Any] | None, ...]]:
+    """The INSERT for a database, and per column the conversion its value needs there."""
+    connection = connections[alias]
+    quote_name = connection.ops.quote_name
+    # Identifiers from the model, quoted by the backend; the values are parameters.
+    by_name = {field.name: field for field in ConsentRecord._meta.local_fields}
+    columns = [by_name[name] for name in LEDGER_COLUMNS]
+    sql = (
+        f"INSERT INTO {quote_name(ConsentRecord._meta.db_table)} "  # noqa: S608
+        f"({', '.join(quote_name(cast('str', field.column)) for field in columns)}) "
+        f"VALUES ({', '.join(['%s'] * len(columns))})"
+    )
+    converters: list[Callable[[Any], Any] | None] = []
+    for field in columns:
+        if isinstance(field, models.DateTimeField):
+            converters.append(connection.ops.adapt_datetimefield_value)
+        elif isinstance(field, models.JSONField):
+            converters.append(partial(field.get_db_prep_save, connection=connection))
+        else:  # strings, numbers and booleans already checked by validate_choice
+            converters.append(None)
+    _prepared[alias] = (sql, tuple(converters))
+    return _prepared[alias]
 
 
 def _insert(proof: Proof) -> None:
@@ -223,32 +249,15 @@ def _insert(proof: Proof) -> None:
     constraints still apply.
     """
     alias = router.db_for_write(ConsentRecord)
-    connection = connections[alias]
-    sql = _insert_sql.get(alias)
-    if sql is None:
-        quote_name = connection.ops.quote_name
-        # Identifiers from the model, quoted by the backend; the values are parameters.
-        columns = [quote_name(ConsentRecord._meta.get_field(name).name) for name in _COLUMNS]
-        sql = _insert_sql[alias] = (
-            f"INSERT INTO {quote_name(ConsentRecord._meta.db_table)} "  # noqa: S608
-            f"({', '.join(columns)}) "
-            f"VALUES ({', '.join(['%s'] * len(columns))})"
-        )
-    decisions = ConsentRecord._meta.get_field("decisions")
+    sql, converters = _prepared.get(alias) or _prepare(alias)
     params = [
-        proof.consent_id,
-        connection.ops.adapt_datetimefield_value(proof.recorded_at),
-        proof.action,
-        decisions.get_db_prep_save(proof.decisions, connection),
-        proof.policy_version,
-        proof.config_hash,
-        proof.lang,
-        proof.gpc,
+        value if convert is None else convert(value)
+        for convert, value in zip(converters, _ledger_values(proof), strict=True)
     ]
     # One statement is its own transaction in autocommit mode: no BEGIN/COMMIT round trips,
     # and SQLite's write lock is held for the INSERT only. Inside a caller's transaction it
     # simply joins it.
-    with connection.cursor() as cursor:
+    with connections[alias].cursor() as cursor:
         cursor.execute(sql, params)
 
 

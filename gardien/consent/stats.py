@@ -20,26 +20,15 @@ from django.utils import timezone
 from django.utils.html import escape
 
 from gardien.consent import config
-from gardien.consent.models import ConsentAction, ConsentRecord
+from gardien.consent.models import (
+    LEDGER_COLUMNS,
+    REFUSING_ACTIONS,
+    ConsentAction,
+    ConsentRecord,
+)
 from gardien.lib import clock
 
 DAYS = 30
-REFUSALS = (
-    ConsentAction.REFUSE_ALL,
-    ConsentAction.WITHDRAW,
-    ConsentAction.GPC,
-    ConsentAction.CLOSE,
-)
-EXPORT_COLUMNS = (
-    "consent_id",
-    "recorded_at",
-    "action",
-    "decisions",
-    "policy_version",
-    "config_hash",
-    "lang",
-    "gpc",
-)
 
 
 @dataclass(frozen=True)
@@ -62,7 +51,7 @@ class PurposeCount:
 class DayCount:
     day: dt.date
     accepted: int  # accept_all
-    refused: int  # refuse_all, withdraw, gpc, close
+    refused: int  # REFUSING_ACTIONS: refuse_all, withdraw, gpc, close
     custom: int
 
     @property
@@ -113,7 +102,7 @@ def day_counts(start: dt.date, end: dt.date) -> list[DayCount]:
         .values("day")
         .annotate(
             accepted=Count("pk", filter=Q(action=ConsentAction.ACCEPT_ALL)),
-            refused=Count("pk", filter=Q(action__in=REFUSALS)),
+            refused=Count("pk", filter=Q(action__in=REFUSING_ACTIONS)),
             custom=Count("pk", filter=Q(action=ConsentAction.CUSTOM)),
         )
         .order_by("day")
@@ -184,17 +173,10 @@ def chart_svg(days: list[DayCount], labels: dict[str, str], title: str) -> str:
 
 def proof_row(record: ConsentRecord) -> dict[str, Any]:
     """A proof as plain values, its time in UTC (the export's and `consent show --json`'s)."""
+    row = {name: getattr(record, name) for name in LEDGER_COLUMNS}
     recorded_at = record.recorded_at.astimezone(dt.UTC).isoformat(timespec="microseconds")
-    return {
-        "consent_id": record.consent_id,
-        "recorded_at": recorded_at.replace("+00:00", "Z"),
-        "action": record.action,
-        "decisions": record.decisions,
-        "policy_version": record.policy_version,
-        "config_hash": record.config_hash,
-        "lang": record.lang,
-        "gpc": record.gpc,
-    }
+    row["recorded_at"] = recorded_at.replace("+00:00", "Z")
+    return row
 
 
 def export_rows(records: QuerySet[ConsentRecord]) -> Iterator[dict[str, Any]]:
@@ -212,13 +194,13 @@ def csv_lines(rows: Iterable[dict[str, Any]]) -> Iterator[str]:
         buffer.truncate()
         return text
 
-    writer.writerow(EXPORT_COLUMNS)
+    writer.writerow(LEDGER_COLUMNS)
     yield flush()
     for row in rows:
         values = dict(row)
         values["decisions"] = json.dumps(row["decisions"], sort_keys=True)
         values["gpc"] = "true" if row["gpc"] else "false"
-        writer.writerow([values[c] for c in EXPORT_COLUMNS])
+        writer.writerow([values[c] for c in LEDGER_COLUMNS])
         yield flush()
 
 

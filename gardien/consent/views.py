@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
 from gardien.consent import config, inventory
+from gardien.consent.models import ConsentAction
 from gardien.consent.services import (
     MAX_BODY,
     ChoiceRefused,
@@ -233,13 +234,13 @@ def _save_from_form(
     lang = post.get("lang", "")
     shown = config.configuration(version, lang) if lang in config.LANGUAGES else None
     switched = shown.switched if shown is not None else configuration.switched
-    if action == "accept_all":
+    if action == ConsentAction.ACCEPT_ALL:
         decisions: dict[str, Any] = dict.fromkeys(switched, True)
-    elif action == "refuse_all":
+    elif action == ConsentAction.REFUSE_ALL:
         decisions = dict.fromkeys(switched, False)
         # As the banner does: "Refuse all" after a consent was given is a withdrawal.
         if granted_before & (shown.required if shown is not None else frozenset()):
-            action = "withdraw"
+            action = ConsentAction.WITHDRAW
     else:
         decisions = {p: p in chosen for p in switched}
         # A box for a purpose that does not exist is refused by the same validation.
