@@ -7,13 +7,14 @@ STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-postgres bench lint format messages install clean help
+.PHONY: run test test-fast test-postgres bench lint format messages install clean help
 
 help:
-	@echo "make run     install, prepare the database and serve the demo on http://$(HOST):$(PORT)"
-	@echo "make test    run the whole test suite"
-	@echo "make bench   run the benchmarks (results in bench/results/)"
-	@echo "make lint    check formatting, style and types"
+	@echo "make run        install, prepare the database and serve the demo on http://$(HOST):$(PORT)"
+	@echo "make test       run the whole test suite"
+	@echo "make test-fast  run every test but the browser ones (no Chromium needed)"
+	@echo "make bench      run the benchmarks (results in bench/results/)"
+	@echo "make lint       check formatting, style and types"
 
 # Find a Python >= 3.12: the usual names first, then the interpreters a pyenv install holds.
 $(PY):
@@ -55,6 +56,10 @@ run: install
 
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The browser tests are not collected at all, so no "skipped" line for each of them.
+test-fast: install
+	$(PY) -m pytest --ignore=tests/browser $(PYTEST_ARGS)
 
 bench: install
 	$(PY) bench/run.py
