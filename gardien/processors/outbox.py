@@ -47,6 +47,7 @@ from gardien.processors.periodic import periodic
 __all__ = [
     "AttemptFailed",
     "RetryPolicy",
+    "WorkerLost",
     "attempt_finished",
     "enqueue",
     "outbox_task",
@@ -78,6 +79,17 @@ class AttemptFailed(Exception):
 
     The original exception is not chained: its text may hold personal data.
     """
+
+
+class WorkerLost(Exception):
+    """Recorded on the django-tasks-db row of an attempt whose worker stopped mid-task.
+
+    Nothing raises it: :func:`recover_stalled` writes its dotted path as the row's exception
+    class, so that whatever reads the row back (django-tasks imports the class) finds it.
+    """
+
+
+WORKER_LOST_MESSAGE = "the worker stopped during this attempt"
 
 
 @dataclass(frozen=True)
@@ -447,11 +459,11 @@ def recover_stalled(stalled_after: dt.timedelta = STALLED_AFTER) -> int:
                 DBTaskResult.objects.filter(pk=row.pk).update(
                     status=TaskResultStatus.FAILED,
                     finished_at=wall,
-                    exception_class_path=f"{__name__}.WorkerLost",
-                    traceback="The worker stopped during this attempt.",
+                    exception_class_path=f"{WorkerLost.__module__}.{WorkerLost.__qualname__}",
+                    traceback=f"{WORKER_LOST_MESSAGE.capitalize()}.",
                 )
             outcome = _schedule_retry_or_bury(
-                locked, task_obj, policy, "WorkerLost: the worker stopped during this attempt"
+                locked, task_obj, policy, f"{WorkerLost.__name__}: {WORKER_LOST_MESSAGE}"
             )
         attempt_finished.send(sender=OutboxItem, item=locked, outcome=outcome)
         recovered += 1

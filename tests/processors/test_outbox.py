@@ -167,6 +167,28 @@ def test_it_recovers_an_attempt_whose_worker_died(run_worker, t0):
 
 
 @pytest.mark.django_db
+def test_a_lost_worker_is_recorded_under_an_exception_class_that_imports():
+    from django.utils import timezone
+    from django.utils.module_loading import import_string
+
+    item = outbox.enqueue(tasks.succeed, "r-1")
+    DBTaskResult.objects.filter(pk=item.task_result_id).update(
+        status=TaskResultStatus.RUNNING, started_at=timezone.now() - dt.timedelta(hours=2)
+    )
+    OutboxItem.objects.filter(pk=item.pk).update(state=OutboxItem.State.RUNNING, attempts=1)
+
+    assert outbox.recover_stalled() == 1
+
+    row = DBTaskResult.objects.get(pk=item.task_result_id)
+    assert import_string(row.exception_class_path) is outbox.WorkerLost
+    # As Django's tasks read it back: the error names a real exception class.
+    (error,) = row.task_result.errors
+    assert error.exception_class is outbox.WorkerLost
+    assert issubclass(error.exception_class, Exception)
+    assert error.traceback == "The worker stopped during this attempt."
+
+
+@pytest.mark.django_db
 def test_it_leaves_a_recent_running_attempt_alone():
     from django.utils import timezone
 
