@@ -53,6 +53,7 @@ __all__ = [
     "outbox_task",
     "policy_of",
     "recover_stalled",
+    "register_periodic_jobs",
     "retry_dead",
     "scrub",
 ]
@@ -69,6 +70,8 @@ ID_MAX_LENGTH = 64
 ERROR_MAX_LENGTH = OutboxItem._meta.get_field("last_error").max_length or 500
 #: An attempt still running after this long (wall-clock) is taken for a dead worker's.
 STALLED_AFTER = dt.timedelta(hours=1)
+#: How often the worker looks for such attempts.
+RECOVER_STALLED_EVERY = dt.timedelta(minutes=5)
 
 _EMAIL = re.compile(r"[^\s@<>()\[\]{},;:\"'`]+@[^\s@<>()\[\]{},;:\"'`]+")
 _ATTRIBUTE = "gardien_outbox"
@@ -470,4 +473,6 @@ def recover_stalled(stalled_after: dt.timedelta = STALLED_AFTER) -> int:
     return recovered
 
 
-periodic("outbox.recover_stalled", every=dt.timedelta(minutes=5))(recover_stalled)
+def register_periodic_jobs() -> None:
+    """The outbox's upkeep, registered by ``ProcessorsConfig.ready()`` (idempotent)."""
+    periodic("outbox.recover_stalled", every=RECOVER_STALLED_EVERY)(recover_stalled)

@@ -1,13 +1,22 @@
 """Periodic jobs the worker runs between batches of tasks (the hook for retention and upkeep).
 
-Register a job at import time of a module the worker loads (an app's ``apps.ready`` or a
-module imported by it)::
+Register a job from its app's ``AppConfig.ready()``, so that every process that loads the
+apps (the worker first) has it, whatever was imported before::
 
-    from gardien.processors.periodic import periodic
-
-    @periodic("retention.apply", every=dt.timedelta(hours=1))
+    # gardien/retention/jobs.py
     def apply_retention() -> None:
         ...  # ask gardien.lib.clock.now() for the business time
+
+    # gardien/retention/apps.py
+    class RetentionConfig(AppConfig):
+        def ready(self) -> None:
+            from gardien.processors.periodic import periodic
+            from gardien.retention.jobs import apply_retention
+
+            periodic("retention.apply", every=dt.timedelta(hours=1))(apply_retention)
+
+Registering is idempotent by name (the outbox's upkeep is registered this way, in
+gardien/processors/apps.py).
 
 Each job runs under a lease row in the database, so with several workers only one runs it
 at a time, and at most once per ``every`` (wall-clock). ``gardien worker --batch --now``
