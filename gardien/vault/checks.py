@@ -1,78 +1,256 @@
-"""Registry checks: every model with an encrypted field is registered, with a real activity."""
+"""Registry checks: the personal-data registry agrees with the models and with the manifest.
+
+- gardien.E101: a model with an encrypted field is not registered.
+- gardien.E102: a registration names an activity the manifest does not declare.
+- gardien.E103: a registration lists fields the model does not have.
+- gardien.E104: a registration names a record its activity does not declare.
+- gardien.E105: a registration's timestamp is not a date field of the model.
+- gardien.E106: a registered model stores a field its activity does not declare.
+- gardien.E107: a registered model has an encrypted field its registration does not list.
+- gardien.W101: an activity with registered models declares a field none of them stores.
+
+An activity no model is registered for yet (its form is not built, or its data lives
+with a processor or in the visitor's browser) is not reported: Gardien stores nothing for
+it, so there is nothing to compare. Declared fields with ``input = "generated"`` (cookie
+identifiers, browsing data, logs, consent identifiers) are produced by the browser, a
+processor or the server rather than typed by the person, so they are not required to be
+stored either; when a model does store one, it must still map to the declaration.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
-from django.core.checks import Error, register
-from django.db.models import FileField
+from django.core import checks
+from django.core.checks import CheckMessage, Error, register
+from django.core.exceptions import FieldDoesNotExist
+from django.db.models import DateField, FileField
 
 from gardien.vault.fields import EncryptedTextField
-from gardien.vault.registry import registration_for, registrations
+from gardien.vault.registry import Registration, registrations
 from gardien.vault.storage import EncryptedFileSystemStorage
+
+if TYPE_CHECKING:
+    from gardien.manifest.schema import Activity, Manifest
 
 
 @register("gardien")
-def check_registry(app_configs: Any = None, **kwargs: Any) -> list[Error]:
-    return registry_problems(apps.get_models())
+def check_registry(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    try:
+        from gardien.policy.services import current_manifest
+
+        manifest: Manifest | None = current_manifest()
+    except Exception:  # the manifest check reports a broken manifest on its own
+        manifest = None
+    return registry_problems(apps.get_models(), manifest)
 
 
-def registry_problems(models: Iterable[Any]) -> list[Error]:
-    errors: list[Error] = []
+def registry_problems(
+    models: Iterable[Any],
+    manifest: Manifest | None,
+    registered: Iterable[Registration] | None = None,
+) -> list[CheckMessage]:
+    """Every disagreement between ``models``, the registrations and ``manifest``.
+
+    ``registered`` defaults to every registration; ``manifest`` None (unreadable) limits
+    the checks to those of the models themselves.
+    """
+    registered = list(registrations() if registered is None else registered)
+    problems: list[CheckMessage] = []
+    by_label = {r.label: r for r in registered}
     for model in models:
-        encrypted = [
-            f.name
-            for f in model._meta.fields
-            if isinstance(f, EncryptedTextField)
-            or (isinstance(f, FileField) and isinstance(f.storage, EncryptedFileSystemStorage))
-        ]
-        if encrypted and registration_for(model) is None:
-            errors.append(
+        encrypted = _encrypted_fields(model)
+        registration = by_label.get(model._meta.label_lower)
+        if encrypted and registration is None:
+            problems.append(
                 Error(
-                    f"{model._meta.label} has encrypted fields ({', '.join(encrypted)}) but is not "
-                    "registered as personal data, so rights requests and retention would miss it.",
+                    f"{model._meta.label} has encrypted fields ({', '.join(encrypted)}) but is "
+                    "not registered as personal data, so rights requests and retention would "
+                    "miss it.",
                     hint="Decorate the model with @personal_data(activity=…, person=…, fields=…, "
                     "erase=…) from gardien.vault.registry.",
                     obj=model,
                     id="gardien.E101",
                 )
             )
-    try:
-        from gardien.policy.services import current_manifest
+    for registration in registered:
+        problems += _model_problems(registration)
+    if manifest is None:
+        return problems
+    for registration in registered:
+        problems += _manifest_problems(registration, manifest)
+    problems += _unstored_fields(registered, manifest)
+    return problems
 
-        known = {a.id for a in current_manifest().activities}
-    except Exception:  # the manifest check reports a broken manifest on its own
-        return errors
-    for registration in registrations():
-        if registration.activity is not None and registration.activity not in known:
-            errors.append(
+
+def _model_problems(registration: Registration) -> list[CheckMessage]:
+    model, label = registration.model, registration.model._meta.label
+    problems: list[CheckMessage] = []
+    missing = [f for f in registration.fields if _field(model, f) is None]
+    if missing:
+        problems.append(
+            Error(
+                f"{label} registers personal fields that do not exist: {', '.join(missing)}; "
+                "fix the names in @personal_data(fields=…) or add the fields to the model.",
+                obj=model,
+                id="gardien.E103",
+            )
+        )
+    unlisted = [f for f in _encrypted_fields(model) if f not in registration.fields]
+    if unlisted:
+        problems.append(
+            Error(
+                f"{label} has encrypted fields its registration does not list "
+                f"({', '.join(unlisted)}), so rights requests and retention would miss them; "
+                "add them to @personal_data(fields=…).",
+                obj=model,
+                id="gardien.E107",
+            )
+        )
+    if registration.timestamp is not None:
+        field = _field(model, registration.timestamp)
+        if field is None:
+            what = "which is not a field of the model"
+        elif not isinstance(field, DateField):  # DateTimeField is a DateField
+            what = f"which is not a date field ({type(field).__name__})"
+        else:
+            what = ""
+        if what:
+            problems.append(
                 Error(
-                    f"{registration.model._meta.label} is registered for activity "
-                    f'"{registration.activity}", which the manifest does not declare.',
-                    hint=f"Declare the activity in the manifest or fix the name (declared: "
-                    f"{', '.join(sorted(known))}).",
-                    obj=registration.model,
-                    id="gardien.E102",
+                    f'{label} counts its retention from "{registration.timestamp}", {what}; '
+                    "name one of its DateTimeField or DateField in @personal_data(timestamp=…).",
+                    obj=model,
+                    id="gardien.E105",
                 )
             )
-        missing = [f for f in registration.fields if not _has_field(registration.model, f)]
-        if missing:
-            errors.append(
+    return problems
+
+
+def _manifest_problems(registration: Registration, manifest: Manifest) -> list[CheckMessage]:
+    model, label = registration.model, registration.model._meta.label
+    if registration.activity is None:
+        return _identity_problems(registration, manifest)
+    try:
+        activity = manifest.activity(registration.activity)
+    except KeyError:
+        known = ", ".join(a.id for a in manifest.activities)
+        return [
+            Error(
+                f'{label} is registered for activity "{registration.activity}", which the '
+                "manifest does not declare; declare the activity or fix the name.",
+                hint=f"Declared activities: {known}.",
+                obj=model,
+                id="gardien.E102",
+            )
+        ]
+    problems: list[CheckMessage] = []
+    records = [r.id for r in activity.records]
+    if registration.record is not None and registration.record not in records:
+        problems.append(
+            Error(
+                f'{label} keeps its rows under record "{registration.record}", which activity '
+                f'"{activity.id}" does not declare; declare it under [[activities.records]] of '
+                f'"{activity.id}", fix the name, or drop record=… to apply the activity\'s own '
+                "retention.",
+                hint=f'Records of "{activity.id}": {", ".join(records) or "none"}.',
+                obj=model,
+                id="gardien.E104",
+            )
+        )
+    declared = [f.name for f in activity.fields]
+    for stored, name in registration.stored.items():
+        if name not in declared:
+            problems.append(
                 Error(
-                    f"{registration.model._meta.label} registers personal fields that do not "
-                    f"exist: {', '.join(missing)}.",
-                    obj=registration.model,
-                    id="gardien.E103",
+                    f"{label} stores {_as(stored, name)}, which activity "
+                    f'"{activity.id}" does not declare; declare it under [[activities.fields]] '
+                    f'of "{activity.id}" or stop storing it.',
+                    hint=f'Fields declared by "{activity.id}": {", ".join(declared)}. A model '
+                    'field named differently maps with fields={"model_field": "declared_field"}.',
+                    obj=model,
+                    id="gardien.E106",
                 )
             )
-    return errors
+    return problems
 
 
-def _has_field(model: Any, name: str) -> bool:
+def _identity_problems(registration: Registration, manifest: Manifest) -> list[CheckMessage]:
+    """The identity shared by every activity: each field it stores is declared by one."""
+    model, label = registration.model, registration.model._meta.label
+    problems: list[CheckMessage] = []
+    if registration.record is not None:
+        problems.append(
+            Error(
+                f"{label} is the identity shared by every activity, so it cannot keep its rows "
+                f'under record "{registration.record}"; drop record=… from its registration.',
+                obj=model,
+                id="gardien.E104",
+            )
+        )
+    declared = {f.name for a in manifest.activities for f in a.fields}
+    for stored, name in registration.stored.items():
+        if name not in declared:
+            problems.append(
+                Error(
+                    f"{label} stores {_as(stored, name)} for every activity, but no activity "
+                    "declares it; declare it under [[activities.fields]] of the activities "
+                    "that use it or stop storing it.",
+                    obj=model,
+                    id="gardien.E106",
+                )
+            )
+    return problems
+
+
+def _unstored_fields(registered: list[Registration], manifest: Manifest) -> list[CheckMessage]:
+    """Declared fields of activities with registered models that none of them stores."""
+    shared = {name for r in registered if r.activity is None for name in r.declared}
+    problems: list[CheckMessage] = []
+    for activity in manifest.activities:
+        models = [r for r in registered if r.activity == activity.id]
+        if not models:
+            continue  # Gardien stores nothing for this activity (yet): nothing to compare
+        stored = shared | {name for r in models for name in r.declared}
+        for declared in _expected(activity):
+            if declared not in stored:
+                problems.append(
+                    checks.Warning(
+                        f'Activity "{activity.id}" declares the field "{declared}" but no '
+                        "registered model stores it; list the model field that holds it in "
+                        "@personal_data(fields=…), or remove it from the activity's "
+                        "[[activities.fields]] if it is not collected.",
+                        hint=f'Models registered for "{activity.id}": '
+                        f"{', '.join(r.model._meta.label for r in models)}.",
+                        obj=f'activity "{activity.id}"',
+                        id="gardien.W101",
+                    )
+                )
+    return problems
+
+
+def _expected(activity: Activity) -> list[str]:
+    """The declared fields Gardien must store once it stores anything for ``activity``."""
+    return [f.name for f in activity.fields if f.input != "generated"]
+
+
+def _as(stored: str, declared: str) -> str:
+    return f'"{stored}"' if stored == declared else f'"{stored}" as "{declared}"'
+
+
+def _encrypted_fields(model: Any) -> list[str]:
+    return [
+        f.name
+        for f in model._meta.fields
+        if isinstance(f, EncryptedTextField)
+        or (isinstance(f, FileField) and isinstance(f.storage, EncryptedFileSystemStorage))
+    ]
+
+
+def _field(model: Any, name: str) -> Any:
     try:
-        model._meta.get_field(name)
-    except Exception:
-        return False
-    return True
+        return model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return None

@@ -1,11 +1,16 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 from django.db import models
 from django.test.utils import isolate_apps
 
+from gardien.manifest import load_path
 from gardien.vault import registry
 from gardien.vault.checks import check_registry, registry_problems
 from gardien.vault.fields import EncryptedTextField
+
+COOPO = Path(__file__).resolve().parents[2] / "examples" / "coopo" / "gardien.toml"
 
 
 def test_it_passes_for_the_registered_models(db):
@@ -20,7 +25,7 @@ def test_it_fails_for_an_unregistered_model_with_personal_data():
         class Meta:
             app_label = "testapp"
 
-    problems = registry_problems([Note])
+    problems = registry_problems([Note], load_path(COOPO))
     assert [p.id for p in problems] == ["gardien.E101"]
     assert "testapp.Note has encrypted fields (body)" in problems[0].msg
 
@@ -37,7 +42,7 @@ def test_it_fails_for_an_activity_the_manifest_does_not_declare():
         activity="telepathy", person="", fields=["body", "nope"], erase="delete"
     )(Ghost)
     try:
-        problems = registry_problems([Ghost])
+        problems = registry_problems([Ghost], load_path(COOPO))
     finally:
         registry._registry.pop(Ghost._meta.label_lower)
     ids = sorted(p.id for p in problems)
