@@ -27,10 +27,6 @@ def page(request: HttpRequest) -> dict[str, Any]:
 
 
 def _organisation() -> str:
-    from gardien.manifest import ManifestError
-    from gardien.policy.services import current_manifest
+    from gardien.policy.services import organisation_name
 
-    try:
-        return current_manifest().controller.name
-    except (ManifestError, OSError):
-        return "Gardien"
+    return organisation_name()

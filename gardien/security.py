@@ -8,7 +8,6 @@ A request with neither gets 403 and a sentence saying why.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -21,31 +20,19 @@ from django.views.decorators.csrf import csrf_exempt
 View = Callable[..., HttpResponse]
 
 
-_ORIGINS_TTL = 5.0
-_origins_cache: dict[str, tuple[float, frozenset[str]]] = {}
-
-
 def allowed_origins() -> frozenset[str]:
     """The published policy's site origins and Gardien's own address.
 
-    Asked on every cross-origin call, so it is kept for a few seconds; a new policy
-    version clears it at once.
+    Asked on every cross-origin call; the published-policy service keeps the version and
+    its origins in memory.
     """
+    from gardien.policy import services as policy
+
     site_url = settings.SITE_URL.rstrip("/")
-    cached = _origins_cache.get(site_url)
-    if cached is not None and cached[0] > time.monotonic():
-        return cached[1]
-    from gardien.policy.services import current_manifest, latest_version
-
-    version = latest_version()
-    manifest = version.load() if version is not None else current_manifest()
-    origins = frozenset({*manifest.site.origins, site_url})
-    _origins_cache[site_url] = (time.monotonic() + _ORIGINS_TTL, origins)
-    return origins
-
-
-def forget_allowed_origins(**kwargs: Any) -> None:
-    _origins_cache.clear()
+    current = policy.published()
+    if current is None:
+        return frozenset({site_url})
+    return current.origins | {site_url}
 
 
 def _csrf_ok(request: HttpRequest) -> bool:

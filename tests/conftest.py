@@ -8,6 +8,14 @@ ROOT = Path(__file__).resolve().parent.parent
 COOPO = ROOT / "examples" / "coopo" / "gardien.toml"
 
 
+@pytest.fixture(autouse=True)
+def _fresh_published_policy() -> None:
+    """Each test has its own database: forget the published policy another one cached."""
+    from gardien.policy.services import invalidate
+
+    invalidate()
+
+
 @pytest.fixture
 def coopo_path() -> Path:
     return COOPO

@@ -1,19 +1,27 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.template.response import TemplateResponse
 from django.urls import URLPattern, URLResolver, path
 from django.utils.translation import gettext_lazy as _
 from django_otp.admin import OTPAdminSite
 
 from gardien.backoffice.forms import GardienLoginForm
 from gardien.backoffice.roles import has_role
-from gardien.manifest import ManifestError
-from gardien.policy import register
-from gardien.policy.services import current_manifest, latest_version
+
+Page = Callable[[HttpRequest, dict[str, Any]], HttpResponse]
+_pages: list[tuple[str, Page, str]] = []
+
+
+def add_page(route: str, page: Page, name: str) -> None:
+    """Add a page of an app to the back office, at ``/admin/<route>`` (``admin:<name>``).
+
+    The page receives the request and the admin's context; it is shown only to accounts the
+    back office lets in (two factors, a role), and checks its own permission.
+    """
+    _pages.append((route, page, name))
 
 
 class GardienAdminSite(OTPAdminSite):
@@ -39,27 +47,13 @@ class GardienAdminSite(OTPAdminSite):
 
     def get_urls(self) -> list[URLResolver | URLPattern]:
         extra: list[URLResolver | URLPattern] = [
-            path("register/", self.admin_view(self.register_view), name="register"),
+            path(route, self.admin_view(self._page_view(page)), name=name)
+            for route, page, name in _pages
         ]
         return extra + super().get_urls()
 
-    def register_view(self, request: HttpRequest) -> HttpResponse:
-        if not request.user.has_perm("policy.view_policyversion"):
-            raise PermissionDenied
-        language = request.GET.get("language", request.LANGUAGE_CODE)
-        if language not in ("fr", "en"):
-            language = "fr"
-        context: dict[str, Any] = {**self.each_context(request), "title": _("Record of processing")}
-        try:
-            manifest = current_manifest()
-        except ManifestError as exc:
-            context["problems"] = exc.lines()
-            return TemplateResponse(request, "backoffice/register.html", context, status=500)
-        context.update(register.context(register.build(manifest, language)))
-        latest = latest_version()
-        context["published"] = (
-            latest is not None and latest.content_hash == context["register"]["manifest_hash"]
-        )
-        context["latest"] = latest
-        context["language"] = language
-        return TemplateResponse(request, "backoffice/register.html", context)
+    def _page_view(self, page: Page) -> Callable[[HttpRequest], HttpResponse]:
+        def view(request: HttpRequest) -> HttpResponse:
+            return page(request, dict(self.each_context(request)))
+
+        return view

@@ -1,9 +1,9 @@
 """The banner's configuration document (docs/consent.md), built from a published version.
 
 A published version never changes, so neither does its document: each (version, language)
-is built once per process and kept in memory. Which version is the latest is asked of the
-database at most every ``LATEST_CHECK_SECONDS``, so a new publication reaches every web
-process a few seconds after ``gardien policy publish`` without a query per request.
+is built once per process and kept in memory. Which version is the latest comes from the
+published-policy service (gardien.policy.services), whose cache and invalidation this
+follows.
 """
 
 from __future__ import annotations
@@ -12,42 +12,21 @@ import datetime as dt
 import hashlib
 import json
 import threading
-import time
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db.models.signals import post_delete, post_save
 from django.urls import reverse
 
 from gardien.consent.texts import CHANGE_LABELS, banner_texts
 from gardien.manifest import Manifest
-from gardien.manifest.retention import Duration, parse_duration
-from gardien.policy.models import PolicyVersion
+from gardien.manifest import wording as say
+from gardien.policy import services as policy
 
-LANGUAGES = ("fr", "en")
+LANGUAGES = say.LANGUAGES
 COOKIE_NAME = "eu-consent"
 #: Purposes the visitor decides on: ``decisions`` names exactly these.
 SWITCHED = ("required", "exempt_with_opt_out")
-LATEST_CHECK_SECONDS = 5.0
-# A choice naming a newer version than the one known here asks again, at most this often.
-RECHECK_SECONDS = 0.5
-_SESSION = {"fr": "le temps de la session", "en": "for the session"}
-
-
-def days_in(duration: Duration) -> int:
-    """Whole days in a duration, the same whatever the date.
-
-    A month counts 30.4375 days (365.25 / 12, the mean month of the four-year leap cycle)
-    and a year 365.25, rounded down: 12 months are 365 days, 13 months 395.
-    """
-    if duration.unit == "days":
-        return duration.amount
-    if duration.unit == "weeks":
-        return 7 * duration.amount
-    if duration.unit == "months":
-        return duration.amount * 487 // 16
-    return duration.amount * 1461 // 4
 
 
 def canonical_json(value: Any) -> bytes:
@@ -107,13 +86,6 @@ def changes_line(previous: Manifest | None, manifest: Manifest, lang: str) -> st
     return " · ".join(parts)
 
 
-def _lifetime(text: str, lang: str) -> tuple[str, int | None]:
-    if text == "session":
-        return _SESSION[lang], None
-    duration = parse_duration(text)
-    return duration.phrase(lang), days_in(duration)
-
-
 def _absolute(name: str, lang: str | None = None) -> str:
     path = reverse(name, kwargs={"lang": lang} if lang else None)
     return f"{settings.SITE_URL}{path}"
@@ -133,9 +105,13 @@ def build_document(
                 continue
             items = []
             for item in service.cookies:
-                lifetime, days = _lifetime(item.lifetime, lang)
                 items.append(
-                    {"name": item.name, "storage": item.storage, "lifetime": lifetime, "days": days}
+                    {
+                        "name": item.name,
+                        "storage": item.storage,
+                        "lifetime": say.lifetime(item.lifetime, lang),
+                        "days": item.lifetime.days,
+                    }
                 )
             services.append(
                 {
@@ -164,7 +140,7 @@ def build_document(
         "purposes_hash": purposes_hash(manifest),
         "lang": lang,
         "cookie": COOKIE_NAME,
-        "choice_days": days_in(parse_duration(cookies.choice_lifetime)),
+        "choice_days": cookies.choice_lifetime.days,
         "api": _absolute("consent-api"),
         "policy_url": _absolute("policy-lang", lang),
         "inventory_url": _absolute("consent-inventory-lang", lang),
@@ -196,12 +172,11 @@ class Configuration:
     manifest: Manifest
 
 
-def _configuration(
-    version: PolicyVersion, previous: PolicyVersion | None, lang: str
-) -> Configuration:
-    manifest = version.load()
+def _configuration(version: policy.Published, lang: str) -> Configuration:
+    manifest = version.manifest
+    previous = policy.version(version.number - 1) if version.number > 1 else None
     document = build_document(
-        manifest, version.number, lang, previous.load() if previous is not None else None
+        manifest, version.number, lang, previous.manifest if previous is not None else None
     )
     purposes = manifest.cookies.purposes
     return Configuration(
@@ -219,43 +194,18 @@ def _configuration(
     )
 
 
-class _Cache:
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.clear()
-
-    def clear(self) -> None:
-        self.latest: tuple[int, str] | None = None
-        self.checked_at = float("-inf")
-        self.built: dict[tuple[int, str, str], Configuration] = {}
+# Built documents, per (version, language, Gardien's address); dropped with the published
+# policy's cache (gardien.policy.services), whose invalidation is the only one.
+_built: dict[tuple[int, str, str], Configuration] = {}
+_lock = threading.Lock()
 
 
-_cache = _Cache()
+def _forget_built() -> None:
+    with _lock:
+        _built.clear()
 
 
-def invalidate(**_kwargs: Any) -> None:
-    """Forget every built document (a version was published, or the database changed)."""
-    with _cache.lock:
-        _cache.clear()
-
-
-post_save.connect(invalidate, sender=PolicyVersion, dispatch_uid="consent-config-save")
-post_delete.connect(invalidate, sender=PolicyVersion, dispatch_uid="consent-config-delete")
-
-
-def latest_number(max_age: float | None = None) -> int | None:
-    """The latest published version's number, re-read when older than ``max_age`` seconds."""
-    now = time.monotonic()
-    if now - _cache.checked_at < (LATEST_CHECK_SECONDS if max_age is None else max_age):
-        return _cache.latest[0] if _cache.latest else None
-    row = PolicyVersion.objects.order_by("-number").values_list("number", "content_hash").first()
-    with _cache.lock:
-        if row != _cache.latest:
-            # A new publication, or another database altogether (tests): rebuild everything.
-            _cache.clear()
-            _cache.latest = row
-        _cache.checked_at = now
-    return row[0] if row else None
+policy.on_change(_forget_built)
 
 
 def configuration(number: int, lang: str) -> Configuration | None:
@@ -263,22 +213,16 @@ def configuration(number: int, lang: str) -> Configuration | None:
     if lang not in LANGUAGES or number < 1:
         return None
     key = (number, lang, settings.SITE_URL)
-    found = _cache.built.get(key)
+    found = _built.get(key)
     if found is not None:
         return found
-    latest = latest_number()
-    if latest is None or number > latest:
-        # A version published a moment ago, that this process has not heard of yet?
-        latest = latest_number(max_age=RECHECK_SECONDS)
-        if latest is None or number > latest:
-            return None
-    rows = {v.number: v for v in PolicyVersion.objects.filter(number__in=[number, number - 1])}
-    if number not in rows:
+    version = policy.version(number, recheck=True)
+    if version is None:
         return None
-    built = _configuration(rows[number], rows.get(number - 1), lang)
+    built = _configuration(version, lang)
     _freeze(built)
-    with _cache.lock:
-        _cache.built[key] = built
+    with _lock:
+        _built[key] = built
     return built
 
 
@@ -314,5 +258,5 @@ def shown(hash_hex: str) -> bytes | None:
 
 def current(lang: str) -> Configuration | None:
     """The document of the latest published version in ``lang``; None before any publication."""
-    latest = latest_number()
+    latest = policy.latest_number()
     return configuration(latest, lang) if latest is not None else None

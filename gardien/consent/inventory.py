@@ -5,29 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from gardien.consent.config import days_in
 from gardien.manifest import Manifest
-from gardien.manifest.retention import parse_duration
-
-_CONSENT = {
-    "required": ("consentement nécessaire", "consent needed"),
-    "exempt_with_opt_out": (
-        "exempté de consentement, opposition possible",
-        "exempt from consent, you can object",
-    ),
-    "not_needed": ("pas de consentement nécessaire", "no consent needed"),
-}
-_PARTY = {"first": ("ce site", "this site"), "third": ("tiers", "third party")}
-_STORAGE = {
-    "cookie": ("cookie", "cookie"),
-    "local_storage": ("stockage local", "local storage"),
-    "session_storage": ("stockage de session", "session storage"),
-}
-_SESSION = ("le temps de la session", "for the session")
-
-
-def _pick(pair: tuple[str, str], lang: str) -> str:
-    return pair[0] if lang == "fr" else pair[1]
+from gardien.manifest import wording as say
 
 
 @dataclass(frozen=True)
@@ -56,23 +35,22 @@ def build(manifest: Manifest, lang: str) -> dict[str, Any]:
         purpose = purposes[service.purpose]
         provider = processors[service.provider].name if service.provider else None
         for stored in service.cookies:
-            duration = stored.duration
             items.append(
                 InventoryItem(
                     name=stored.name,
                     storage=stored.storage,
-                    storage_label=_pick(_STORAGE[stored.storage], lang),
+                    storage_label=say.storage(stored.storage, lang),
                     description=stored.description.get(lang),
                     purpose=purpose.id,
                     purpose_name=purpose.name.get(lang),
                     consent=purpose.consent,
-                    consent_label=_pick(_CONSENT[purpose.consent], lang),
+                    consent_label=say.consent_kind(purpose.consent, lang),
                     service=service.name,
                     party=service.party,
-                    party_label=_pick(_PARTY[service.party], lang),
+                    party_label=say.party(service.party, lang),
                     provider=provider,
-                    lifetime=duration.phrase(lang) if duration else _pick(_SESSION, lang),
-                    days=days_in(duration) if duration else None,
+                    lifetime=say.lifetime(stored.lifetime, lang),
+                    days=stored.lifetime.days,
                 )
             )
     vendors = []
@@ -88,7 +66,7 @@ def build(manifest: Manifest, lang: str) -> dict[str, Any]:
         )
     return {
         "lang": lang,
-        "choice_lifetime": parse_duration(manifest.cookies.choice_lifetime).phrase(lang),
+        "choice_lifetime": say.duration(manifest.cookies.choice_lifetime, lang),
         "cookies": [asdict(item) for item in items],
         "vendors": sorted(vendors, key=lambda v: str(v["name"]).casefold()),
     }

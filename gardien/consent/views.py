@@ -29,6 +29,7 @@ from gardien.consent.services import (
     record_choice,
 )
 from gardien.lib import clock
+from gardien.policy import services as policy
 from gardien.security import allowed_origins, state_changing
 
 CONFIG_MAX_AGE = 300
@@ -315,10 +316,9 @@ def inventory_json(request: HttpRequest) -> HttpResponse:
 def gpc_json(request: HttpRequest) -> HttpResponse:
     """The Global Privacy Control support resource: Gardien honours the signal."""
     body: dict[str, Any] = {"gpc": True}
-    latest = config.latest_number()
-    configuration = config.configuration(latest, "fr") if latest is not None else None
-    if configuration is not None:
-        body["lastUpdate"] = timezone.localdate(configuration.published_at).isoformat()
+    current = policy.published()
+    if current is not None:
+        body["lastUpdate"] = timezone.localdate(current.published_at).isoformat()
     response = JsonResponse(body)
     response["Cache-Control"] = "public, max-age=3600"
     response["Access-Control-Allow-Origin"] = "*"

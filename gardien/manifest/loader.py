@@ -243,8 +243,16 @@ def _problems_from_validation(exc: ValidationError, data: Any, locator: Locator)
     return problems
 
 
-def validate_data(data: Any, text: str = "", filename: str = "gardien.toml") -> Manifest:
-    """Validate parsed TOML data; raise :class:`ManifestError` listing every problem."""
+def validate_data(
+    data: Any, text: str = "", filename: str = "gardien.toml", *, stored: bool = False
+) -> Manifest:
+    """Validate parsed TOML data; raise :class:`ManifestError` listing every problem.
+
+    ``stored``: the data of a version published earlier. It is read with the shape and the
+    grammar of today but without the rules that judge its content (known data categories,
+    consistency between parts), which a later release may have made stricter: a published
+    version renders as it was published.
+    """
     locator = Locator(text)
     if not isinstance(data, dict):
         raise ManifestError(
@@ -253,10 +261,12 @@ def validate_data(data: Any, text: str = "", filename: str = "gardien.toml") -> 
     problems: list[Problem] = []
     manifest: Manifest | None = None
     try:
-        manifest = Manifest.model_validate(data, context={"extensions": rules.extension_keys(data)})
+        manifest = Manifest.model_validate(
+            data, context={"extensions": rules.extension_keys(data), "stored": stored}
+        )
     except ValidationError as exc:
         problems += _problems_from_validation(exc, data, locator)
-    for path, message in rules.check(data):
+    for path, message in [] if stored else rules.check(data):
         context, _rest = _describe(data, path)
         problems.append(
             Problem(locator.line_of(path), f"{context}: {message}" if context else message)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from functools import cache
 
 from gardien.lib.months import add_months
 
@@ -32,40 +33,28 @@ UNITS: dict[str, str] = {
     "years": "years",
 }
 
-# anchor -> (French, English) phrase used after "après"/"after"
-ANCHORS: dict[str, tuple[str, str]] = {
-    "last_contact": ("le dernier contact", "the last contact"),
-    "given": ("le recueil du choix", "the choice is made"),
-    "collected": ("la collecte", "collection"),
-    "created": ("la création", "creation"),
-    "recorded": ("l'enregistrement", "it is recorded"),
-    "request closed": ("la clôture de la demande", "the request is closed"),
-    "withdrawn": ("le retrait du consentement", "consent is withdrawn"),
-    "unsubscribed": ("la désinscription", "unsubscription"),
-    "account closed": ("la fermeture du compte", "the account is closed"),
-}
+#: The moments a period can count from ("3 years after last_contact"); their French and
+#: English phrases are in :mod:`gardien.manifest.wording`.
+ANCHORS = (
+    "last_contact",
+    "given",
+    "collected",
+    "created",
+    "recorded",
+    "request closed",
+    "withdrawn",
+    "unsubscribed",
+    "account closed",
+)
 
-# event -> (French, English) phrase used after "jusqu'à"/"until"
-EVENTS: dict[str, tuple[str, str]] = {
-    "consent withdrawn": ("le retrait du consentement", "consent is withdrawn"),
-    "request closed": ("la clôture de la demande", "the request is closed"),
-    "unsubscribed": ("la désinscription", "unsubscription"),
-    "account closed": ("la fermeture du compte", "the account is closed"),
-    "confirmed": ("la confirmation", "confirmation"),
-}
-
-_UNIT_FR = {
-    "days": ("jour", "jours"),
-    "weeks": ("semaine", "semaines"),
-    "months": ("mois", "mois"),
-    "years": ("an", "ans"),
-}
-_UNIT_EN = {
-    "days": ("day", "days"),
-    "weeks": ("week", "weeks"),
-    "months": ("month", "months"),
-    "years": ("year", "years"),
-}
+#: The events data can be kept until ("until consent withdrawn").
+EVENTS = (
+    "consent withdrawn",
+    "request closed",
+    "unsubscribed",
+    "account closed",
+    "confirmed",
+)
 
 EXAMPLE = '"3 years after last_contact"'
 
@@ -76,6 +65,19 @@ class RetentionSyntaxError(ValueError):
 
 @dataclass(frozen=True)
 class Duration:
+    """A period of the manifest, counted in calendar units.
+
+    Gardien has one month semantics, stated here and nowhere else:
+
+    - where a date is computed (retention, due dates), :meth:`after` uses calendar
+      arithmetic: one month after 31 January is the last day of February;
+    - where a number of days is needed (a cookie's ``Max-Age``, the banner's numbers, the
+      13-month ceiling), :attr:`days` is the *fewest* days the period can span from any
+      start date, so a cookie set for ``days`` never outlives the period the policy
+      declares: 1 month is 28 days, 12 months 365, 13 months 393 (31 January to 28 February
+      of the next year).
+    """
+
     amount: int
     unit: str  # days, weeks, months, years
 
@@ -84,49 +86,69 @@ class Duration:
             return start + dt.timedelta(days=self.amount)
         if self.unit == "weeks":
             return start + dt.timedelta(weeks=self.amount)
-        if self.unit == "months":
-            return add_months(start, self.amount)
-        return add_months(start, 12 * self.amount)
+        return add_months(start, self.months)
 
     @property
-    def approx_days(self) -> float:
-        per = {"days": 1.0, "weeks": 7.0, "months": 30.44, "years": 365.25}
-        return self.amount * per[self.unit]
+    def months(self) -> int:
+        """The period in calendar months (0 for days and weeks)."""
+        return {"months": 1, "years": 12}.get(self.unit, 0) * self.amount
 
-    def in_months(self) -> float:
-        return self.approx_days / 30.44
-
-    def phrase(self, lang: str) -> str:
-        one, many = (_UNIT_FR if lang == "fr" else _UNIT_EN)[self.unit]
-        return f"{self.amount} {one if self.amount == 1 else many}"
+    @property
+    def days(self) -> int:
+        """The fewest whole days the period spans (see the class docstring)."""
+        if self.unit == "days":
+            return self.amount
+        if self.unit == "weeks":
+            return 7 * self.amount
+        return _fewest_days(self.months)
 
     def __str__(self) -> str:
-        return self.phrase("en")
+        unit = self.unit[:-1] if self.amount == 1 else self.unit
+        return f"{self.amount} {unit}"
+
+
+@cache
+def _fewest_days(months: int) -> int:
+    """The shortest span of ``months`` calendar months over the 400-year Gregorian cycle.
+
+    Clamping to the end of a shorter month makes a span shortest when it starts on the last
+    day of a month, so those starts (and the 28th, where no clamping happens) are enough.
+    """
+    shortest = None
+    for index in range(400 * 12):
+        year, month = 2000 + index // 12, index % 12 + 1
+        last = (dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)).day
+        for day in (28, last):
+            start = dt.date(year, month, day)
+            span = (add_months(start, months) - start).days
+            shortest = span if shortest is None else min(shortest, span)
+    assert shortest is not None
+    return shortest
+
+
+@dataclass(frozen=True)
+class Session:
+    """The lifetime of a cookie or storage key that goes when the browser session ends."""
+
+    days = None
+
+    def __str__(self) -> str:
+        return "session"
+
+
+SESSION = Session()
+Lifetime = Duration | Session
 
 
 @dataclass(frozen=True)
 class AfterClause:
     duration: Duration
-    anchor: str
-
-    def phrase(self, lang: str) -> str:
-        fr, en = ANCHORS[self.anchor]
-        if lang == "fr":
-            return f"{self.duration.phrase('fr')} après {fr}"
-        return f"{self.duration.phrase('en')} after {en}"
+    anchor: str  # one of ANCHORS
 
 
 @dataclass(frozen=True)
 class UntilClause:
-    event: str
-
-    def phrase(self, lang: str) -> str:
-        fr, en = EVENTS[self.event]
-        if lang != "fr":
-            return f"until {en}"
-        if fr.startswith("le "):  # "à le" contracts to "au": jusqu'au retrait du consentement
-            return f"jusqu'au {fr[3:]}"
-        return f"jusqu'à {fr}"
+    event: str  # one of EVENTS
 
 
 Clause = AfterClause | UntilClause
@@ -137,14 +159,14 @@ class RetentionRule:
     text: str
     clauses: tuple[Clause, ...]
 
-    def phrase(self, lang: str) -> str:
-        joiner = " ou " if lang == "fr" else " or "
-        return joiner.join(clause.phrase(lang) for clause in self.clauses)
-
     @property
     def longest(self) -> Duration | None:
         durations = [c.duration for c in self.clauses if isinstance(c, AfterClause)]
-        return max(durations, key=lambda d: d.approx_days) if durations else None
+        return max(durations, key=lambda d: d.days) if durations else None
+
+    def ends_at(self, event: str) -> bool:
+        """Whether one of the clauses is ``until <event>``."""
+        return any(isinstance(c, UntilClause) and c.event == event for c in self.clauses)
 
     def __str__(self) -> str:
         return self.text
@@ -166,6 +188,13 @@ def parse_duration(text: str) -> Duration:
     if amount <= 0:
         raise RetentionSyntaxError(f'"{text}" must be a positive duration; write e.g. "13 months"')
     return Duration(amount, UNITS[match["unit"]])
+
+
+def parse_lifetime(text: str) -> Lifetime:
+    """``"session"`` or a duration such as ``"13 months"``."""
+    if text.strip().lower() == "session":
+        return SESSION
+    return parse_duration(text)
 
 
 def _parse_clause(text: str, whole: str) -> Clause:

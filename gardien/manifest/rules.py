@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from gardien.manifest import retention
-from gardien.manifest.schema import CONSENT_MAX_LIFETIME, COUNTRY_CODE, EEA_CODES, LEGAL_BASES
+from gardien.manifest.schema import CONSENT_MAX_LIFETIME, COUNTRY_CODE, EEA_CODES
 from gardien.manifest.taxonomy import fideslang_categories
 
 Path = tuple[str | int, ...]
@@ -58,29 +58,31 @@ def _unique(
         seen.add(value)
 
 
-def _duration_or_none(text: Any) -> retention.Duration | None:
-    if not isinstance(text, str) or text.strip().lower() == "session":
+# These rules read the raw TOML (see the module docstring), so the periods they compare are
+# parsed with the grammar's own parsers; a value that does not parse is the schema's to report.
+
+
+def _lifetime_or_none(text: Any) -> retention.Duration | None:
+    if not isinstance(text, str):
         return None
     try:
-        return retention.parse_duration(text)
+        lifetime = retention.parse_lifetime(text)
+    except retention.RetentionSyntaxError:
+        return None
+    return lifetime if isinstance(lifetime, retention.Duration) else None
+
+
+def _rule_or_none(text: Any) -> retention.RetentionRule | None:
+    if not isinstance(text, str):
+        return None
+    try:
+        return retention.parse_rule(text)
     except retention.RetentionSyntaxError:
         return None
 
 
-def _parses(rule: str) -> bool:
-    try:
-        retention.parse_rule(rule)
-    except retention.RetentionSyntaxError:
-        return False
-    return True
-
-
-def _ends_at_withdrawal(rule: str) -> bool:
-    """Whether a (valid) rule has an ``until consent withdrawn`` clause, in any letter case."""
-    return any(
-        isinstance(clause, retention.UntilClause) and clause.event == "consent withdrawn"
-        for clause in retention.parse_rule(rule).clauses
-    )
+def _too_long(duration: retention.Duration | None) -> bool:
+    return duration is not None and duration.days > CONSENT_MAX_LIFETIME.days
 
 
 def extension_keys(data: Any) -> set[str]:
@@ -140,8 +142,8 @@ def _check_activities(data: dict[str, Any]) -> Iterator[Problem]:
                 "the legal basis is legitimate interest, so name the interest pursued: add "
                 'legitimate_interest = { fr = "…", en = "…" }',
             )
-        rule = _str(activity, "retention")
-        if basis == "consent" and rule and _parses(rule) and not _ends_at_withdrawal(rule):
+        rule = _rule_or_none(activity.get("retention"))
+        if basis == "consent" and rule is not None and not rule.ends_at("consent withdrawn"):
             yield (
                 (*here, "retention"),
                 f'retention "{rule}" ignores withdrawal; a consent-based activity keeps data '
@@ -149,8 +151,7 @@ def _check_activities(data: dict[str, Any]) -> Iterator[Problem]:
                 '"until consent withdrawn or 3 years after last_contact"',
             )
         if (
-            basis in LEGAL_BASES
-            and basis in ("legal_obligation", "public_task")
+            basis in ("legal_obligation", "public_task")
             and activity.get("legal_basis_detail") is None
         ):
             yield (
@@ -272,12 +273,12 @@ def _check_cookies(data: dict[str, Any]) -> Iterator[Problem]:
     yield from _unique(services, ("cookies", "services"), "id", "cookie service")
     consent_of = {p: _str(item, "consent") for _, item in purposes if (p := _str(item, "id"))}
 
-    choice = _duration_or_none(cookies.get("choice_lifetime"))
-    if choice is not None and choice.approx_days > CONSENT_MAX_LIFETIME.approx_days:
+    choice = _lifetime_or_none(cookies.get("choice_lifetime"))
+    if _too_long(choice):
         yield (
             ("cookies", "choice_lifetime"),
-            f"a choice is remembered {cookies['choice_lifetime']}, longer than the 13 months "
-            'allowed; write e.g. choice_lifetime = "12 months"',
+            f"a choice is remembered {cookies['choice_lifetime']}, longer than the "
+            f'{CONSENT_MAX_LIFETIME} allowed; write e.g. choice_lifetime = "12 months"',
         )
     for i, purpose in purposes:
         activity = _str(purpose, "activity")
@@ -309,10 +310,10 @@ def _check_cookies(data: dict[str, Any]) -> Iterator[Problem]:
             )
         if consent_of.get(purpose_id or "") in ("required", "exempt_with_opt_out"):
             for j, item in _tables(service, "cookies"):
-                lifetime = _duration_or_none(item.get("lifetime"))
-                if lifetime is not None and lifetime.approx_days > CONSENT_MAX_LIFETIME.approx_days:
+                if _too_long(_lifetime_or_none(item.get("lifetime"))):
                     yield (
                         (*here, "cookies", j, "lifetime"),
-                        f'lifetime "{item["lifetime"]}" is too long: a cookie '
-                        "placed under consent or the audience exemption may live 13 months at most",
+                        f'lifetime "{item["lifetime"]}" is too long: a cookie placed under '
+                        f"consent or the audience exemption may live {CONSENT_MAX_LIFETIME} "
+                        f"({CONSENT_MAX_LIFETIME.days} days) at most",
                     )

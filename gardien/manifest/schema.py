@@ -9,9 +9,20 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import typing
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+)
 
 from gardien.manifest import retention
 from gardien.manifest.taxonomy import (
@@ -20,17 +31,6 @@ from gardien.manifest.taxonomy import (
     unknown_category_message,
 )
 
-LANGUAGES = ("fr", "en")
-
-LEGAL_BASES: dict[str, tuple[str, str, str]] = {
-    # key: (GDPR article, French, English)
-    "consent": ("6(1)(a)", "Consentement", "Consent"),
-    "contract": ("6(1)(b)", "Exécution d'un contrat", "Performance of a contract"),
-    "legal_obligation": ("6(1)(c)", "Obligation légale", "Legal obligation"),
-    "vital_interests": ("6(1)(d)", "Sauvegarde des intérêts vitaux", "Vital interests"),
-    "public_task": ("6(1)(e)", "Mission d'intérêt public", "Public task"),
-    "legitimate_interest": ("6(1)(f)", "Intérêt légitime", "Legitimate interest"),
-}
 LegalBasis = Literal[
     "consent",
     "contract",
@@ -39,6 +39,14 @@ LegalBasis = Literal[
     "public_task",
     "legitimate_interest",
 ]
+
+ConsentMechanism = Literal["banner", "double_opt_in", "form_checkbox"]
+#: How a cookie purpose relates to consent: "required" is off until granted,
+#: "exempt_with_opt_out" (audience measurement within the CNIL exemption) is on unless the
+#: visitor objects, "not_needed" is strictly necessary.
+ConsentKind = Literal["required", "exempt_with_opt_out", "not_needed"]
+Party = Literal["first", "third"]
+Storage = Literal["cookie", "local_storage", "session_storage"]
 
 # EU member states, the other EEA states, and "EU"/"EEA" for a region-wide location.
 EEA_CODES = frozenset(
@@ -49,6 +57,8 @@ EEA_CODES = frozenset(
     ]
 )
 
+#: The longest a consent choice, or a cookie placed under consent or the audience-measurement
+#: exemption, may last (CNIL guidelines on cookies, 2020).
 CONSENT_MAX_LIFETIME = retention.Duration(13, "months")
 
 _IDENT = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
@@ -95,26 +105,30 @@ def _country(value: str) -> str:
     return value
 
 
-def _rule(value: str) -> str:
-    try:
-        retention.parse_rule(value)
-    except retention.RetentionSyntaxError as exc:
-        raise ValueError(str(exc)) from None
-    return " ".join(value.split())
+def _parsed[T](parse: typing.Callable[[str], T]) -> typing.Callable[[object], T]:
+    """A validator that turns the manifest's text into a parsed value once, at load."""
+
+    def validate(value: object) -> T:
+        if not isinstance(value, str):
+            if isinstance(value, (retention.Duration, retention.RetentionRule, retention.Session)):
+                return value  # type: ignore[return-value]
+            raise ValueError('should be text in quotes, e.g. "3 years after last_contact"')
+        try:
+            return parse(value)
+        except retention.RetentionSyntaxError as exc:
+            raise ValueError(str(exc)) from None
+
+    return validate
 
 
-def _duration(value: str) -> str:
-    try:
-        retention.parse_duration(value)
-    except retention.RetentionSyntaxError as exc:
-        raise ValueError(str(exc)) from None
-    return " ".join(value.split())
-
-
-def _lifetime(value: str) -> str:
-    if value.strip().lower() == "session":
-        return "session"
-    return _duration(value)
+def _parsed_type(parse: typing.Callable[[str], typing.Any]) -> tuple[typing.Any, ...]:
+    # Stored and hashed as the text it was parsed from (normalised), so a published
+    # version keeps the manifest's own words.
+    return (
+        PlainValidator(_parsed(parse)),
+        PlainSerializer(str, return_type=str),
+        WithJsonSchema({"type": "string"}),
+    )
 
 
 Identifier = Annotated[str, AfterValidator(_identifier)]
@@ -122,9 +136,9 @@ Email = Annotated[str, AfterValidator(_email)]
 Url = Annotated[str, AfterValidator(_url)]
 Origin = Annotated[str, AfterValidator(_origin)]
 Country = Annotated[str, AfterValidator(_country)]
-RuleText = Annotated[str, AfterValidator(_rule)]
-DurationText = Annotated[str, AfterValidator(_duration)]
-Lifetime = Annotated[str, AfterValidator(_lifetime)]
+Rule = Annotated[retention.RetentionRule, *_parsed_type(retention.parse_rule)]
+Period = Annotated[retention.Duration, *_parsed_type(retention.parse_duration)]
+Lifetime = Annotated[retention.Lifetime, *_parsed_type(retention.parse_lifetime)]
 NonEmpty = Annotated[str, Field(min_length=1)]
 
 
@@ -143,6 +157,8 @@ class Text(Strict):
 
 
 def _check_categories(values: list[str], info: ValidationInfo) -> list[str]:
+    if (info.context or {}).get("stored"):
+        return values  # a published version is read as it was published
     extensions: set[str] = set((info.context or {}).get("extensions", ()))
     known = fideslang_categories()
     for key in values:
@@ -192,8 +208,8 @@ class Policy(Strict):
 
 
 class Rights(Strict):
-    response_time: DurationText = "1 month"
-    extension: DurationText = "2 months"
+    response_time: Period = retention.Duration(1, "months")
+    extension: Period = retention.Duration(2, "months")
     what_to_include: Text
     identity_proof: Text
 
@@ -222,7 +238,7 @@ class Record(Strict):
 
     id: Identifier
     what: Text
-    retention: RuleText
+    retention: Rule
     why: Text | None = None
 
 
@@ -239,13 +255,13 @@ class Activity(Strict):
     legal_basis: LegalBasis
     legal_basis_detail: Text | None = None
     legitimate_interest: Text | None = None
-    consent_recorded_by: Literal["banner", "double_opt_in", "form_checkbox"] | None = None
+    consent_recorded_by: ConsentMechanism | None = None
     data_subjects: list[Text] = Field(min_length=1)
     source: Text | None = None
     fields: list[DeclaredField] = Field(min_length=1)
     recipients: list[Identifier] = Field(default_factory=list)
     internal_recipients: Text | None = None
-    retention: RuleText
+    retention: Rule
     retention_why: Text | None = None
     records: list[Record] = Field(default_factory=list)
     transfers: list[Transfer] = Field(default_factory=list)
@@ -291,20 +307,16 @@ class Processor(Strict):
 
 class StoredItem(Strict):
     name: NonEmpty
-    storage: Literal["cookie", "local_storage", "session_storage"] = "cookie"
+    storage: Storage = "cookie"
     lifetime: Lifetime
     description: Text
-
-    @property
-    def duration(self) -> retention.Duration | None:
-        return None if self.lifetime == "session" else retention.parse_duration(self.lifetime)
 
 
 class CookiePurpose(Strict):
     id: Identifier
     name: Text
     description: Text
-    consent: Literal["not_needed", "exempt_with_opt_out", "required"]
+    consent: ConsentKind
     activity: Identifier | None = None
     # Google Consent Mode v2: which signals this purpose grants when a Google tag is declared.
     consent_mode: Literal["analytics", "advertising"] | None = None
@@ -314,7 +326,7 @@ class CookieService(Strict):
     id: Identifier
     name: NonEmpty
     purpose: Identifier
-    party: Literal["first", "third"]
+    party: Party
     provider: Identifier | None = None
     description: Text
     privacy_url: Url | None = None
@@ -345,9 +357,9 @@ BANNER_STRINGS = (
 )
 
 
-def _check_wording(value: dict[str, Text]) -> dict[str, Text]:
+def _check_wording(value: dict[str, Text], info: ValidationInfo) -> dict[str, Text]:
     unknown = sorted(set(value) - set(BANNER_STRINGS))
-    if unknown:
+    if unknown and not (info.context or {}).get("stored"):
         raise ValueError(
             f'unknown banner text "{unknown[0]}"; the texts are: {", ".join(BANNER_STRINGS)}'
         )
@@ -355,7 +367,7 @@ def _check_wording(value: dict[str, Text]) -> dict[str, Text]:
 
 
 class Cookies(Strict):
-    choice_lifetime: DurationText = "12 months"
+    choice_lifetime: Period = retention.Duration(12, "months")
     purposes: list[CookiePurpose] = Field(min_length=1)
     services: list[CookieService] = Field(default_factory=list)
     wording: Annotated[dict[str, Text], AfterValidator(_check_wording)] = Field(

@@ -7,12 +7,11 @@ class PolicyConfig(AppConfig):
     verbose_name = _("Privacy policy")
 
     def ready(self) -> None:
-        from django.core.signals import setting_changed
-        from django.db.models.signals import post_save
+        from django.db.models.signals import post_delete, post_save
 
         from gardien.policy import checks  # noqa: F401  (registers the manifest check)
         from gardien.policy.models import PolicyVersion
-        from gardien.security import forget_allowed_origins
+        from gardien.policy.services import invalidate
 
-        post_save.connect(forget_allowed_origins, sender=PolicyVersion)
-        setting_changed.connect(forget_allowed_origins)
+        post_save.connect(invalidate, sender=PolicyVersion, dispatch_uid="policy-published-save")
+        post_delete.connect(invalidate, sender=PolicyVersion, dispatch_uid="policy-published-del")

@@ -1,7 +1,9 @@
-"""The policy as the visitor reads it: the manifest resolved into one language.
+"""The one view model of the manifest in one language.
 
-Templates receive plain values from here, so the wording of a period, a legal
-basis or a recipient is decided once, in the manifest and the retention grammar.
+The policy page, the record of processing (HTML, CSV, JSON) and the back office all read
+these views: an activity is turned into page data here and nowhere else. Each view carries
+the manifest's keys (for exports) beside their wording (from :mod:`gardien.manifest.wording`
+and the manifest's own texts).
 """
 
 from __future__ import annotations
@@ -9,40 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from gardien.manifest import Manifest
-from gardien.manifest import retention as grammar
-from gardien.manifest.schema import EEA_CODES, LEGAL_BASES, Activity, Processor
-
-CONSENT_MECHANISMS = {
-    "banner": (
-        "le bandeau de gestion des cookies, qui garde la preuve de chaque choix",
-        "the cookie banner, which keeps a proof of each choice",
-    ),
-    "double_opt_in": (
-        "une double confirmation : votre inscription n'est active qu'après un clic "
-        "sur le lien reçu par courriel, et la preuve en est conservée",
-        "a double opt-in: your sign-up only takes effect after you click the link "
-        "sent by email, and the proof is kept",
-    ),
-    "form_checkbox": (
-        "une case à cocher du formulaire, jamais pré-cochée, dont la preuve est conservée",
-        "a checkbox on the form, never pre-ticked, whose proof is kept",
-    ),
-}
+from gardien.manifest import wording as say
+from gardien.manifest.schema import Activity, Processor, Text
 
 
-def location_names(codes: list[str], lang: str) -> str:
-    names = {
-        "EU": ("Union européenne", "European Union"),
-        "EEA": ("Espace économique européen", "European Economic Area"),
-        "FR": ("France", "France"),
-        "NL": ("Pays-Bas", "Netherlands"),
-        "IE": ("Irlande", "Ireland"),
-        "DE": ("Allemagne", "Germany"),
-        "BE": ("Belgique", "Belgium"),
-        "US": ("États-Unis", "United States"),
-    }
-    index = 0 if lang == "fr" else 1
-    return ", ".join(names[c][index] if c in names else c for c in codes)
+@dataclass
+class CategoryView:
+    key: str
+    name: str
 
 
 @dataclass
@@ -53,11 +29,13 @@ class FieldView:
     if_missing: str
     description: str
     categories: list[str]
+    category_keys: list[str]
     choices: list[str]
 
 
 @dataclass
 class RecordView:
+    id: str
     what: str
     retention: str
     why: str
@@ -70,20 +48,27 @@ class RecipientView:
     name: str
     entity: str
     service: str
-    location: str
+    country: str  # ISO code of establishment
+    data_location: list[str]  # ISO codes
+    location: str  # data_location in words
     outside_eea: bool
     safeguards: str
     dpa: str
     dpa_date: str
+    dpa_url: str
     subprocessors_url: str
     privacy_url: str
     receives: list[str]
+    receives_keys: list[str]
     activities: list[str]
+    activity_ids: list[str]
 
 
 @dataclass
 class TransferView:
+    recipient_id: str
     recipient: str
+    country_code: str
     country: str
     safeguard: str
 
@@ -98,6 +83,7 @@ class ActivityView:
     basis_key: str
     basis_detail: str
     interest: str
+    consent_recorded_by: str
     consent_mechanism: str
     subjects: list[str]
     source: str
@@ -110,7 +96,16 @@ class ActivityView:
     records: list[RecordView]
     transfers: list[TransferView]
     categories: list[str]
+    category_views: list[CategoryView]
     note: str
+
+    @property
+    def retention_schedule(self) -> list[RecordView]:
+        """The activity's own rule first, then each record's: Art. 30(1)(f)."""
+        own = RecordView(
+            self.id, self.name, self.retention, self.retention_why, self.retention_rule
+        )
+        return [own, *self.records]
 
 
 @dataclass
@@ -162,50 +157,49 @@ class PolicyDocument:
     authority_name: str
 
 
-def _text(value: object, lang: str) -> str:
-    return value.get(lang) if value is not None and hasattr(value, "get") else ""  # type: ignore[union-attr]
-
-
-def _lifetime(text: str, lang: str) -> str:
-    if text == "session":
-        return "le temps de la session" if lang == "fr" else "for the session"
-    return grammar.parse_duration(text).phrase(lang)
+def _text(value: Text | None, lang: str) -> str:
+    return value.get(lang) if value is not None else ""
 
 
 def _processor(manifest: Manifest, processor: Processor, lang: str) -> RecipientView:
+    served = manifest.activities_of(processor.id)
     return RecipientView(
         id=processor.id,
         name=processor.name,
         entity=processor.entity,
         service=processor.service.get(lang),
-        location=location_names(processor.data_location, lang),
+        country=processor.country,
+        data_location=list(processor.data_location),
+        location=say.countries(processor.data_location, lang),
         outside_eea=bool(processor.outside_eea),
         safeguards=_text(processor.safeguards, lang),
         dpa=processor.dpa.reference,
         dpa_date=processor.dpa.date.isoformat(),
+        dpa_url=processor.dpa.url or "",
         subprocessors_url=processor.subprocessors_url or "",
         privacy_url=processor.privacy_url or "",
         receives=[manifest.category_name(key, lang) for key in processor.receives],
-        activities=[a.name.get(lang) for a in manifest.activities_of(processor.id)],
+        receives_keys=list(processor.receives),
+        activities=[a.name.get(lang) for a in served],
+        activity_ids=[a.id for a in served],
     )
 
 
 def _activity(
     manifest: Manifest, activity: Activity, lang: str, processors: dict[str, RecipientView]
 ) -> ActivityView:
-    article, basis_fr, basis_en = LEGAL_BASES[activity.legal_basis]
-    rule = grammar.parse_rule(activity.retention)
-    mechanism = CONSENT_MECHANISMS.get(activity.consent_recorded_by or "")
+    categories = [CategoryView(k, manifest.category_name(k, lang)) for k in activity.categories]
     return ActivityView(
         id=activity.id,
         name=activity.name.get(lang),
         purpose=activity.purpose.get(lang),
-        basis=basis_fr if lang == "fr" else basis_en,
-        basis_article=article,
+        basis=say.legal_basis(activity.legal_basis, lang),
+        basis_article=say.legal_basis_article(activity.legal_basis),
         basis_key=activity.legal_basis,
         basis_detail=_text(activity.legal_basis_detail, lang),
         interest=_text(activity.legitimate_interest, lang),
-        consent_mechanism=(mechanism[0] if lang == "fr" else mechanism[1]) if mechanism else "",
+        consent_recorded_by=activity.consent_recorded_by or "",
+        consent_mechanism=say.consent_mechanism(activity.consent_recorded_by, lang),
         subjects=[s.get(lang) for s in activity.data_subjects],
         source=_text(activity.source, lang),
         fields=[
@@ -216,39 +210,53 @@ def _activity(
                 if_missing=_text(f.if_missing, lang),
                 description=_text(f.description, lang),
                 categories=[manifest.category_name(k, lang) for k in f.categories],
+                category_keys=list(f.categories),
                 choices=[c.label.get(lang) for c in f.choices or []],
             )
             for f in activity.fields
         ],
         recipients=[processors[r] for r in activity.recipients],
         internal_recipients=_text(activity.internal_recipients, lang),
-        retention=rule.phrase(lang),
-        retention_rule=activity.retention,
+        retention=say.rule(activity.retention, lang),
+        retention_rule=str(activity.retention),
         retention_why=_text(activity.retention_why, lang),
         records=[
             RecordView(
+                id=r.id,
                 what=r.what.get(lang),
-                retention=grammar.parse_rule(r.retention).phrase(lang),
+                retention=say.rule(r.retention, lang),
                 why=_text(r.why, lang),
-                rule=r.retention,
+                rule=str(r.retention),
             )
             for r in activity.records
         ],
         transfers=[
             TransferView(
+                recipient_id=t.recipient,
                 recipient=processors[t.recipient].name,
-                country=location_names([t.country], lang),
+                country_code=t.country,
+                country=say.country(t.country, lang),
                 safeguard=t.safeguard.get(lang),
             )
             for t in activity.transfers
         ],
-        categories=[manifest.category_name(k, lang) for k in activity.categories],
+        categories=[c.name for c in categories],
+        category_views=categories,
         note=_text(activity.note, lang),
     )
 
 
+def processors(manifest: Manifest, lang: str) -> dict[str, RecipientView]:
+    return {p.id: _processor(manifest, p, lang) for p in manifest.processors}
+
+
+def activities(manifest: Manifest, lang: str) -> list[ActivityView]:
+    by_id = processors(manifest, lang)
+    return [_activity(manifest, a, lang, by_id) for a in manifest.activities]
+
+
 def build(manifest: Manifest, lang: str) -> PolicyDocument:
-    processors = {p.id: _processor(manifest, p, lang) for p in manifest.processors}
+    by_id = processors(manifest, lang)
     purposes = []
     for purpose in manifest.cookies.purposes:
         view = PurposeView(
@@ -260,37 +268,39 @@ def build(manifest: Manifest, lang: str) -> PolicyDocument:
         for service in manifest.cookies.services:
             if service.purpose != purpose.id:
                 continue
-            provider = processors[service.provider].name if service.provider else ""
             view.services.append(
                 ServiceView(
                     name=service.name,
                     party=service.party,
-                    provider=provider,
+                    provider=by_id[service.provider].name if service.provider else "",
                     description=service.description.get(lang),
                     privacy_url=service.privacy_url or "",
                     cookies=[
                         CookieView(
-                            c.name, c.storage, _lifetime(c.lifetime, lang), c.description.get(lang)
+                            c.name,
+                            c.storage,
+                            say.lifetime(c.lifetime, lang),
+                            c.description.get(lang),
                         )
                         for c in service.cookies
                     ],
                 )
             )
         purposes.append(view)
-    activities = [_activity(manifest, a, lang, processors) for a in manifest.activities]
+    views = [_activity(manifest, a, lang, by_id) for a in manifest.activities]
     return PolicyDocument(
         lang=lang,
         manifest=manifest,
-        activities=activities,
-        processors=list(processors.values()),
+        activities=views,
+        processors=list(by_id.values()),
         purposes=purposes,
-        choice_lifetime=grammar.parse_duration(manifest.cookies.choice_lifetime).phrase(lang),
-        response_time=grammar.parse_duration(manifest.rights.response_time).phrase(lang),
-        extension=grammar.parse_duration(manifest.rights.extension).phrase(lang),
+        choice_lifetime=say.duration(manifest.cookies.choice_lifetime, lang),
+        response_time=say.duration(manifest.rights.response_time, lang),
+        extension=say.duration(manifest.rights.extension, lang),
         what_to_include=manifest.rights.what_to_include.get(lang),
         identity_proof=manifest.rights.identity_proof.get(lang),
-        has_transfers=any(a.transfers for a in activities),
-        has_consent=any(a.basis_key == "consent" for a in activities),
+        has_transfers=any(a.transfers for a in views),
+        has_consent=any(a.basis_key == "consent" for a in views),
         introduction=manifest.policy.introduction.get(lang),
         minimisation=manifest.policy.minimisation.get(lang),
         security=manifest.policy.security.get(lang),
@@ -298,10 +308,6 @@ def build(manifest: Manifest, lang: str) -> PolicyDocument:
         no_sale=_text(manifest.policy.no_sale, lang),
         authority_name=manifest.authority.full_name.get(lang),
     )
-
-
-def outside_eea(codes: list[str]) -> list[str]:
-    return [c for c in codes if c not in EEA_CODES]
 
 
 class _TextExtractor:

@@ -1,12 +1,7 @@
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-
-if TYPE_CHECKING:
-    from gardien.manifest import Manifest
 
 
 class PolicyVersion(models.Model):
@@ -26,8 +21,3 @@ class PolicyVersion(models.Model):
 
     def __str__(self) -> str:
         return f"v{self.number} ({self.published_at:%Y-%m-%d})"
-
-    def load(self) -> Manifest:
-        from gardien.policy.services import manifest_of
-
-        return manifest_of(self)

@@ -11,36 +11,44 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from gardien.manifest import Manifest, content_hash
-from gardien.manifest import retention as grammar
-from gardien.manifest.schema import LEGAL_BASES
-from gardien.policy.document import location_names
+from gardien.manifest import wording as say
+from gardien.policy import document
 
 ACTIVITY_COLUMNS = [
-    ("id", "Activity id", "Identifiant"),
-    ("name", "Activity", "Traitement"),
-    ("controller", "(a) Controller and DPO", "(a) Responsable et DPO"),
-    ("purpose", "(b) Purpose", "(b) Finalité"),
-    ("legal_basis", "(b) Legal basis", "(b) Base légale"),
-    ("data_subjects", "(c) Data subjects", "(c) Personnes concernées"),
-    ("data_categories", "(c) Categories of personal data", "(c) Catégories de données"),
-    ("recipients", "(d) Recipients", "(d) Destinataires"),
-    ("transfers", "(e) Transfers to third countries", "(e) Transferts vers des pays tiers"),
-    ("retention", "(f) Time limits for erasure", "(f) Durées de conservation"),
-    ("security", "(g) Security measures", "(g) Mesures de sécurité"),
+    ("id", {"fr": "Identifiant", "en": "Activity id"}),
+    ("name", {"fr": "Traitement", "en": "Activity"}),
+    ("controller", {"fr": "(a) Responsable et DPO", "en": "(a) Controller and DPO"}),
+    ("purpose", {"fr": "(b) Finalité", "en": "(b) Purpose"}),
+    ("legal_basis", {"fr": "(b) Base légale", "en": "(b) Legal basis"}),
+    ("data_subjects", {"fr": "(c) Personnes concernées", "en": "(c) Data subjects"}),
+    (
+        "data_categories",
+        {"fr": "(c) Catégories de données", "en": "(c) Categories of personal data"},
+    ),
+    ("recipients", {"fr": "(d) Destinataires", "en": "(d) Recipients"}),
+    (
+        "transfers",
+        {"fr": "(e) Transferts vers des pays tiers", "en": "(e) Transfers to third countries"},
+    ),
+    ("retention", {"fr": "(f) Durées de conservation", "en": "(f) Time limits for erasure"}),
+    ("security", {"fr": "(g) Mesures de sécurité", "en": "(g) Security measures"}),
 ]
 
 PROCESSOR_COLUMNS = [
-    ("id", "Processor id", "Identifiant"),
-    ("name", "Processor", "Sous-traitant"),
-    ("entity", "Legal entity", "Entité juridique"),
-    ("service", "Service", "Service"),
-    ("country", "Country of establishment", "Pays d'établissement"),
-    ("data_location", "Data location", "Localisation des données"),
-    ("safeguards", "Transfer safeguards", "Garanties de transfert"),
-    ("receives", "Data categories received", "Catégories de données reçues"),
-    ("activities", "Activities", "Traitements"),
-    ("dpa", "Data processing agreement", "Contrat de sous-traitance"),
-    ("subprocessors_url", "Sub-processor list", "Liste des sous-traitants ultérieurs"),
+    ("id", {"fr": "Identifiant", "en": "Processor id"}),
+    ("name", {"fr": "Sous-traitant", "en": "Processor"}),
+    ("entity", {"fr": "Entité juridique", "en": "Legal entity"}),
+    ("service", {"fr": "Service", "en": "Service"}),
+    ("country", {"fr": "Pays d'établissement", "en": "Country of establishment"}),
+    ("data_location", {"fr": "Localisation des données", "en": "Data location"}),
+    ("safeguards", {"fr": "Garanties de transfert", "en": "Transfer safeguards"}),
+    ("receives", {"fr": "Catégories de données reçues", "en": "Data categories received"}),
+    ("activities", {"fr": "Traitements", "en": "Activities"}),
+    ("dpa", {"fr": "Contrat de sous-traitance", "en": "Data processing agreement"}),
+    (
+        "subprocessors_url",
+        {"fr": "Liste des sous-traitants ultérieurs", "en": "Sub-processor list"},
+    ),
 ]
 
 
@@ -58,107 +66,95 @@ def _controller(manifest: Manifest) -> dict[str, Any]:
 
 
 def build(manifest: Manifest, lang: str = "fr") -> dict[str, Any]:
-    """The whole register as plain data, in one language."""
+    """The whole register as plain data, in one language, from the policy's view model."""
     with translation.override(lang):
         return _build(manifest, lang)
 
 
-def _build(manifest: Manifest, lang: str) -> dict[str, Any]:
-    activities = []
-    for a in manifest.activities:
-        article, basis_fr, basis_en = LEGAL_BASES[a.legal_basis]
-        activities.append(
-            {
-                "id": a.id,
-                "name": a.name.get(lang),
-                "controller": _controller(manifest),
-                "purpose": a.purpose.get(lang),
-                "legal_basis": {
-                    "basis": a.legal_basis,
-                    "label": basis_fr if lang == "fr" else basis_en,
-                    "article": _("GDPR Art. %(article)s") % {"article": article},
-                    "legitimate_interest": a.legitimate_interest.get(lang)
-                    if a.legitimate_interest
-                    else None,
-                    "detail": a.legal_basis_detail.get(lang) if a.legal_basis_detail else None,
-                    "consent_recorded_by": a.consent_recorded_by,
-                },
-                "data_subjects": [s.get(lang) for s in a.data_subjects],
-                "data_categories": [
-                    {"key": key, "name": manifest.category_name(key, lang)} for key in a.categories
-                ],
-                "fields": [
-                    {
-                        "name": f.name,
-                        "label": f.label.get(lang),
-                        "required": f.required,
-                        "categories": list(f.categories),
-                    }
-                    for f in a.fields
-                ],
-                "recipients": {
-                    "internal": a.internal_recipients.get(lang) if a.internal_recipients else None,
-                    "processors": [
-                        {
-                            "id": p.id,
-                            "name": p.name,
-                            "entity": p.entity,
-                            "country": p.country,
-                            "data_location": list(p.data_location),
-                        }
-                        for p in (manifest.processor(r) for r in a.recipients)
-                    ],
-                },
-                "transfers": [
-                    {
-                        "recipient": t.recipient,
-                        "country": t.country,
-                        "safeguard": t.safeguard.get(lang),
-                    }
-                    for t in a.transfers
-                ],
-                "retention": [
-                    {
-                        "record": a.id,
-                        "what": a.name.get(lang),
-                        "rule": a.retention,
-                        "text": grammar.parse_rule(a.retention).phrase(lang),
-                    },
-                    *[
-                        {
-                            "record": r.id,
-                            "what": r.what.get(lang),
-                            "rule": r.retention,
-                            "text": grammar.parse_rule(r.retention).phrase(lang),
-                        }
-                        for r in a.records
-                    ],
-                ],
-                "security": manifest.policy.security.get(lang),
-            }
-        )
-    processors = [
-        {
-            "id": p.id,
-            "name": p.name,
-            "entity": p.entity,
-            "service": p.service.get(lang),
-            "country": p.country,
-            "data_location": list(p.data_location),
-            "safeguards": p.safeguards.get(lang) if p.safeguards else None,
-            "receives": list(p.receives),
-            "activities": [a.id for a in manifest.activities_of(p.id)],
-            "dpa": {"reference": p.dpa.reference, "date": p.dpa.date.isoformat(), "url": p.dpa.url},
-            "subprocessors_url": p.subprocessors_url,
-        }
-        for p in manifest.processors
-    ]
+def _activity(a: document.ActivityView, controller: dict[str, Any], security: str) -> dict:
     return {
-        "controller": _controller(manifest),
+        "id": a.id,
+        "name": a.name,
+        "controller": controller,
+        "purpose": a.purpose,
+        "legal_basis": {
+            "basis": a.basis_key,
+            "label": a.basis,
+            "article": _("GDPR Art. %(article)s") % {"article": a.basis_article},
+            "legitimate_interest": a.interest or None,
+            "detail": a.basis_detail or None,
+            "consent_recorded_by": a.consent_recorded_by or None,
+        },
+        "data_subjects": a.subjects,
+        "data_categories": [{"key": c.key, "name": c.name} for c in a.category_views],
+        "fields": [
+            {
+                "name": f.name,
+                "label": f.label,
+                "required": f.required,
+                "categories": f.category_keys,
+            }
+            for f in a.fields
+        ],
+        "recipients": {
+            "internal": a.internal_recipients or None,
+            "processors": [
+                {
+                    "id": p.id,
+                    "name": p.name,
+                    "entity": p.entity,
+                    "country": p.country,
+                    "data_location": p.data_location,
+                    "location": p.location,
+                }
+                for p in a.recipients
+            ],
+        },
+        "transfers": [
+            {
+                "recipient": t.recipient_id,
+                "country": t.country_code,
+                "country_name": t.country,
+                "safeguard": t.safeguard,
+            }
+            for t in a.transfers
+        ],
+        "retention": [
+            {"record": r.id, "what": r.what, "rule": r.rule, "text": r.retention}
+            for r in a.retention_schedule
+        ],
+        "security": security,
+    }
+
+
+def _processor(p: document.RecipientView) -> dict[str, Any]:
+    return {
+        "id": p.id,
+        "name": p.name,
+        "entity": p.entity,
+        "service": p.service,
+        "country": p.country,
+        "data_location": p.data_location,
+        "location": p.location,
+        "safeguards": p.safeguards or None,
+        "receives": p.receives_keys,
+        "activities": p.activity_ids,
+        "dpa": {"reference": p.dpa, "date": p.dpa_date, "url": p.dpa_url or None},
+        "subprocessors_url": p.subprocessors_url or None,
+    }
+
+
+def _build(manifest: Manifest, lang: str) -> dict[str, Any]:
+    controller = _controller(manifest)
+    security = manifest.policy.security.get(lang)
+    return {
+        "controller": controller,
         "language": lang,
         "manifest_hash": content_hash(manifest),
-        "activities": activities,
-        "processors": processors,
+        "activities": [
+            _activity(a, controller, security) for a in document.activities(manifest, lang)
+        ],
+        "processors": [_processor(p) for p in document.processors(manifest, lang).values()],
     }
 
 
@@ -180,14 +176,14 @@ def _cell(key: str, value: Any, lang: str) -> str:
     if key == "data_categories":
         return "; ".join(f"{c['name']} [{c['key']}]" for c in value)
     if key == "recipients":
-        names = [
-            f"{p['name']} ({location_names(p['data_location'], lang)})" for p in value["processors"]
-        ]
+        names = [f"{p['name']} ({p['location']})" for p in value["processors"]]
         return "; ".join(([value["internal"]] if value["internal"] else []) + names)
     if key == "transfers":
         if not value:
-            return "aucun" if lang == "fr" else "none"
-        return "; ".join(f"{t['recipient']} → {t['country']} ({t['safeguard']})" for t in value)
+            return _("none")
+        return "; ".join(
+            f"{t['recipient']} → {t['country_name']} ({t['safeguard']})" for t in value
+        )
     if key == "retention":
         return "; ".join(
             _("%(what)s: %(rule)s") % {"what": r["what"], "rule": r["text"]} for r in value
@@ -195,7 +191,7 @@ def _cell(key: str, value: Any, lang: str) -> str:
     if key == "dpa":
         return f"{value['reference']} ({value['date']})"
     if key == "data_location":
-        return location_names(value, lang)
+        return say.countries(value, lang)
     if isinstance(value, list):
         return "; ".join(str(v) for v in value)
     return str(value)
@@ -204,11 +200,9 @@ def _cell(key: str, value: Any, lang: str) -> str:
 def rows(register: dict[str, Any], what: str) -> tuple[list[str], list[list[str]]]:
     lang = register["language"]
     columns = ACTIVITY_COLUMNS if what == "activities" else PROCESSOR_COLUMNS
-    header = [fr if lang == "fr" else en for _key, en, fr in columns]
+    header = [say.pick(name, lang) for _key, name in columns]
     with translation.override(lang):
-        body = [
-            [_cell(key, item[key], lang) for key, _en, _fr in columns] for item in register[what]
-        ]
+        body = [[_cell(key, item[key], lang) for key, _name in columns] for item in register[what]]
     return header, body
 
 

@@ -9,18 +9,18 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from gardien.policy import document
+from gardien.policy import services as policy
 from gardien.policy.diffing import compare
-from gardien.policy.models import PolicyVersion
-from gardien.policy.services import latest_version
 
 
-def _render_policy(request: HttpRequest, version: PolicyVersion, current: bool) -> HttpResponse:
-    doc = document.build(version.load(), request.LANGUAGE_CODE)
+def _render_policy(
+    request: HttpRequest, version: policy.Published, latest: policy.Published
+) -> HttpResponse:
     context = {
-        "doc": doc,
+        "doc": document.build(version.manifest, request.LANGUAGE_CODE),
         "version": version,
-        "current": current,
-        "latest": version if current else latest_version(),
+        "current": version.number == latest.number,
+        "latest": latest,
     }
     return render(request, "policy/page.html", context)
 
@@ -31,26 +31,24 @@ def _unpublished(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 def policy_page(request: HttpRequest, lang: str | None = None) -> HttpResponse:
-    version = latest_version()
-    if version is None:
+    latest = policy.published()
+    if latest is None:
         return _unpublished(request)
-    return _render_policy(request, version, current=True)
+    return _render_policy(request, latest, latest)
 
 
 @require_safe
 def version_page(request: HttpRequest, number: int, lang: str | None = None) -> HttpResponse:
-    version = PolicyVersion.objects.filter(number=number).first()
-    if version is None:
+    version = policy.version(number)
+    latest = policy.published()
+    if version is None or latest is None:
         raise Http404
-    latest = latest_version()
-    return _render_policy(request, version, current=latest is not None and latest.pk == version.pk)
+    return _render_policy(request, version, latest)
 
 
 @require_safe
 def history(request: HttpRequest, lang: str | None = None) -> HttpResponse:
-    versions = list(
-        PolicyVersion.objects.order_by("-number").only("number", "published_at", "note")
-    )
+    versions = policy.history()
     if not versions:
         return _unpublished(request)
     return render(request, "policy/history.html", {"versions": versions})
@@ -71,16 +69,13 @@ def diff(request: HttpRequest, lang: str | None = None) -> HttpResponse:
         return HttpResponseBadRequest(
             render_to_string("policy/error.html", {"message": message}, request=request)
         )
-    versions = {
-        v.number: v for v in PolicyVersion.objects.filter(number__in=[old_number, new_number])
-    }
-    if old_number not in versions or new_number not in versions:
+    old, new = policy.version(old_number), policy.version(new_number)
+    if old is None or new is None:
         raise Http404
-    old, new = versions[old_number], versions[new_number]
     language = request.LANGUAGE_CODE
     rows = compare(
-        document.text_lines(document.build(old.load(), language), request),
-        document.text_lines(document.build(new.load(), language), request),
+        document.text_lines(document.build(old.manifest, language), request),
+        document.text_lines(document.build(new.manifest, language), request),
     )
     return render(
         request,

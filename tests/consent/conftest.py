@@ -11,18 +11,9 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from gardien.consent import config
 from gardien.manifest import Manifest, load_path
 
 ORIGIN = "https://www.coopo.fr"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_configuration_cache() -> Iterator[None]:
-    # Each test has its own database; the documents built for another one must not leak in.
-    config.invalidate()
-    yield
-    config.invalidate()
 
 
 def recomputed_hash(document: dict[str, Any]) -> str:

@@ -292,10 +292,10 @@ def test_a_get_is_not_a_choice(browser, published):
 def test_a_valid_choice_costs_one_insert_and_no_other_query(
     choice, post_choice, django_assert_max_num_queries, monkeypatch
 ):
-    from gardien.consent import config
+    from gardien.policy import services
 
     # The periodic look for a newer version must not fall inside the measure on a slow machine.
-    monkeypatch.setattr(config, "LATEST_CHECK_SECONDS", 3600.0)
+    monkeypatch.setattr(services, "LATEST_CHECK_SECONDS", 3600.0)
     body = choice()
     post_choice(body)  # warm the in-process configuration cache
     # Inside the test's transaction, atomic() adds a savepoint around the INSERT.
@@ -312,16 +312,16 @@ def test_a_version_published_by_another_process_is_accepted_at_once(
 ):
     import time
 
-    from gardien.consent import config
+    from gardien.policy import services
     from gardien.policy.models import PolicyVersion
 
     publish(edited_manifest(('choice_lifetime = "12 months"', 'choice_lifetime = "6 months"')))
     body = choice()  # a visitor's banner read version 2 from an up-to-date process
     assert body["version"] == 2
     # This process, though, last looked a second ago and saw version 1 as the latest.
-    config.invalidate()
-    config._cache.latest = (1, PolicyVersion.objects.get(number=1).content_hash)
-    config._cache.checked_at = time.monotonic() - 1.0
+    services.invalidate()
+    services._cache.latest = (1, PolicyVersion.objects.get(number=1).content_hash)
+    services._cache.checked_at = time.monotonic() - 1.0
     response = post_choice(body)
     assert response.status_code == 201, response.content
     assert response.json()["version"] == 2

@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 
 from gardien.lib.months import add_months, add_years
+from gardien.manifest import wording
 from gardien.manifest.retention import (
     AfterClause,
     Duration,
@@ -197,9 +198,9 @@ def test_it_refuses_a_zero_duration():
 
 
 def test_it_compares_durations_of_different_units():
-    assert Duration(13, "months").approx_days < Duration(2, "years").approx_days
-    assert Duration(1, "years").in_months() == pytest.approx(12, abs=0.01)
-    assert Duration(4, "weeks").approx_days == 28
+    assert Duration(13, "months").days < Duration(2, "years").days
+    assert Duration(1, "years").months == 12
+    assert Duration(4, "weeks").days == 28
 
 
 # --- how a rule reads ----------------------------------------------------------------------
@@ -208,22 +209,30 @@ def test_it_compares_durations_of_different_units():
 def test_it_reads_a_withdrawal_rule_naturally_in_both_languages():
     rule = parse_rule("until consent withdrawn or 3 years after last_contact")
 
-    assert rule.phrase("fr") == "jusqu'au retrait du consentement ou 3 ans après le dernier contact"
-    assert rule.phrase("en") == "until consent is withdrawn or 3 years after the last contact"
+    assert (
+        wording.rule(rule, "fr")
+        == "jusqu'au retrait du consentement ou 3 ans après le dernier contact"
+    )
+    assert (
+        wording.rule(rule, "en") == "until consent is withdrawn or 3 years after the last contact"
+    )
 
 
 def test_it_reads_a_rule_with_one_clause_naturally_in_both_languages():
     rule = parse_rule("12 months after given")
 
-    assert rule.phrase("fr") == "12 mois après le recueil du choix"
-    assert rule.phrase("en") == "12 months after the choice is made"
+    assert wording.rule(rule, "fr") == "12 mois après le recueil du choix"
+    assert wording.rule(rule, "en") == "12 months after the choice is made"
 
 
 def test_it_reads_singular_units_and_feminine_events():
     rule = parse_rule("until request closed or 1 year after recorded")
 
-    assert rule.phrase("fr") == "jusqu'à la clôture de la demande ou 1 an après l'enregistrement"
-    assert rule.phrase("en") == "until the request is closed or 1 year after it is recorded"
+    assert (
+        wording.rule(rule, "fr")
+        == "jusqu'à la clôture de la demande ou 1 an après l'enregistrement"
+    )
+    assert wording.rule(rule, "en") == "until the request is closed or 1 year after it is recorded"
 
 
 @pytest.mark.parametrize(
@@ -237,8 +246,8 @@ def test_it_reads_singular_units_and_feminine_events():
     ],
 )
 def test_it_names_a_duration_in_both_languages(duration, fr, en):
-    assert duration.phrase("fr") == fr
-    assert duration.phrase("en") == en == str(duration)
+    assert wording.duration(duration, "fr") == fr
+    assert wording.duration(duration, "en") == en == str(duration)
 
 
 # --- when a delay comes due ----------------------------------------------------------------

@@ -7,7 +7,7 @@ import pytest
 from django.template.defaultfilters import date as date_filter
 from django.utils import timezone, translation
 
-from gardien.manifest import retention
+from gardien.manifest import wording
 
 LANGUAGE_URLS = [("fr", "/fr/privacy/"), ("en", "/en/privacy/")]
 
@@ -126,8 +126,8 @@ def test_it_states_every_retention_period(client, published, coopo_manifest, tex
     text = text_of(client.get(url).text)
     expected = []
     for activity in coopo_manifest.activities:
-        expected.append(retention.parse_rule(activity.retention).phrase(lang))
-        expected += [retention.parse_rule(r.retention).phrase(lang) for r in activity.records]
+        expected.append(wording.rule(activity.retention, lang))
+        expected += [wording.rule(r.retention, lang) for r in activity.records]
     assert len(expected) == 11
     missing = [phrase for phrase in expected if phrase not in text]
     assert missing == []
@@ -137,7 +137,7 @@ def test_it_states_every_retention_period(client, published, coopo_manifest, tex
 def test_it_says_how_long_cookie_choices_are_remembered(
     client, published, coopo_manifest, text_of, lang, url
 ):
-    lifetime = retention.parse_duration(coopo_manifest.cookies.choice_lifetime).phrase(lang)
+    lifetime = wording.duration(coopo_manifest.cookies.choice_lifetime, lang)
     assert lifetime == {"fr": "12 mois", "en": "12 months"}[lang]
     assert lifetime in text_of(client.get(url).text)
 

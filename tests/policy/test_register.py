@@ -11,7 +11,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from gardien.backoffice import accounts
-from gardien.manifest import retention
+from gardien.manifest import wording
 from gardien.policy import register
 from gardien.policy.models import PolicyVersion
 
@@ -73,8 +73,8 @@ def test_it_gives_every_activity_the_facts_article_30_asks_for(coopo_manifest, l
         assert [p["id"] for p in activity["recipients"]["processors"]] == source.recipients
         assert activity["transfers"] == []  # Coopo sends nothing outside the EEA
         phrases = [r["text"] for r in activity["retention"]]
-        expected = [retention.parse_rule(source.retention).phrase(lang)]
-        expected += [retention.parse_rule(r.retention).phrase(lang) for r in source.records]
+        expected = [wording.rule(source.retention, lang)]
+        expected += [wording.rule(r.retention, lang) for r in source.records]
         assert phrases == expected
         assert activity["security"] == coopo_manifest.policy.security.get(lang)
 
@@ -88,7 +88,7 @@ def test_it_lists_each_processor_with_its_contract(coopo_manifest):
         assert processor["activities"], processor["id"]
 
 
-def test_it_exports_json_with_seven_activities_and_five_processors(db):
+def test_it_exports_json_with_seven_activities_and_five_processors(published):
     data = json.loads(export("--format", "json"))
     assert data["language"] == "fr"
     assert len(data["activities"]) == 7
@@ -97,14 +97,14 @@ def test_it_exports_json_with_seven_activities_and_five_processors(db):
     assert len(data["manifest_hash"]) == 64
 
 
-def test_it_exports_json_in_english(db, coopo_manifest):
+def test_it_exports_json_in_english(published, coopo_manifest):
     data = json.loads(export("--format", "json", "--language", "en"))
     names = [a["name"] for a in data["activities"]]
     assert names == [a.name.get("en") for a in coopo_manifest.activities]
     assert "Contact form" in names
 
 
-def test_it_exports_one_csv_row_per_activity(db, coopo_manifest):
+def test_it_exports_one_csv_row_per_activity(published, coopo_manifest):
     rows = list(csv.reader(io.StringIO(export("--format", "csv"))))
     header, body = rows[0], rows[1:]
     assert header[:2] == ["Identifiant", "Traitement"]
@@ -116,7 +116,7 @@ def test_it_exports_one_csv_row_per_activity(db, coopo_manifest):
     assert contact[header.index("(e) Transferts vers des pays tiers")] == "aucun"
 
 
-def test_it_exports_one_csv_row_per_processor(db, coopo_manifest):
+def test_it_exports_one_csv_row_per_processor(published, coopo_manifest):
     text = export("--format", "csv", "--what", "processors", "--language", "en")
     rows = list(csv.reader(io.StringIO(text)))
     header, body = rows[0], rows[1:]
@@ -126,7 +126,7 @@ def test_it_exports_one_csv_row_per_processor(db, coopo_manifest):
 
 
 @pytest.mark.parametrize("lang", ["fr", "en"])
-def test_it_exports_html_naming_every_activity(db, coopo_manifest, lang):
+def test_it_exports_html_naming_every_activity(published, coopo_manifest, lang):
     html = export("--format", "html", "--language", lang)
     assert html.lstrip().startswith("<!doctype html>")
     assert f'<html lang="{lang}">' in html
@@ -134,14 +134,14 @@ def test_it_exports_html_naming_every_activity(db, coopo_manifest, lang):
     assert missing == []
 
 
-def test_it_writes_the_export_to_a_file(db, tmp_path):
+def test_it_writes_the_export_to_a_file(published, tmp_path):
     target = tmp_path / "register.json"
     message = export("--format", "json", "--output", str(target))
     assert f"Wrote the register (7 activities, 5 processors) to {target}." in message
     assert len(json.loads(target.read_text(encoding="utf-8"))["activities"]) == 7
 
 
-def test_it_explains_when_the_file_cannot_be_written(db, tmp_path):
+def test_it_explains_when_the_file_cannot_be_written(published, tmp_path):
     with pytest.raises(CommandError, match=r"Cannot write .*register"):
         export("--format", "csv", "--output", str(tmp_path / "missing-folder" / "register.csv"))
 
@@ -149,7 +149,7 @@ def test_it_explains_when_the_file_cannot_be_written(db, tmp_path):
 def test_it_lists_the_problems_of_a_broken_manifest(db, broken_manifest):
     path, line = broken_manifest
     with pytest.raises(CommandError) as caught:
-        export("--format", "json", "--manifest", str(path))
+        export("--format", "json", "--draft", "--manifest", str(path))
     message = str(caught.value)
     assert message.startswith("The manifest has problems:")
     assert f"{path}:{line}: " in message

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from gardien.lib import clock
-from gardien.manifest import retention
+from gardien.manifest import retention, wording
 from gardien.policy.models import PolicyVersion
 from gardien.policy.services import publish
 
@@ -84,8 +84,8 @@ def test_it_shows_the_current_rule_on_the_policy_page(
 ):
     text = text_of(client.get(f"/{lang}/privacy/").text)
     name = coopo_manifest.activity("contact").name.get(lang)
-    new = retention.parse_rule("2 years after last_contact").phrase(lang)
-    old = retention.parse_rule("3 years after last_contact").phrase(lang)
+    new = wording.rule(retention.parse_rule("2 years after last_contact"), lang)
+    old = wording.rule(retention.parse_rule("3 years after last_contact"), lang)
     colon = " :" if lang == "fr" else ":"  # French typography: a space before the colon
     assert f"{name}{colon} {new}." in text
     assert f"{name}{colon} {old}." not in text
@@ -130,8 +130,8 @@ def test_it_shows_a_retention_change_as_a_removed_and_an_added_line(
 ):
     response = client.get(f"/{lang}/privacy/diff/?from=1&to=2")
     assert response.status_code == 200
-    old = retention.parse_rule("3 years after last_contact").phrase(lang)
-    new = retention.parse_rule("2 years after last_contact").phrase(lang)
+    old = wording.rule(retention.parse_rule("3 years after last_contact"), lang)
+    new = wording.rule(retention.parse_rule("2 years after last_contact"), lang)
     removed, added = items_of(response.text, "removed"), items_of(response.text, "added")
     assert any(old in row for row in removed), removed
     assert any(new in row for row in added), added

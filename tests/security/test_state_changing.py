@@ -5,8 +5,30 @@ from django.test import Client
 
 
 @pytest.fixture
-def browser(db):
+def browser(published):
+    """A browser on a site whose policy (and so its allowed origins) is published."""
     return Client(enforce_csrf_checks=True)
+
+
+def test_it_allows_no_site_before_a_policy_is_published(db):
+    response = Client().post("/test/echo/", HTTP_ORIGIN="https://www.coopo.fr")
+    assert response.status_code == 403
+    assert "add its origin" in response.json()["message"]
+
+
+def test_it_allows_the_origins_of_the_published_policy_not_of_the_draft(
+    published, settings, tmp_path, coopo_path
+):
+    draft = tmp_path / "gardien.toml"
+    draft.write_text(
+        coopo_path.read_text(encoding="utf-8").replace(
+            '"https://www.coopo.fr"', '"https://www.coopo.fr", "https://new.coopo.fr"'
+        ),
+        encoding="utf-8",
+    )
+    settings.GARDIEN_MANIFEST = draft
+    response = Client().post("/test/echo/", HTTP_ORIGIN="https://new.coopo.fr")
+    assert response.status_code == 403
 
 
 def test_it_accepts_an_allowed_origin_with_cors_headers(browser):

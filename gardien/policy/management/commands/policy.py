@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -7,6 +8,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from gardien.lib import clock
 from gardien.manifest import ManifestError
+from gardien.manifest import wording as say
+from gardien.policy import services as policy
 from gardien.policy.models import PolicyVersion
 from gardien.policy.services import publish
 
@@ -34,6 +37,17 @@ class Command(BaseCommand):
             "--manifest", default=None, help="manifest file to publish (default: GARDIEN_MANIFEST)"
         )
         pub.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="only show what a publication would change; publish nothing",
+        )
+        pub.add_argument(
+            "--language",
+            choices=say.LANGUAGES,
+            default=say.DEFAULT_LANGUAGE,
+            help="with --dry-run: the language of the text shown (default: fr)",
+        )
+        pub.add_argument(
             "--now",
             default=None,
             help="publish as if it were this date, e.g. 2026-03-01 (tests and back-dating a "
@@ -57,6 +71,9 @@ class Command(BaseCommand):
             self.stdout.write(f"{versions.count()} version(s) published.")
             return
         path = options["manifest"] or settings.GARDIEN_MANIFEST
+        if options["dry_run"]:
+            self._dry_run(path, options["language"])
+            return
         if len(options["note"]) > 500:
             raise CommandError("The note is longer than 500 characters; keep it to a sentence.")
         try:
@@ -81,3 +98,31 @@ class Command(BaseCommand):
                 f"Published version {version.number} of the privacy policy "
                 f"({version.published_at:%Y-%m-%d})."
             )
+
+    def _dry_run(self, path: Path | str, language: str) -> None:
+        changes = policy.draft_changes(language, path)
+        if changes.problems:
+            raise CommandError(
+                "The manifest has problems, nothing could be published:\n  "
+                + "\n  ".join(changes.problems)
+            )
+        current = changes.published
+        if not changes.differs:
+            assert current is not None
+            self.stdout.write(
+                f"Nothing to publish: the manifest says the same as version {current.number}."
+            )
+            return
+        number = current.number + 1 if current else 1
+        for kind, line in changes.lines:
+            self.stdout.write(f"{'+' if kind == 'added' else '-'} {line}")
+        if current is not None:
+            self.stdout.write(f"Sections changed: {', '.join(changes.sections)}.")
+        if current is not None and not changes.lines:
+            self.stdout.write("The text of the policy stays the same.")
+        added = sum(1 for kind, _ in changes.lines if kind == "added")
+        removed = len(changes.lines) - added
+        self.stdout.write(
+            f"A publication would make version {number} of the policy "
+            f"({added} line(s) added, {removed} removed); nothing was published (--dry-run)."
+        )

@@ -3,18 +3,20 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from gardien.manifest import ManifestError, load_path
+from gardien.manifest import Manifest, ManifestError
+from gardien.manifest import wording as say
 from gardien.policy import register
+from gardien.policy import services as policy
 
 
 class Command(BaseCommand):
     help = (
-        "Exports the record of processing activities (GDPR Art. 30) and the processor registry, "
-        "as they follow from the manifest. JSON holds everything; CSV gives one spreadsheet "
-        "(activities, or processors with --what processors); HTML is a printable document."
+        "Exports the record of processing activities (GDPR Art. 30) and the processor registry "
+        "of the published policy (with --draft: of the manifest file, not yet published). "
+        "JSON holds everything; CSV gives one spreadsheet (activities, or processors with "
+        "--what processors); HTML is a printable document."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -38,25 +40,31 @@ class Command(BaseCommand):
         )
         export.add_argument(
             "--language",
-            choices=["fr", "en"],
+            choices=say.LANGUAGES,
             default="fr",
             help="language of the texts (default: fr)",
         )
         export.add_argument(
-            "--manifest", default=None, help="manifest file (default: GARDIEN_MANIFEST)"
+            "--draft",
+            action="store_true",
+            help="export the manifest file as it is now, before publishing it",
+        )
+        export.add_argument(
+            "--manifest",
+            default=None,
+            help="with --draft: the manifest file (default: GARDIEN_MANIFEST)",
         )
         export.add_argument(
             "--output", "-o", default=None, help="file to write (default: print on the screen)"
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        path = options["manifest"] or settings.GARDIEN_MANIFEST
-        try:
-            manifest = load_path(path)
-        except ManifestError as exc:
+        if options["manifest"] and not options["draft"]:
             raise CommandError(
-                "The manifest has problems:\n  " + "\n  ".join(exc.lines())
-            ) from None
+                "--manifest names a draft; add --draft to export it, or leave --manifest out "
+                "to export the published policy."
+            )
+        manifest = self._draft(options["manifest"]) if options["draft"] else self._published()
         data = register.build(manifest, options["language"])
         fmt = options["format"]
         if fmt == "json":
@@ -78,3 +86,22 @@ class Command(BaseCommand):
             )
         else:
             self.stdout.write(text, ending="")
+
+    def _published(self) -> Manifest:
+        current = policy.published_manifest()
+        if current is None:
+            raise CommandError(
+                "No policy is published yet; run “gardien policy publish” first, or export "
+                "the manifest file with --draft."
+            )
+        return current
+
+    def _draft(self, path: str | None) -> Manifest:
+        try:
+            return policy.draft(path)
+        except ManifestError as exc:
+            raise CommandError(
+                "The manifest has problems:\n  " + "\n  ".join(exc.lines())
+            ) from None
+        except OSError as exc:
+            raise CommandError(f"Cannot read the manifest: {exc.strerror}.") from None
