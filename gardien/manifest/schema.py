@@ -61,48 +61,19 @@ EEA_CODES = frozenset(
 #: exemption, may last (CNIL guidelines on cookies, 2020).
 CONSENT_MAX_LIFETIME = retention.Duration(13, "months")
 
-_IDENT = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 COUNTRY_CODE = re.compile(r"^([A-Z]{2}|EU|EEA)$")
 
 
-def _identifier(value: str) -> str:
-    if not _IDENT.match(value):
-        raise ValueError(
-            f'"{value}" is not an identifier; use lower-case letters, digits, "_" or "-" '
-            '(e.g. "contact_form")'
-        )
-    return value
+def _matching(pattern: str | re.Pattern[str], problem: str) -> AfterValidator:
+    """A text that must match ``pattern``; ``problem`` says what is wrong and how to write it."""
+    compiled = re.compile(pattern)
 
+    def validate(value: str) -> str:
+        if not compiled.match(value):
+            raise ValueError(f'"{value}" {problem}')
+        return value
 
-def _email(value: str) -> str:
-    if not _EMAIL.match(value):
-        raise ValueError(f'"{value}" is not an email address; write e.g. "dpo@example.org"')
-    return value
-
-
-def _url(value: str) -> str:
-    if not re.match(r"^https?://[^\s/]+", value):
-        raise ValueError(f'"{value}" is not a web address; write e.g. "https://example.org/page"')
-    return value
-
-
-def _origin(value: str) -> str:
-    if not re.match(r"^https?://[a-z0-9.-]+(:\d+)?$", value):
-        raise ValueError(
-            f'"{value}" is not a site origin; write the scheme and host only, '
-            'e.g. "https://www.example.org"'
-        )
-    return value
-
-
-def _country(value: str) -> str:
-    if not COUNTRY_CODE.match(value):
-        raise ValueError(
-            f'"{value}" is not a country code; use the two capital letters of ISO 3166 '
-            '(e.g. "FR", "IE", "US") or "EU"'
-        )
-    return value
+    return AfterValidator(validate)
 
 
 def _parsed[T](parse: typing.Callable[[str], T]) -> typing.Callable[[object], T]:
@@ -131,11 +102,38 @@ def _parsed_type(parse: typing.Callable[[str], typing.Any]) -> tuple[typing.Any,
     )
 
 
-Identifier = Annotated[str, AfterValidator(_identifier)]
-Email = Annotated[str, AfterValidator(_email)]
-Url = Annotated[str, AfterValidator(_url)]
-Origin = Annotated[str, AfterValidator(_origin)]
-Country = Annotated[str, AfterValidator(_country)]
+Identifier = Annotated[
+    str,
+    _matching(
+        r"^[a-z][a-z0-9_-]{0,62}$",
+        'is not an identifier; use lower-case letters, digits, "_" or "-" (e.g. "contact_form")',
+    ),
+]
+Email = Annotated[
+    str,
+    _matching(
+        r"^[^@\s]+@[^@\s]+\.[^@\s]+$", 'is not an email address; write e.g. "dpo@example.org"'
+    ),
+]
+Url = Annotated[
+    str,
+    _matching(r"^https?://[^\s/]+", 'is not a web address; write e.g. "https://example.org/page"'),
+]
+Origin = Annotated[
+    str,
+    _matching(
+        r"^https?://[a-z0-9.-]+(:\d+)?$",
+        'is not a site origin; write the scheme and host only, e.g. "https://www.example.org"',
+    ),
+]
+Country = Annotated[
+    str,
+    _matching(
+        COUNTRY_CODE,
+        'is not a country code; use the two capital letters of ISO 3166 (e.g. "FR", "IE", '
+        '"US") or "EU"',
+    ),
+]
 Rule = Annotated[retention.RetentionRule, *_parsed_type(retention.parse_rule)]
 Period = Annotated[retention.Duration, *_parsed_type(retention.parse_duration)]
 Lifetime = Annotated[retention.Lifetime, *_parsed_type(retention.parse_lifetime)]

@@ -269,6 +269,3 @@ def publish(path: Path | str | None = None, note: str = "") -> PolicyVersion | N
     invalidate()
     return created
 
-
-# The registry check (gardien/vault/checks.py) still calls the draft by its former name.
-current_manifest = draft

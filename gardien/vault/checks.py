@@ -38,10 +38,12 @@ if TYPE_CHECKING:
 
 @register("gardien")
 def check_registry(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    # The code is checked against the manifest file, the draft that `gardien check` validates
+    # before it is published: a model the next publication would contradict is caught first.
     try:
-        from gardien.policy.services import current_manifest
+        from gardien.policy.services import draft
 
-        manifest: Manifest | None = current_manifest()
+        manifest: Manifest | None = draft()
     except Exception:  # the manifest check reports a broken manifest on its own
         manifest = None
     return registry_problems(apps.get_models(), manifest)
