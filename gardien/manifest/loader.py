@@ -18,8 +18,11 @@ from pydantic import BaseModel, ValidationError
 from gardien.manifest import rules
 from gardien.manifest.locate import Locator, Path
 from gardien.manifest.schema import Manifest, Text
+from gardien.manifest.wording import LANGUAGES
 
 MAX_BYTES = 1024 * 1024
+# The languages of a manifest text, as its author is told about a missing one.
+LANGUAGE_NAMES = dict(zip(LANGUAGES, ("French", "English"), strict=True))
 
 _ADD_HINTS = {
     "legal_basis": 'legal_basis = "consent" (or contract, legal_obligation, vital_interests, '
@@ -153,8 +156,8 @@ def _pydantic_message(error: Any, rest: Path, parent: Path) -> str:
     last = next((p for p in reversed(rest) if isinstance(p, str)), key)
     given = error.get("input")
     if kind == "missing":
-        if last in ("fr", "en") and len(rest) > 1:
-            language = "French" if last == "fr" else "English"
+        if last in LANGUAGE_NAMES and len(rest) > 1:
+            language = LANGUAGE_NAMES[str(last)]
             return f'{_key_name(rest[:-1])} has no {language} text; add {last} = "…"'
         if not rest[:-1] and last in _SECTIONS:
             return f"the [{last}] section is missing; add it (see examples/coopo/gardien.toml)"

@@ -30,6 +30,7 @@ from gardien.manifest.taxonomy import (
     fideslang_categories,
     unknown_category_message,
 )
+from gardien.manifest.wording import DEFAULT_LANGUAGE, LANGUAGES
 
 LegalBasis = Literal[
     "consent",
@@ -151,7 +152,8 @@ class Text(Strict):
     en: NonEmpty
 
     def get(self, lang: str) -> str:
-        return self.fr if lang == "fr" else self.en
+        """The text in ``lang``; in the default language for one Gardien does not speak."""
+        return str(getattr(self, lang if lang in LANGUAGES else DEFAULT_LANGUAGE))
 
 
 def _check_categories(values: list[str], info: ValidationInfo) -> list[str]:
