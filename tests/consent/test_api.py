@@ -1,4 +1,9 @@
-"""POST /api/consent: one valid choice writes exactly one proof; anything else writes none."""
+"""POST /api/consent: one valid choice writes exactly one proof; anything else writes none.
+
+Every request here goes through ``gardien.wsgi.application``, the callable gunicorn serves
+(its lean path for the consent API), not through Django's test client and its full
+middleware stack.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +18,12 @@ from gardien.lib import clock
 from gardien.policy.services import publish
 
 ID = re.compile(r"^[A-Za-z0-9_-]{22}$")
+
+
+@pytest.fixture
+def post_choice(served_post_choice):
+    """POST a choice from the organisation's site, as the banner does, as gunicorn serves it."""
+    return served_post_choice
 
 
 @pytest.mark.parametrize(
@@ -243,12 +254,13 @@ def test_a_stale_hash_is_a_conflict_and_the_old_version_still_records(
     assert ConsentRecord.objects.get().policy_version == 1
 
 
-def test_a_listed_origin_gets_cors_headers_and_its_preflight_204(browser, choice, post_choice):
+def test_a_listed_origin_gets_cors_headers_and_its_preflight_204(served, choice, post_choice):
     response = post_choice(choice(), origin="https://coopo.fr")
     assert response.status_code == 201
     assert response["Access-Control-Allow-Origin"] == "https://coopo.fr"
 
-    preflight = browser.options(
+    preflight = served(
+        "OPTIONS",
         "/api/consent",
         headers={
             "Origin": "https://coopo.fr",
@@ -262,29 +274,32 @@ def test_a_listed_origin_gets_cors_headers_and_its_preflight_204(browser, choice
     assert "Content-Type" in preflight["Access-Control-Allow-Headers"]
 
 
-def test_a_foreign_preflight_is_refused(browser, published):
+def test_a_foreign_preflight_is_refused(served, published):
     assert (
-        browser.options("/api/consent", headers={"Origin": "https://evil.example"}).status_code
+        served("OPTIONS", "/api/consent", headers={"Origin": "https://evil.example"}).status_code
         == 403
     )
 
 
-def test_gardiens_own_pages_may_post_with_a_csrf_token(browser, choice):
+def test_gardiens_own_pages_may_post_with_a_csrf_token(served, choice):
     from django.middleware.csrf import _get_new_csrf_string, _mask_cipher_secret
 
     secret = _get_new_csrf_string()
-    browser.cookies["csrftoken"] = secret
-    response = browser.post(
+    response = served(
+        "POST",
         "/api/consent",
-        data=json.dumps(choice()),
-        content_type="application/json",
-        headers={"X-CSRFToken": _mask_cipher_secret(secret)},
+        json.dumps(choice()).encode(),
+        headers={
+            "Content-Type": "application/json",
+            "Cookie": f"csrftoken={secret}",
+            "X-CSRFToken": _mask_cipher_secret(secret),
+        },
     )
     assert response.status_code == 201
 
 
-def test_a_get_is_not_a_choice(browser, published):
-    response = browser.get("/api/consent", headers={"Origin": "https://coopo.fr"})
+def test_a_get_is_not_a_choice(served, published):
+    response = served("GET", "/api/consent", headers={"Origin": "https://coopo.fr"})
     assert response.status_code == 405
     assert response.json()["error"] == "method_not_allowed"
 
