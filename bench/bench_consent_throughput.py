@@ -23,11 +23,9 @@ request is left in flight and the two must be equal). Targets: Gardien ≥ 0.6×
 writes/s on SQLite, ≥ 0.5× on PostgreSQL.
 
 wrk comes from Debian (installed with apt-get when missing, else the benchmark is skipped
-with a line). ``CONSENT_BENCH_WHATIF=lean,autocommit,…`` adds a third app to the rounds:
-Gardien with suggested changes patched in from outside (bench/consent_whatif_wsgi.py),
-reported in a progress line only. ``CONSENT_BENCH_SECONDS`` changes the measured
-duration (default 12 s per app, in 4 rounds; ``GARDIEN_BENCH_QUICK`` makes it 4 s).
-Every process started here is stopped on any exit.
+with a line). ``CONSENT_BENCH_SECONDS`` changes the measured duration (default 12 s per
+app, in 4 rounds; ``GARDIEN_BENCH_QUICK`` makes it 4 s). Every process started here is
+stopped on any exit.
 """
 
 from __future__ import annotations
@@ -66,8 +64,8 @@ ROUNDS = 4  # per app, alternating with the other app
 TARGETS = {"sqlite": 0.6, "postgres": 0.5}
 LABELS = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
 PG: dict[str, Any] = {"host": "127.0.0.1", "port": 5432, "user": "postgres"}
-PG_DB = "gardien_bench"  # and gardien_bench_bare, gardien_bench_whatif: copies
-COPIES = ("gardien", "bare", "whatif")
+PG_DB = "gardien_bench"  # and gardien_bench_bare: a copy
+COPIES = ("gardien", "bare")
 # Variables of the caller's environment that would change what is measured.
 SCRUBBED = (
     "SECRET_KEY",
@@ -612,7 +610,6 @@ def _loadavg() -> str:
 def _bench_database(wrk: str, procs: Processes, kind: str) -> list[dict[str, Any]]:
     db = Database(kind)
     label = LABELS[kind]
-    whatif = os.environ.get("CONSENT_BENCH_WHATIF", "").strip()
     db.prepare()
     seconds = _seconds()
     rounds = ROUNDS if seconds >= 2 * ROUNDS else 2
@@ -625,8 +622,6 @@ def _bench_database(wrk: str, procs: Processes, kind: str) -> list[dict[str, Any
         _gardien(env, "migrate", "--noinput", "--verbosity", "0")
         _gardien(env, "policy", "publish", "--note", "bench")
         db.copy_to("bare")
-        if whatif:
-            db.copy_to("whatif")
         gardien = Server("gardien", db)
         body = gardien.start(
             procs, _gunicorn("gardien.wsgi", port), env, port, "/consent/config/fr.json", None
@@ -654,32 +649,11 @@ def _bench_database(wrk: str, procs: Processes, kind: str) -> list[dict[str, Any
             body,
         )
         servers = [gardien, bare]
-        if whatif:
-            # Gardien with suggested changes patched in from outside (bench/consent_whatif_wsgi.py).
-            # Same SITE_URL as Gardien's, so the same configuration hash.
-            whatif_port = _free_port()
-            whatif_env = {**env, "DATABASE_URL": db.url_of("whatif"), "CONSENT_WHATIF": whatif}
-            server = Server("whatif", db)
-            try:
-                server.start(
-                    procs,
-                    _gunicorn(
-                        "consent_whatif_wsgi:application", whatif_port, ["--pythonpath", str(BENCH)]
-                    ),
-                    whatif_env,
-                    whatif_port,
-                    "/consent/config/fr.json",
-                    body,
-                )
-                servers.append(server)
-            except Skip as exc:
-                log(f"{label}: what-if not measured: {exc}")
-                whatif = ""
         for server in servers:
             server.wrk(wrk, WARMUP_SECONDS, measured=False)
             server.rows_before = db.count(server.name)
         # Alternate the apps (G B, B G, …) so that a change in the machine's load while the
-        # benchmark runs weighs on all alike.
+        # benchmark runs weighs on both alike.
         log(
             f"{label}: wrk, {CONNECTIONS} connections, {rounds} rounds of {per_round} s per app, "
             f"alternating (load average before: {_loadavg()}) …"
@@ -706,12 +680,6 @@ def _bench_database(wrk: str, procs: Processes, kind: str) -> list[dict[str, Any
                     f"{label}: {server.name}: non-2xx codes {r['codes'] or '-'}; socket errors "
                     f"{r['errors']}; first non-2xx answer: {r['sample'][:200]}"
                 )
-        if whatif and results["bare"]["rate"]:
-            log(
-                f"{label}: what-if ({whatif}): {results['whatif']['rate']:.0f} writes/s, "
-                f"{results['whatif']['rate'] / results['bare']['rate']:.2f}× of bare "
-                f"(Gardien as it is: {results['gardien']['rate'] / results['bare']['rate']:.2f}×)"
-            )
     finally:
         procs.stop_all()
         db.drop()
