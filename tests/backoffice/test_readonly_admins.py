@@ -14,6 +14,7 @@ READ_ONLY = [
     "audit.AuditEntry",
     "audit.AuditCheckpoint",
     "consent.ConsentRecord",
+    "policy.PolicyVersion",
     "processors.OutboxItem",
     "vault.Person",
 ]
