@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-fast test-postgres bench lint format messages install clean help
+.PHONY: run test test-fast bench lint format messages install clean help
 
 help:
 	@echo "make run        install, prepare the database and serve the demo on http://$(HOST):$(PORT)"

@@ -268,4 +268,3 @@ def publish(path: Path | str | None = None, note: str = "") -> PolicyVersion | N
             ) from None
     invalidate()
     return created
-
