@@ -4,7 +4,6 @@ error page, all with the real production settings in a separate process."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,20 +12,10 @@ import pytest
 from django.test import Client
 
 from tests.backoffice.urls import SECRET_IN_ERROR, TOKEN_IN_ERROR
+from tests.environment import subprocess_env
 
 ROOT = Path(__file__).resolve().parents[2]
 PROBE = Path(__file__).with_name("production_probe.py")
-
-
-def _base_env(var_dir: Path) -> dict[str, str]:
-    return {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": os.environ.get("HOME", str(var_dir)),
-        "LANG": "C.UTF-8",
-        "PYTHONPATH": str(ROOT),
-        "DJANGO_SETTINGS_MODULE": "gardien.settings",
-        "GARDIEN_VAR_DIR": str(var_dir),
-    }
 
 
 def _gardien(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -43,12 +32,12 @@ def _gardien(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str
 @pytest.fixture(scope="module")
 def production_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     var_dir = tmp_path_factory.mktemp("production")
-    generated = _gardien("secrets", "generate", env=_base_env(var_dir))
+    generated = _gardien("secrets", "generate", env=subprocess_env(var_dir))
     assert generated.returncode == 0, generated.stderr
     secrets = dict(line.split("=", 1) for line in generated.stdout.split())
     assert set(secrets) >= {"SECRET_KEY", "GARDIEN_FIELD_KEYS", "GARDIEN_BLIND_INDEX_KEY"}
     return {
-        **_base_env(var_dir),
+        **subprocess_env(var_dir),
         **secrets,
         "GARDIEN_PRODUCTION": "true",
         "ALLOWED_HOSTS": "privacy.example.org",

@@ -23,6 +23,7 @@ from django.urls import resolve
 
 from gardien.consent.models import ConsentRecord
 from gardien.security import state_changing
+from tests.environment import subprocess_env
 
 ROOT = Path(__file__).resolve().parents[2]
 PRODUCTION_HOST = "privacy.example.org"
@@ -88,12 +89,7 @@ def production(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     var_dir = tmp_path_factory.mktemp("production-wsgi")
     (var_dir / "static").mkdir()
     env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": os.environ.get("HOME", str(var_dir)),
-        "LANG": "C.UTF-8",
-        "PYTHONPATH": str(ROOT),
-        "DJANGO_SETTINGS_MODULE": "gardien.settings",
-        "GARDIEN_VAR_DIR": str(var_dir),
+        **subprocess_env(var_dir),
         "GARDIEN_PRODUCTION": "true",
         "GARDIEN_BEHIND_PROXY": "true",
         "ALLOWED_HOSTS": PRODUCTION_HOST,
