@@ -10,6 +10,7 @@ from pathlib import Path
 
 from django.utils.csp import CSP
 
+from gardien.antispam.rates import parse_rate_limit
 from gardien.lib import secrets as local_secrets
 from gardien.lib.env import (
     EnvError,
@@ -78,6 +79,7 @@ INSTALLED_APPS = [
     "gardien.processors",
     "gardien.consent",
     "gardien.policy",
+    "gardien.antispam",
     "gardien.demo",
 ]
 
@@ -228,6 +230,16 @@ GARDIEN_LOGIN_MAX_FAILURES = envint("GARDIEN_LOGIN_MAX_FAILURES", 20, minimum=1)
 GARDIEN_LOGIN_LOCKOUT_MINUTES = envint("GARDIEN_LOGIN_LOCKOUT_MINUTES", 15, minimum=1)
 OTP_TOTP_ISSUER = "Gardien"
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+
+# Anti-spam for the public forms (gardien/antispam): a proof-of-work challenge solved by
+# the browser (about 25,000 SHA-256 on average with the default, a fraction of a second),
+# valid for GARDIEN_ALTCHA_EXPIRES_SECONDS, and a limit on accepted submissions per client
+# address and form, written "<submissions>/<seconds>".
+GARDIEN_ALTCHA = envbool("GARDIEN_ALTCHA", True)
+GARDIEN_ALTCHA_MAXNUMBER = envint("GARDIEN_ALTCHA_MAXNUMBER", 50_000, minimum=1000)
+GARDIEN_ALTCHA_EXPIRES_SECONDS = envint("GARDIEN_ALTCHA_EXPIRES_SECONDS", 600, minimum=60)
+GARDIEN_RATE_LIMIT = envstr("GARDIEN_RATE_LIMIT", "5/600")
+parse_rate_limit(GARDIEN_RATE_LIMIT)  # a malformed value stops the start with a sentence
 
 # Gardien's emails leave through one SMTP relay (a processor declared in the manifest).
 MAILERS = {

@@ -11,6 +11,7 @@ urlpatterns = [
     path("api/consent", consent_views.api_consent, name="consent-api"),
     path("", include("gardien.policy.urls")),
     path("", include("gardien.consent.urls")),
+    path("", include("gardien.antispam.urls")),
     path("", include("gardien.demo.urls")),
     path("admin/", admin.site.urls),
 ]
