@@ -124,14 +124,21 @@ def _challenge_refusal(problem: Problem) -> Refusal:
     return Refusal(status=403, code=problem.value, message=messages[problem])
 
 
-def check(request: HttpRequest, data: Mapping[str, str], scope: str) -> Refusal | None:
-    """None when the submission may be processed; else the first check's refusal."""
+def check(
+    request: HttpRequest, data: Mapping[str, str], scope: str, *, challenge_required: bool = True
+) -> Refusal | None:
+    """None when the submission may be processed; else the first check's refusal.
+
+    ``challenge_required`` False: a form that works without JavaScript (a hosted page
+    sent without a solution) is checked by the honeypot and the limit only; the caller
+    proves it came from its own page another way (see gardien.contact.views).
+    """
     refusal: Refusal | None = None
     if honeypot_filled(data):
         refusal = _honeypot_refusal()
     elif (limited := ratelimit.check_rate(request, scope)) is not None:
         refusal = _rate_refusal(limited.retry_after)
-    elif settings.GARDIEN_ALTCHA and (
+    elif (settings.GARDIEN_ALTCHA and challenge_required) and (
         problem := challenge.redeem(str(data.get(challenge.FIELD, "") or ""))
     ):
         refusal = _challenge_refusal(problem)
