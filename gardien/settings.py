@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "gardien.consent",
     "gardien.policy",
     "gardien.antispam",
+    "gardien.contact",
     "gardien.demo",
 ]
 
@@ -242,19 +243,34 @@ GARDIEN_RATE_LIMIT = envstr("GARDIEN_RATE_LIMIT", "5/600")
 parse_rate_limit(GARDIEN_RATE_LIMIT)  # a malformed value stops the start with a sentence
 
 # Gardien's emails leave through one SMTP relay (a processor declared in the manifest).
+# EMAIL_FILE_PATH instead writes each email to a file in that folder (the demo of `make run`).
+_mail_folder = envstr("EMAIL_FILE_PATH", "")
 MAILERS = {
-    "default": {
-        "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-        "OPTIONS": {
-            "host": envstr("EMAIL_HOST", "127.0.0.1"),
-            "port": envint("EMAIL_PORT", 25, minimum=1),
-            "username": envstr("EMAIL_HOST_USER", ""),
-            "password": envsecret("EMAIL_HOST_PASSWORD", required=False),
-            "use_tls": envbool("EMAIL_USE_TLS", False),
-            "timeout": 30,
-        },
-    },
+    "default": (
+        {
+            "BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "OPTIONS": {"file_path": _mail_folder},
+        }
+        if _mail_folder
+        else {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {
+                "host": envstr("EMAIL_HOST", "127.0.0.1"),
+                "port": envint("EMAIL_PORT", 25, minimum=1),
+                "username": envstr("EMAIL_HOST_USER", ""),
+                "password": envsecret("EMAIL_HOST_PASSWORD", required=False),
+                "use_tls": envbool("EMAIL_USE_TLS", False),
+                "timeout": 30,
+            },
+        }
+    ),
 }
+# Who is told by email of each contact message (comma-separated addresses). Without any,
+# messages wait in the back office, and `gardien check` says so.
+GARDIEN_CONTACT_NOTIFY = envlist("GARDIEN_CONTACT_NOTIFY", [])
+# An acknowledgement email to whoever sent a contact message: off, because a form that mails
+# any address it is given can be used to send mail to strangers.
+GARDIEN_CONTACT_ACKNOWLEDGE = envbool("GARDIEN_CONTACT_ACKNOWLEDGE", False)
 DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "gardien@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

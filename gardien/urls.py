@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("gardien.policy.urls")),
     path("", include("gardien.consent.urls")),
     path("", include("gardien.antispam.urls")),
+    path("", include("gardien.contact.urls")),
     path("", include("gardien.demo.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
+from gardien.manifest import Manifest, load_path
 
 ROOT = Path(__file__).resolve().parent.parent
 COOPO = ROOT / "examples" / "coopo" / "gardien.toml"
@@ -27,3 +30,26 @@ def published(db):  # type: ignore[no-untyped-def]
     from gardien.policy.services import publish
 
     return publish(COOPO, note="First version")
+
+
+@pytest.fixture
+def coopo_manifest(coopo_path: Path) -> Manifest:
+    return load_path(coopo_path)
+
+
+@pytest.fixture
+def edited_manifest(coopo_path: Path, tmp_path: Path) -> Callable[..., Path]:
+    """Write a copy of the Coopo manifest with exact, single-occurrence replacements."""
+    counter = iter(range(1000))
+
+    def edit(*replacements: tuple[str, str], prepend: str = "") -> Path:
+        text = coopo_path.read_text(encoding="utf-8")
+        for old, new in replacements:
+            assert text.count(old) == 1, f"{old!r} occurs {text.count(old)} times"
+            text = text.replace(old, new)
+        target = tmp_path / f"edited-{next(counter)}" / "gardien.toml"
+        target.parent.mkdir()
+        target.write_text(prepend + text, encoding="utf-8")
+        return target
+
+    return edit

@@ -29,7 +29,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db.models import DateField, FileField
 
 from gardien.vault.fields import EncryptedTextField
-from gardien.vault.registry import Registration, registrations
+from gardien.vault.registry import DECLARED_FIELDS, Registration, registrations
 from gardien.vault.storage import EncryptedFileSystemStorage
 
 if TYPE_CHECKING:
@@ -164,7 +164,7 @@ def _manifest_problems(registration: Registration, manifest: Manifest) -> list[C
         )
     declared = [f.name for f in activity.fields]
     for stored, name in registration.stored.items():
-        if name not in declared:
+        if name not in declared and name != DECLARED_FIELDS:
             problems.append(
                 Error(
                     f"{label} stores {_as(stored, name)}, which activity "
@@ -216,6 +216,8 @@ def _unstored_fields(registered: list[Registration], manifest: Manifest) -> list
         if not models:
             continue  # Gardien stores nothing for this activity (yet): nothing to compare
         stored = shared | {name for r in models for name in r.declared}
+        if DECLARED_FIELDS in stored:
+            continue  # one model keeps every declared field of the activity
         for declared in _expected(activity):
             if declared not in stored:
                 problems.append(

@@ -15,6 +15,14 @@ differ, give ``fields`` as a mapping from the model's field to the declared one:
                          fields={"organisation": "organization", "message": "message"},
                          erase="anonymise", timestamp="received_at")
 
+A model that stores the answers to a form built from the manifest keeps them in one
+encrypted field and maps it to :data:`DECLARED_FIELDS`: that field holds, as a JSON object,
+whichever fields the activity declares, so a field added to the manifest needs no new
+column::
+
+    @vault.personal_data(activity="contact", person="person",
+                         fields={"answers": DECLARED_FIELDS}, …)
+
 ``record`` names one of the activity's ``[[activities.records]]`` when that record's
 retention applies rather than the activity's own; ``timestamp`` is the date field the
 retention rule counts from. The identity shared by every activity (``Person``) registers
@@ -31,6 +39,9 @@ from typing import Literal
 from django.db import models
 
 Erasure = Literal["delete", "anonymise"]
+
+#: Maps a model field holding every field the activity declares (a JSON object).
+DECLARED_FIELDS = "*"
 
 
 @dataclass(frozen=True)

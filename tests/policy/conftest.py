@@ -5,11 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from html.parser import HTMLParser
-from pathlib import Path
 
 import pytest
-
-from gardien.manifest import Manifest, load_path
 
 INLINE = frozenset(
     {"a", "abbr", "b", "code", "del", "em", "i", "ins", "small", "span", "strong", "time"}
@@ -50,29 +47,6 @@ def items_of_class(html: str, css_class: str) -> list[str]:
 @pytest.fixture
 def text_of() -> Callable[[str], str]:
     return visible_text
-
-
-@pytest.fixture
-def coopo_manifest(coopo_path: Path) -> Manifest:
-    return load_path(coopo_path)
-
-
-@pytest.fixture
-def edited_manifest(coopo_path: Path, tmp_path: Path) -> Callable[..., Path]:
-    """Write a copy of the Coopo manifest with exact, single-occurrence replacements."""
-    counter = iter(range(1000))
-
-    def edit(*replacements: tuple[str, str], prepend: str = "") -> Path:
-        text = coopo_path.read_text(encoding="utf-8")
-        for old, new in replacements:
-            assert text.count(old) == 1, f"{old!r} occurs {text.count(old)} times"
-            text = text.replace(old, new)
-        target = tmp_path / f"edited-{next(counter)}" / "gardien.toml"
-        target.parent.mkdir()
-        target.write_text(prepend + text, encoding="utf-8")
-        return target
-
-    return edit
 
 
 @pytest.fixture

@@ -1,0 +1,119 @@
+"""Contact messages in the back office: the staff and the DPO read and mark them answered;
+every opening of a message is audited. Messages are never edited or deleted by hand: erasure
+goes through rights requests and retention."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.utils.html import format_html, format_html_join, linebreaks
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from gardien.audit.services import Actor, record
+from gardien.contact import services
+from gardien.contact.models import ContactMessage
+from gardien.lib import clock
+
+
+class AnsweredFilter(admin.SimpleListFilter):
+    title = _("answered")
+    parameter_name = "answered"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("no", _("not yet")), ("yes", _("answered"))]
+
+    def queryset(
+        self, request: HttpRequest, queryset: QuerySet[ContactMessage]
+    ) -> QuerySet[ContactMessage]:
+        if self.value() in ("yes", "no"):
+            return queryset.filter(answered_at__isnull=self.value() == "no")
+        return queryset
+
+
+def _audit(request: HttpRequest, action: str, message: ContactMessage) -> None:
+    record(
+        actor=Actor.staff(request.user),
+        action=action,
+        target_type=ContactMessage._meta.label_lower,
+        target_ref=str(message.pk),
+        reason="back office",
+    )
+
+
+@admin.register(ContactMessage)
+class ContactMessageAdmin(admin.ModelAdmin):
+    list_display = ("reference", "received_at", "answered", "notified")
+    list_filter = (AnsweredFilter,)
+    search_fields = ("reference",)
+    search_help_text = _("Type the message's reference, e.g. C-7KQ2M9XW4P.")
+    fields = ("reference", "received_at", "content", "lang", "policy_version", "answered_at")
+    readonly_fields = fields
+    actions = ["mark_answered"]
+    show_full_result_count = False
+
+    @admin.display(description=_("answered"), boolean=True)
+    def answered(self, obj: ContactMessage) -> bool:
+        return obj.answered_at is not None
+
+    @admin.display(description=_("staff notified"), boolean=True)
+    def notified(self, obj: ContactMessage) -> bool:
+        return obj.notified_at is not None
+
+    @admin.display(description=_("message"))
+    def content(self, obj: ContactMessage) -> str:
+        # Everything the visitor typed is text: escaped here, line breaks kept.
+        rows = [
+            (label, format_html("{}", linebreaks(value, autoescape=True)))
+            for label, value in services.labelled_answers(obj, obj.lang)
+        ]
+        return format_html_join("", '<div class="answer"><strong>{}</strong>{}</div>', rows)
+
+    @admin.action(description=_("Mark as answered"), permissions=["change"])
+    def mark_answered(self, request: HttpRequest, queryset: QuerySet[ContactMessage]) -> None:
+        now = clock.now()
+        pending = list(queryset.filter(answered_at__isnull=True))
+        for message in pending:
+            _audit(request, "answer", message)
+        ContactMessage.objects.filter(pk__in=[m.pk for m in pending]).update(answered_at=now)
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d message marked as answered.",
+                "%(count)d messages marked as answered.",
+                len(pending),
+            )
+            % {"count": len(pending)},
+            messages.SUCCESS,
+        )
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        message = ContactMessage.objects.filter(pk=object_id).first() if _uuid(object_id) else None
+        if message is not None and request.method == "GET" and self.has_view_permission(request):
+            _audit(request, "view", message)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+def _uuid(value: str) -> bool:
+    import uuid
+
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True

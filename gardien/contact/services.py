@@ -1,0 +1,159 @@
+"""Receiving a contact message: the one code path of the hosted page, the embedded snippet
+and ``POST /api/contact``.
+
+    from gardien.contact import services
+
+    outcome = services.receive(data, lang="fr")   # Received | Refused
+    services.contact_activity()                   # the published activity, or None
+
+A message is stored only when every field is declared and valid: an undeclared field is
+refused by name, a missing or malformed one gets a sentence in the visitor's language, and
+nothing is written. An accepted message is, in one transaction: the person found or created
+by email (vault), the encrypted answers, the person's last contact for ``contact`` moved
+(the retention clock), an audit entry, and the staff notification enqueued in the outbox.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from gardien.audit.services import Actor, record
+from gardien.contact import forms as contact_forms
+from gardien.contact.models import ACTIVITY, ContactMessage
+from gardien.lib import clock
+from gardien.manifest.schema import Activity
+from gardien.policy import services as policy
+from gardien.processors.outbox import enqueue
+from gardien.vault import services as vault
+
+#: Slack around the declared limits for one form's body (field names, separators, encoding).
+BODY_OVERHEAD = 8192
+
+
+@dataclass(frozen=True)
+class Received:
+    message: ContactMessage
+
+
+@dataclass(frozen=True)
+class Refused:
+    status: int
+    code: str
+    message: str
+    fields: dict[str, list[str]] = field(default_factory=dict)
+
+
+def contact_activity() -> tuple[int, Activity] | None:
+    """The published version's number and its ``contact`` activity; None if it has none."""
+    current = policy.published()
+    if current is None:
+        return None
+    try:
+        return current.number, current.manifest.activity(ACTIVITY)
+    except KeyError:
+        return None
+
+
+def max_body(activity: Activity) -> int:
+    """The largest body a form of this activity can need: every field at its limit, each
+    character percent-encoded UTF-8 (at most 12 bytes), plus the transport fields."""
+    limits = sum((f.max_length or 1000) for f in contact_forms.collected(activity))
+    return BODY_OVERHEAD + 12 * limits
+
+
+def undeclared(activity: Activity, keys: list[str]) -> list[str]:
+    declared = {f.name for f in contact_forms.collected(activity)}
+    return sorted(k for k in keys if k not in declared and k not in contact_forms.TRANSPORT_FIELDS)
+
+
+def receive(data: Mapping[str, object], lang: str) -> Received | Refused:
+    """Validate and store one message (see the module docstring)."""
+    found = contact_activity()
+    if found is None:
+        return Refused(404, "no_contact_form", _("This site has no contact form."))
+    version, activity = found
+    extra = undeclared(activity, list(data))
+    if extra:
+        return Refused(
+            400,
+            "undeclared_field",
+            _(
+                "These fields are not collected by this form, so nothing was kept: %(names)s. "
+                "Send only the form's fields."
+            )
+            % {"names": ", ".join(extra)},
+            {name: [_("This field is not collected by this form.")] for name in extra},
+        )
+    values = {
+        key: value for key, value in data.items() if key not in contact_forms.TRANSPORT_FIELDS
+    }
+    if any(not isinstance(value, str) for value in values.values()):
+        return Refused(400, "not_text", _("Every field must be text; send each answer as text."))
+    form = contact_forms.contact_form(activity, lang, data=values)
+    if not form.is_valid():
+        errors = {name: [str(e) for e in errs] for name, errs in form.errors.items()}
+        return Refused(
+            400, "invalid", _("Some fields need your attention; nothing was kept yet."), errors
+        )
+    return Received(_store(activity, version, form.cleaned_data, lang))
+
+
+def _store(activity: Activity, version: int, cleaned: dict[str, str], lang: str) -> ContactMessage:
+    from gardien.contact.tasks import notify_staff
+
+    email_name = contact_forms.email_field(activity)
+    if email_name is None:  # the manifest check refuses such an activity; defend anyway
+        raise ValueError('the contact activity declares no field with input = "email"')
+    now = clock.now()
+    answers = {name: value for name, value in cleaned.items() if name != email_name and value}
+    with transaction.atomic():
+        person, _created = vault.get_or_create_person(
+            cleaned[email_name], actor=Actor.system(), reason=ACTIVITY
+        )
+        message = ContactMessage.objects.create(
+            person=person,
+            answers=json.dumps(answers, ensure_ascii=False),
+            lang=lang,
+            policy_version=version,
+            received_at=now,
+        )
+        vault.touch(person, ACTIVITY, now)
+        record(
+            actor=Actor.subject(str(person.pk)),
+            action="create",
+            target_type=ContactMessage._meta.label_lower,
+            target_ref=str(message.pk),
+            reason=ACTIVITY,
+        )
+        enqueue(notify_staff, person.pk, message.pk)
+    return message
+
+
+def answers_of(message: ContactMessage) -> dict[str, str]:
+    """The message's answers, keyed by declared field name, the email address included."""
+    stored: dict[str, str] = json.loads(message.answers or "{}")
+    return stored
+
+
+def labelled_answers(message: ContactMessage, lang: str) -> list[tuple[str, str]]:
+    """(label, value) of each answer in the order of the version it was sent under; choices
+    by their label. A field no longer declared keeps its name as label."""
+    stored = answers_of(message)
+    version = policy.version(message.policy_version)
+    rows: list[tuple[str, str]] = []
+    activity = version.manifest.activity(ACTIVITY) if version else None
+    email_name = contact_forms.email_field(activity) if activity else None
+    for declared in contact_forms.collected(activity) if activity else []:
+        if declared.name == email_name:
+            rows.append((declared.label.get(lang), message.person.email))
+            continue
+        value = stored.pop(declared.name, "")
+        labels = {c.value: c.label.get(lang) for c in declared.choices or []}
+        rows.append((declared.label.get(lang), labels.get(value, value)))
+    rows += list(stored.items())
+    return rows

@@ -1,0 +1,223 @@
+"""The contact form over HTTP: the hosted page (``/contact/``, also the target of the
+embedded snippet) and ``POST /api/contact``. Both hand the submission to
+:func:`gardien.contact.services.receive`; anti-spam comes first (gardien.antispam)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.conf import settings
+from django.core import signing
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from gardien.antispam import services as antispam
+from gardien.contact import forms as contact_forms
+from gardien.contact import notice, services
+from gardien.lib import clock
+from gardien.manifest import wording as say
+from gardien.policy import services as policy
+from gardien.security import state_changing
+
+SCOPE = "contact"
+ISSUED_SALT = "gardien.contact.issued"
+ISSUED_MAX_AGE = 24 * 3600
+#: Faster than this, a form filled without JavaScript is taken for a robot's.
+MIN_FILL_SECONDS = 3
+
+
+def _language(request: HttpRequest, requested: object = None) -> str:
+    if isinstance(requested, str) and requested in say.LANGUAGES:
+        return requested
+    return getattr(request, "LANGUAGE_CODE", say.DEFAULT_LANGUAGE)
+
+
+def _too_large(request: HttpRequest, limit: int) -> bool:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0) > limit
+    except ValueError:
+        return True
+
+
+def _page_context(request: HttpRequest, lang: str, form: Any = None) -> dict[str, Any] | None:
+    found = services.contact_activity()
+    current = policy.published()
+    if found is None or current is None:
+        return None
+    _version, activity = found
+    return {
+        **notice.notice_context(current.manifest, lang),
+        "form": form if form is not None else contact_forms.contact_form(activity, lang),
+        "altcha": settings.GARDIEN_ALTCHA,
+        "issued": issued_token(),
+        "challenge_url": reverse("antispam-challenge"),
+    }
+
+
+def _no_form(request: HttpRequest) -> HttpResponse:
+    return render(request, "contact/none.html", status=404)
+
+
+@require_http_methods(["GET", "HEAD", "POST", "OPTIONS"])
+def contact_page(request: HttpRequest, lang: str | None = None) -> HttpResponse:
+    if request.method in ("POST", "OPTIONS"):
+        return _submit_page(request, lang)
+    context = _page_context(request, _language(request))
+    if context is None:
+        return _no_form(request)
+    return render(request, "contact/form.html", context)
+
+
+@state_changing
+def _submit_page(request: HttpRequest, lang: str | None = None) -> HttpResponse:
+    language = _language(request, request.POST.get("lang"))
+    translation.activate(language)
+    request.LANGUAGE_CODE = language
+    found = services.contact_activity()
+    if found is None:
+        return _no_form(request)
+    if _too_large(request, services.max_body(found[1])):
+        return render(
+            request,
+            "contact/error.html",
+            {"message": _("The form is larger than this form allows; shorten your message.")},
+            status=413,
+        )
+    data = request.POST.dict()
+    refusal = antispam.check(
+        request, data, SCOPE, challenge_required=not _filled_in_without_javascript(request, data)
+    )
+    if refusal is not None and refusal.honeypot:
+        return render(request, "contact/thanks.html", notice_for_decoy(request, language))
+    outcome = services.receive(data, language) if refusal is None else None
+    if isinstance(outcome, services.Received):
+        antispam.accepted(request, SCOPE)
+        return render(
+            request, "contact/thanks.html", notice.acknowledgement_context(outcome.message)
+        )
+    context = _page_context(request, language, _bound_form(found[1], language, data, outcome))
+    assert context is not None
+    status = refusal.status if refusal is not None else outcome.status  # type: ignore[union-attr]
+    context["problem"] = refusal.message if refusal is not None else outcome.message  # type: ignore[union-attr]
+    response = render(request, "contact/form.html", context, status=status)
+    if refusal is not None and refusal.retry_after:
+        response["Retry-After"] = str(refusal.retry_after)
+    return response
+
+
+def issued_token() -> str:
+    """When the hosted page was shown, signed: the page's proof of a person without JavaScript."""
+    return signing.dumps(int(clock.now().timestamp()), salt=ISSUED_SALT)
+
+
+def _filled_in_without_javascript(request: HttpRequest, data: dict[str, str]) -> bool:
+    """A submission of the hosted page itself (CSRF-checked, not another site's), with no
+    challenge solution because JavaScript is off, filled in at human speed: the challenge is
+    waived for it; the honeypot and the limit still apply."""
+    if data.get("altcha"):
+        return False
+    origin = request.META.get("HTTP_ORIGIN", "")
+    if origin and origin != request.build_absolute_uri("/").rstrip("/"):
+        return False
+    try:
+        shown = signing.loads(data.get("issued", ""), salt=ISSUED_SALT)
+    except signing.BadSignature:
+        return False
+    age = clock.now().timestamp() - shown if isinstance(shown, int) else -1
+    return MIN_FILL_SECONDS <= age <= ISSUED_MAX_AGE
+
+
+def _bound_form(
+    activity: Any, lang: str, data: dict[str, str], outcome: services.Refused | None
+) -> Any:
+    """The form again with what the visitor typed, and the field errors if any: nothing lost."""
+    values = {k: v for k, v in data.items() if k not in contact_forms.TRANSPORT_FIELDS}
+    form = contact_forms.contact_form(activity, lang, data=values)
+    if outcome is None:  # refused before validation (anti-spam): show values without errors
+        form = contact_forms.contact_form(activity, lang, initial=values)
+    return form
+
+
+def notice_for_decoy(request: HttpRequest, lang: str) -> dict[str, Any]:
+    """What a filled honeypot is shown: the same page as a success, with nothing kept."""
+    current = policy.published()
+    assert current is not None
+    return {**notice.notice_context(current.manifest, lang), "decoy": True}
+
+
+def _json_error(outcome: services.Refused | antispam.Refusal) -> JsonResponse:
+    body: dict[str, Any] = {"error": outcome.code, "message": outcome.message}
+    fields = getattr(outcome, "fields", None)
+    if fields:
+        body["fields"] = fields
+    response = JsonResponse(body, status=outcome.status)
+    retry_after = getattr(outcome, "retry_after", None)
+    if retry_after:
+        response["Retry-After"] = str(retry_after)
+    return response
+
+
+@state_changing
+def api_contact(request: HttpRequest) -> HttpResponse:
+    """POST /api/contact: one message as a JSON object of the form's fields (docs/contact.md)."""
+    if request.method != "POST":
+        response = JsonResponse(
+            {"error": "method_not_allowed", "message": "Send the message with POST."}, status=405
+        )
+        response["Allow"] = "POST, OPTIONS"
+        return response
+    found = services.contact_activity()
+    if found is None:
+        return JsonResponse(
+            {"error": "no_contact_form", "message": "This site has no contact form."}, status=404
+        )
+    if request.content_type != "application/json":
+        return JsonResponse(
+            {
+                "error": "unsupported_media_type",
+                "message": "Send the message as Content-Type: application/json.",
+            },
+            status=415,
+        )
+    if _too_large(request, services.max_body(found[1])):
+        return JsonResponse(
+            {"error": "too_large", "message": "The body is larger than this form allows."},
+            status=413,
+        )
+    try:
+        data = json.loads(request.body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        data = None
+    if not isinstance(data, dict):
+        return JsonResponse(
+            {"error": "malformed_json", "message": "Send a JSON object encoded in UTF-8."},
+            status=400,
+        )
+    language = _language(request, data.get("lang"))
+    with translation.override(language):
+        form_data = {k: v for k, v in data.items() if isinstance(k, str)}
+        refusal = antispam.check(request, _text_only(form_data), SCOPE)
+        if refusal is not None and refusal.honeypot:
+            return JsonResponse({"reference": None, "message": _acknowledged()}, status=201)
+        if refusal is not None:
+            return _json_error(refusal)
+        outcome = services.receive(form_data, language)
+        if isinstance(outcome, services.Refused):
+            return _json_error(outcome)
+        antispam.accepted(request, SCOPE)
+        return JsonResponse(
+            {"reference": outcome.message.reference, "message": _acknowledged()}, status=201
+        )
+
+
+def _text_only(data: dict[str, object]) -> dict[str, str]:
+    return {k: v for k, v in data.items() if isinstance(v, str)}
+
+
+def _acknowledged() -> str:
+    return _("Your message has been received; we will answer you by email.")

@@ -1,0 +1,152 @@
+"""POST /api/contact and the hosted page: exactly the fields the manifest declares."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.test import Client
+
+from gardien.audit.models import AuditEntry
+from gardien.contact.models import ContactMessage
+from gardien.contact.services import answers_of
+from gardien.policy.services import publish
+from gardien.vault import services as vault
+
+
+def test_a_valid_message_is_kept_encrypted_with_its_person(api, valid):
+    response = api(valid())
+    assert response.status_code == 201, response.content
+    body = response.json()
+    message = ContactMessage.objects.get()
+    assert body["reference"] == message.reference
+    assert message.person == vault.find_person("Camille.Durand@example.org")
+    assert answers_of(message)["organization"] == "Atelier du Lac"
+    assert "email" not in answers_of(message)  # the address lives on the person
+    assert message.lang == "fr" and message.policy_version == 1
+    assert AuditEntry.objects.filter(target_ref=str(message.pk), action="create").exists()
+
+
+def test_an_undeclared_field_is_refused_by_name_and_nothing_is_kept(api, valid):
+    response = api(valid(phone="06 12 34 56 78"))
+    assert response.status_code == 400
+    body = response.json()
+    assert body["error"] == "undeclared_field"
+    assert "phone" in body["message"] and "phone" in body["fields"]
+    assert ContactMessage.objects.count() == 0
+    assert vault.find_person("camille.durand@example.org") is None
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [("fr", "Veuillez remplir ce champ."), ("en", "Please fill in this field.")],
+)
+def test_a_missing_field_gets_a_sentence_in_the_visitors_language(api, valid, lang, expected):
+    response = api({**valid(organization=None), "lang": lang})
+    assert response.status_code == 400
+    errors = response.json()["fields"]
+    assert list(errors) == ["organization"]
+    assert errors["organization"][0].startswith(expected)
+    assert ContactMessage.objects.count() == 0
+
+
+def test_a_missing_field_says_what_happens_without_it(api, valid, coopo_manifest):
+    response = api({**valid(status=None), "lang": "en"})
+    consequence = coopo_manifest.activity("contact").field("status").if_missing.get("en")
+    assert consequence in response.json()["fields"]["status"][0]
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"email": "not-an-address"}, "email"),
+        ({"status": "astronaut"}, "status"),
+        ({"last_name": "x" * 151}, "last_name"),
+        ({"message": "x" * 5001}, "message"),
+        ({"last_name": "Dur\x00and"}, "last_name"),
+    ],
+)
+def test_a_malformed_field_is_refused_with_its_error(api, valid, changes, field):
+    response = api(valid(**changes))
+    assert response.status_code == 400
+    assert field in response.json()["fields"]
+    assert ContactMessage.objects.count() == 0
+
+
+def test_an_oversized_body_gets_413(api, valid):
+    response = api(valid(message="x" * 200_000))
+    assert response.status_code == 413
+    assert ContactMessage.objects.count() == 0
+
+
+@pytest.mark.parametrize("body", ["[1, 2]", "{not json", '{"last_name": 3}'])
+def test_a_body_that_is_not_an_object_of_text_is_refused(api, body):
+    response = api(body)
+    assert response.status_code == 400
+    assert ContactMessage.objects.count() == 0
+
+
+def test_another_content_type_gets_415(published, valid):
+    response = Client().post(
+        "/api/contact", valid(), HTTP_ORIGIN="https://www.coopo.fr"
+    )  # form-encoded
+    assert response.status_code == 415
+
+
+def test_an_undeclared_origin_is_refused(api, valid):
+    response = api(valid(), origin="https://evil.example")
+    assert response.status_code == 403
+    assert "add its origin" in response.json()["message"]
+    assert ContactMessage.objects.count() == 0
+
+
+def test_the_second_message_moves_the_last_contact(api, valid, settings):
+    import datetime as dt
+
+    from gardien.lib import clock
+
+    with clock.frozen(dt.datetime(2026, 3, 1, 10, tzinfo=dt.UTC)):
+        assert api(valid()).status_code == 201
+    person = vault.find_person("camille.durand@example.org")
+    assert vault.last_contact(person, "contact") == dt.datetime(2026, 3, 1, 10, tzinfo=dt.UTC)
+    with clock.frozen(dt.datetime(2027, 5, 2, 9, tzinfo=dt.UTC)):
+        assert api(valid(message="Encore moi")).status_code == 201
+    assert vault.last_contact(person, "contact") == dt.datetime(2027, 5, 2, 9, tzinfo=dt.UTC)
+    assert ContactMessage.objects.filter(person=person).count() == 2
+
+
+def test_the_form_follows_the_manifest(published, edited_manifest, api, valid):
+    path = edited_manifest(
+        (
+            '  [[activities.fields]]\n  name = "organization"',
+            '  [[activities.fields]]\n  name = "city"\n  label = { fr = "Ville", en = "City" }\n'
+            '  categories = ["user.contact.address.city"]\n  required = false\n  max_length = 80\n\n'
+            '  [[activities.fields]]\n  name = "organization"',
+        )
+    )
+    page = Client().get("/en/contact/").text
+    assert 'name="city"' not in page and api(valid(city="Grenoble")).status_code == 400
+    publish(path)
+    page = Client().get("/en/contact/").text
+    assert 'name="city"' in page and "City" in page
+    assert api(valid(city="Grenoble")).status_code == 201
+    assert answers_of(ContactMessage.objects.get())["city"] == "Grenoble"
+
+
+def test_the_hosted_form_has_exactly_the_declared_fields(published, coopo_manifest):
+    import re
+
+    page = Client().get("/fr/contact/").text
+    names = set(re.findall(r'<(?:input|select|textarea)[^>]* name="([a-z_]+)"', page))
+    declared = {f.name for f in coopo_manifest.activity("contact").fields}
+    assert names - {"csrfmiddlewaretoken", "lang", "website_url", "altcha", "issued"} == declared
+
+
+def test_the_stored_row_holds_no_clear_text(api, valid):
+    from django.db import connection
+
+    api(valid(message="Un message très confidentiel"))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT * FROM contact_contactmessage")
+        row = json.dumps([str(v) for v in cursor.fetchone()])
+    assert "confidentiel" not in row and "Atelier" not in row and "Durand" not in row
