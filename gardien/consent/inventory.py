@@ -7,6 +7,7 @@ from typing import Any
 
 from gardien.manifest import Manifest
 from gardien.manifest import wording as say
+from gardien.manifest.schema import CONSENT_MAX_LIFETIME
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,7 @@ def build(manifest: Manifest, lang: str) -> dict[str, Any]:
     return {
         "lang": lang,
         "choice_lifetime": say.duration(manifest.cookies.choice_lifetime, lang),
+        "consent_max_lifetime": say.duration(CONSENT_MAX_LIFETIME, lang),
         "cookies": [asdict(item) for item in items],
         "vendors": sorted(vendors, key=lambda v: str(v["name"]).casefold()),
     }

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from gardien.manifest import Manifest
 from gardien.manifest import wording as say
-from gardien.manifest.schema import Activity, Processor, Text
+from gardien.manifest.schema import CONSENT_MAX_LIFETIME, Activity, Processor, Text
 
 
 @dataclass
@@ -143,6 +143,7 @@ class PolicyDocument:
     processors: list[RecipientView]
     purposes: list[PurposeView]
     choice_lifetime: str
+    consent_max_lifetime: str
     response_time: str
     extension: str
     what_to_include: str
@@ -295,6 +296,7 @@ def build(manifest: Manifest, lang: str) -> PolicyDocument:
         processors=list(by_id.values()),
         purposes=purposes,
         choice_lifetime=say.duration(manifest.cookies.choice_lifetime, lang),
+        consent_max_lifetime=say.duration(CONSENT_MAX_LIFETIME, lang),
         response_time=say.duration(manifest.rights.response_time, lang),
         extension=say.duration(manifest.rights.extension, lang),
         what_to_include=manifest.rights.what_to_include.get(lang),

@@ -57,7 +57,7 @@
     cfg = c;
     t = c.text;
     hash = c.purposes_hash.slice(0, 12);
-    life = Math.min(c.choice_days, 395) * 86400; // 13 months at most
+    life = c.choice_days * 86400; // at most 13 months: `gardien check` refuses longer
     asked = c.purposes.filter((p) => p.consent !== "not_needed");
     if (c.google_consent_mode) {
       window.dataLayer = window.dataLayer || [];
