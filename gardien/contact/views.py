@@ -75,20 +75,25 @@ def contact_page(request: HttpRequest, lang: str | None = None) -> HttpResponse:
 
 @state_changing
 def _submit_page(request: HttpRequest, lang: str | None = None) -> HttpResponse:
-    language = _language(request, request.POST.get("lang"))
-    translation.activate(language)
-    request.LANGUAGE_CODE = language
     found = services.contact_activity()
     if found is None:
         return _no_form(request)
-    if _too_large(request, services.max_body(found[1])):
+    if _too_large(request, services.max_body(found[1])):  # before the body is read
         return render(
             request,
             "contact/error.html",
             {"message": _("The form is larger than this form allows; shorten your message.")},
             status=413,
         )
-    data = request.POST.dict()
+    language = _language(request, request.POST.get("lang"))
+    request.LANGUAGE_CODE = language
+    with translation.override(language):
+        return _answer_page(request, found[1], language, request.POST.dict())
+
+
+def _answer_page(
+    request: HttpRequest, activity: Any, language: str, data: dict[str, str]
+) -> HttpResponse:
     refusal = antispam.check(
         request, data, SCOPE, challenge_required=not _filled_in_without_javascript(request, data)
     )
@@ -100,11 +105,11 @@ def _submit_page(request: HttpRequest, lang: str | None = None) -> HttpResponse:
         return render(
             request, "contact/thanks.html", notice.acknowledgement_context(outcome.message)
         )
-    context = _page_context(request, language, _bound_form(found[1], language, data, outcome))
+    problem: services.Refused | antispam.Refusal = refusal or outcome  # type: ignore[assignment]
+    context = _page_context(request, language, _bound_form(activity, language, data, outcome))
     assert context is not None
-    status = refusal.status if refusal is not None else outcome.status  # type: ignore[union-attr]
-    context["problem"] = refusal.message if refusal is not None else outcome.message  # type: ignore[union-attr]
-    response = render(request, "contact/form.html", context, status=status)
+    context["problem"] = problem.message
+    response = render(request, "contact/form.html", context, status=problem.status)
     if refusal is not None and refusal.retry_after:
         response["Retry-After"] = str(refusal.retry_after)
     return response
