@@ -24,3 +24,7 @@ else:
     DATABASES["default"]["TEST"] = {"NAME": f"test_gardien_{os.getpid()}"}  # noqa: F821
 
 ROOT_URLCONF = "tests.urls"
+
+# Someone is told of contact messages, as `make run` and a deployment configure it (without
+# it, `gardien check` warns: gardien.W201).
+GARDIEN_CONTACT_NOTIFY = ["equipe@coopo.example"]

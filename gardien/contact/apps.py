@@ -6,3 +6,6 @@ class ContactConfig(AppConfig):
     name = "gardien.contact"
     verbose_name = _("Contact form")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from gardien.contact import checks  # noqa: F401  (registers the notification check)

@@ -43,6 +43,7 @@ class ContactMessage(models.Model):
     policy_version = models.PositiveIntegerField(_("policy version"))
     received_at = models.DateTimeField(_("received"), db_index=True)
     notified_at = models.DateTimeField(_("staff notified"), null=True, blank=True)
+    acknowledged_at = models.DateTimeField(_("acknowledgement sent"), null=True, blank=True)
     answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
 
     class Meta:

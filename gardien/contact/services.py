@@ -10,7 +10,8 @@ A message is stored only when every field is declared and valid: an undeclared f
 refused by name, a missing or malformed one gets a sentence in the visitor's language, and
 nothing is written. An accepted message is, in one transaction: the person found or created
 by email (vault), the encrypted answers, the person's last contact for ``contact`` moved
-(the retention clock), an audit entry, and the staff notification enqueued in the outbox.
+(the retention clock), an audit entry, and the staff notification enqueued in the outbox
+(with the acknowledgement to the sender when GARDIEN_CONTACT_ACKNOWLEDGE is on).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -104,7 +106,7 @@ def receive(data: Mapping[str, object], lang: str) -> Received | Refused:
 
 
 def _store(activity: Activity, version: int, cleaned: dict[str, str], lang: str) -> ContactMessage:
-    from gardien.contact.tasks import notify_staff
+    from gardien.contact.tasks import acknowledge, notify_staff
 
     email_name = contact_forms.email_field(activity)
     if email_name is None:  # the manifest check refuses such an activity; defend anyway
@@ -131,6 +133,8 @@ def _store(activity: Activity, version: int, cleaned: dict[str, str], lang: str)
             reason=ACTIVITY,
         )
         enqueue(notify_staff, person.pk, message.pk)
+        if settings.GARDIEN_CONTACT_ACKNOWLEDGE:
+            enqueue(acknowledge, person.pk, message.pk)
     return message
 
 

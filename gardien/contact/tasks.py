@@ -63,8 +63,8 @@ def notify_staff(person_id: uuid.UUID, message_id: uuid.UUID) -> None:
 def acknowledge(person_id: uuid.UUID, message_id: uuid.UUID) -> None:
     """Tell the sender their message arrived, without repeating it (GARDIEN_CONTACT_ACKNOWLEDGE)."""
     message = ContactMessage.objects.select_related("person").filter(pk=message_id).first()
-    if message is None:
-        return
+    if message is None or message.acknowledged_at is not None:
+        return  # erased since, or already sent
     with translation.override(message.lang):
         context = {**notice.acknowledgement_context(message), "site_url": settings.SITE_URL}
         subject = render_to_string("contact/email/acknowledge_subject.txt", context).strip()
@@ -76,3 +76,5 @@ def acknowledge(person_id: uuid.UUID, message_id: uuid.UUID) -> None:
         to=[message.person.email],
         headers={"Message-ID": _message_id(message, "acknowledgement")},
     ).send()
+    with transaction.atomic():
+        ContactMessage.objects.filter(pk=message.pk).update(acknowledged_at=clock.now())

@@ -42,6 +42,7 @@ def production_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         "GARDIEN_PRODUCTION": "true",
         "ALLOWED_HOSTS": "privacy.example.org",
         "DATABASE_URL": f"sqlite:///{var_dir}/db.sqlite3",
+        "GARDIEN_CONTACT_NOTIFY": "team@example.org",
     }
 
 

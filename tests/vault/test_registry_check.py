@@ -277,6 +277,7 @@ def test_gardien_check_passes_with_the_coopo_manifest(tmp_path):
         "GARDIEN_VAR_DIR": str(tmp_path),
         "GARDIEN_MANIFEST": str(COOPO),
         "DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3",
+        "GARDIEN_CONTACT_NOTIFY": "equipe@coopo.example",  # as `make run` sets it
     }
     for args in (["secrets", "init"], ["check", "--fail-level", "ERROR"]):
         result = subprocess.run(
