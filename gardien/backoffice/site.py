@@ -4,6 +4,8 @@ from collections.abc import Callable
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
+from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
 from django.urls import URLPattern, URLResolver, path
 from django.utils.translation import gettext_lazy as _
 from django_otp.admin import OTPAdminSite
@@ -13,6 +15,8 @@ from gardien.backoffice.roles import has_role
 
 Page = Callable[[HttpRequest, dict[str, Any]], HttpResponse]
 _pages: list[tuple[str, Page, str]] = []
+DashboardContext = Callable[[HttpRequest], dict[str, Any]]
+_dashboard_blocks: dict[str, DashboardContext] = {}
 
 
 def add_page(route: str, page: Page, name: str) -> None:
@@ -22,6 +26,16 @@ def add_page(route: str, page: Page, name: str) -> None:
     back office lets in (two factors, a role), and checks its own permission.
     """
     _pages.append((route, page, name))
+
+
+def add_dashboard_block(template: str, context: DashboardContext) -> None:
+    """Show a block of an app on the back office's home page: ``template`` rendered with
+    ``context(request)``, for every account the back office lets in.
+
+    The block decides what each account sees (its template has ``perms``); keep to what any
+    role may read, such as counts, and link to pages that check their own permission.
+    """
+    _dashboard_blocks[template] = context
 
 
 class GardienAdminSite(OTPAdminSite):
@@ -44,6 +58,15 @@ class GardienAdminSite(OTPAdminSite):
 
     def has_permission(self, request: HttpRequest) -> bool:
         return super().has_permission(request) and has_role(request.user)
+
+    def index(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> TemplateResponse:
+        blocks = [
+            render_to_string(template, context(request), request=request)
+            for template, context in _dashboard_blocks.items()
+        ]
+        return super().index(request, {"dashboard_blocks": blocks, **(extra_context or {})})
 
     def get_urls(self) -> list[URLResolver | URLPattern]:
         extra: list[URLResolver | URLPattern] = [

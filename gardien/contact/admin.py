@@ -1,6 +1,7 @@
 """Contact messages in the back office: the staff and the DPO read and mark them answered;
 every opening of a message is audited. Messages are never edited or deleted by hand: erasure
-goes through rights requests and retention."""
+goes through rights requests and retention. The dashboard shows every role how many arrived
+and how many wait for an answer."""
 
 from __future__ import annotations
 
@@ -9,11 +10,13 @@ from typing import Any
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.utils.html import format_html, format_html_join, linebreaks
+from django.template.defaultfilters import linebreaks_filter
+from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from gardien.audit.services import Actor, record
+from gardien.backoffice.site import add_dashboard_block
 from gardien.contact import services
 from gardien.contact.models import ContactMessage
 from gardien.lib import clock
@@ -67,7 +70,7 @@ class ContactMessageAdmin(admin.ModelAdmin):
     def content(self, obj: ContactMessage) -> str:
         # Everything the visitor typed is text: escaped here, line breaks kept.
         rows = [
-            (label, format_html("{}", linebreaks(value, autoescape=True)))
+            (label, linebreaks_filter(value, autoescape=True))
             for label, value in services.labelled_answers(obj, obj.lang)
         ]
         return format_html_join("", '<div class="answer"><strong>{}</strong>{}</div>', rows)
@@ -107,6 +110,14 @@ class ContactMessageAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
+
+
+def _dashboard(request: HttpRequest) -> dict[str, Any]:
+    return services.counts()
+
+
+# Counts for every role (they are not personal data); the link for those who may read.
+add_dashboard_block("contact/admin/dashboard.html", _dashboard)
 
 
 def _uuid(value: str) -> bool:

@@ -5,6 +5,7 @@ and ``POST /api/contact``.
 
     outcome = services.receive(data, lang="fr")   # Received | Refused
     services.contact_activity()                   # the published activity, or None
+    services.counts()                             # numbers for the back office's dashboard
 
 A message is stored only when every field is declared and valid: an undeclared field is
 refused by name, a missing or malformed one gets a sentence in the visitor's language, and
@@ -16,6 +17,7 @@ by email (vault), the encrypted answers, the person's last contact for ``contact
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -35,6 +37,8 @@ from gardien.vault import services as vault
 
 #: Slack around the declared limits for one form's body (field names, separators, encoding).
 BODY_OVERHEAD = 8192
+#: The dashboard counts the messages received in this many last days.
+RECENT_DAYS = 30
 
 
 @dataclass(frozen=True)
@@ -136,6 +140,17 @@ def _store(activity: Activity, version: int, cleaned: dict[str, str], lang: str)
         if settings.GARDIEN_CONTACT_ACKNOWLEDGE:
             enqueue(acknowledge, person.pk, message.pk)
     return message
+
+
+def counts() -> dict[str, int]:
+    """How many messages arrived in the last RECENT_DAYS days, and how many wait for an
+    answer: numbers only, for the back office's dashboard."""
+    since = clock.now() - dt.timedelta(days=RECENT_DAYS)
+    return {
+        "recent_days": RECENT_DAYS,
+        "received": ContactMessage.objects.filter(received_at__gte=since).count(),
+        "unanswered": ContactMessage.objects.filter(answered_at__isnull=True).count(),
+    }
 
 
 def answers_of(message: ContactMessage) -> dict[str, str]:

@@ -122,6 +122,20 @@ EXPECTED: dict[str, dict[str, int | str]] = {
         "outsider": LOGIN_REDIRECT,
         "anonymous": LOGIN_REDIRECT,
     },
+    "/admin/contact/contactmessage/": {
+        "dpo": 200,
+        "staff": 200,
+        "viewer": 403,
+        "outsider": LOGIN_REDIRECT,
+        "anonymous": LOGIN_REDIRECT,
+    },
+    "/admin/contact/contactmessage/add/": {
+        "dpo": 403,
+        "staff": 403,
+        "viewer": 403,
+        "outsider": LOGIN_REDIRECT,
+        "anonymous": LOGIN_REDIRECT,
+    },
 }
 
 
