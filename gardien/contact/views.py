@@ -14,6 +14,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from gardien.antispam import services as antispam
@@ -63,6 +64,10 @@ def _no_form(request: HttpRequest) -> HttpResponse:
     return render(request, "contact/none.html", status=404)
 
 
+# CSRF-exempt for the middleware, which would refuse the snippet's POST from the
+# organisation's site (no token there): every POST and OPTIONS goes to _submit_page, whose
+# @state_changing accepts an allowed Origin and checks the CSRF token of any other request.
+@csrf_exempt
 @require_http_methods(["GET", "HEAD", "POST", "OPTIONS"])
 def contact_page(request: HttpRequest, lang: str | None = None) -> HttpResponse:
     if request.method in ("POST", "OPTIONS"):
