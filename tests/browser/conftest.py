@@ -93,3 +93,19 @@ def new_page(chromium: Any) -> Iterator[Callable[..., Any]]:
 @pytest.fixture
 def page(new_page: Callable[..., Any]) -> Any:
     return new_page()
+
+
+@pytest.fixture
+def other_site() -> Iterator[Callable[[], Any]]:
+    """Start pages on origins other than Gardien's (helpers.OtherSite); stopped afterwards."""
+    from tests.browser.helpers import OtherSite
+
+    started: list[OtherSite] = []
+
+    def start() -> OtherSite:
+        started.append(OtherSite())
+        return started[-1]
+
+    yield start
+    for other in started:
+        other.stop()

@@ -304,3 +304,69 @@ WORDING_ONLY = (
     'no_sale = { fr = "Nous ne vendons ni ne louons jamais',
     'no_sale = { fr = "Nous ne vendons, ne louons ni ne cédons jamais',
 )
+
+
+# --- accessibility --------------------------------------------------------------------------
+
+# axe-core 4.14.1 as published on npm (`npm pack axe-core@4.14.1`, package/axe.min.js), kept
+# here so that the browser tests need no network. MPL-2.0, Deque Systems: its licence header
+# stays at the top of the file. To update, replace the file and the version in this comment.
+AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
+
+AXE_RUN = """async () => {
+  const result = await window.axe.run(document, { resultTypes: ["violations"] });
+  return result.violations.map((v) => ({
+    rule: v.id,
+    impact: v.impact,
+    help: v.help,
+    nodes: v.nodes.map((n) => n.target.join(" ")),
+  }));
+}"""
+
+
+def accessibility_violations(page: Any) -> list[dict[str, Any]]:
+    """What axe-core finds on the page as it is now, with its default rules (WCAG 2 A and
+    AA, and best practices). Injected through DevTools, so the page's CSP stays on."""
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        page.evaluate(AXE.read_text(encoding="utf-8"))
+    violations: list[dict[str, Any]] = page.evaluate(AXE_RUN)
+    return violations
+
+
+# --- another origin -------------------------------------------------------------------------
+
+
+class OtherSite:
+    """A page served from an origin other than Gardien's, as the organisation's own site
+    is (its Framer or WordPress pages): a second HTTP server on 127.0.0.1. Set ``page`` to
+    the HTML that ``/`` answers; ``origin`` is what the browser sends in ``Origin``."""
+
+    def __init__(self) -> None:
+        import http.server
+        import threading
+
+        site = self
+        self.page = "<!doctype html><title>empty</title>"
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                found = self.path == "/"
+                body = site.page.encode("utf-8") if found else b""
+                self.send_response(200 if found else 404)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass  # pytest shows what failed; no line per request
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.origin = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=5)
