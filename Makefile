@@ -42,6 +42,12 @@ $(STAMP): $(PY) pyproject.toml
 
 install: $(STAMP)
 
+# The demo sends no real email: each is written to a file in var/mail/, and the team of the
+# example is told of each contact message, with links to the address served. Each can be
+# set in the environment instead.
+run: export EMAIL_FILE_PATH ?= var/mail
+run: export GARDIEN_CONTACT_NOTIFY ?= equipe@coopo.example
+run: export SITE_URL ?= http://$(HOST):$(PORT)
 run: install
 	@$(GARDIEN) secrets init
 	@$(GARDIEN) migrate --noinput --verbosity 0
@@ -49,7 +55,7 @@ run: install
 	@$(GARDIEN) policy publish --note "Published by make run"
 	@$(GARDIEN) demo setup
 	@$(GARDIEN) collectstatic --noinput --verbosity 0
-	@echo "Gardien is serving on http://$(HOST):$(PORT)/  (back office: http://$(HOST):$(PORT)/admin/). Ctrl-C stops it."
+	@echo "Gardien is serving on http://$(HOST):$(PORT)/  (back office: http://$(HOST):$(PORT)/admin/); its emails are written to $(EMAIL_FILE_PATH)/. Ctrl-C stops it."
 	@$(GARDIEN) worker --verbosity 0 & WORKER=$$!; \
 	trap 'kill -TERM $$WORKER 2>/dev/null; wait $$WORKER' EXIT INT TERM; \
 	$(VENV)/bin/gunicorn gardien.wsgi -c gardien/gunicorn.conf.py --bind $(HOST):$(PORT) --workers 2 --log-level warning
