@@ -25,38 +25,14 @@ import os
 import secrets
 from collections.abc import Callable, Iterable
 from typing import Any
-from urllib.parse import unquote, urlsplit
+
+from _bare_db import connect, is_sqlite
 
 DB_URL = os.environ.get("CONSENT_BARE_DB", "")
 SPEC = json.loads(os.environ.get("CONSENT_BARE_SPEC", '{"table": "", "columns": []}'))
-IS_SQLITE = DB_URL.startswith("sqlite:")
+IS_SQLITE = is_sqlite(DB_URL)
 
 _connection: Any = None
-
-
-def _connect() -> Any:
-    if IS_SQLITE:
-        import sqlite3
-
-        path = "/" + unquote(urlsplit(DB_URL).path).lstrip("/")
-        conn = sqlite3.connect(path, isolation_level=None, timeout=20, check_same_thread=False)
-        # The same pragmas as Gardien's settings for SQLite.
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
-        conn.execute("PRAGMA busy_timeout=20000")
-        conn.execute("PRAGMA foreign_keys=ON")
-        return conn
-    import psycopg
-
-    parts = urlsplit(DB_URL)
-    return psycopg.connect(
-        host=parts.hostname or "127.0.0.1",
-        port=parts.port or 5432,
-        user=unquote(parts.username or "postgres"),
-        password=unquote(parts.password or ""),
-        dbname=unquote(parts.path.lstrip("/")),
-        autocommit=False,
-    )
 
 
 def _build_insert() -> tuple[str, list[tuple[str, Any]]]:
@@ -104,7 +80,7 @@ def application(
     consent_id = body.get("consent_id") or secrets.token_urlsafe(16)[:22]
     values = [_value(source, arg, body, now, consent_id) for source, arg in SOURCES]
     if _connection is None:
-        _connection = _connect()
+        _connection = connect(DB_URL)
     if IS_SQLITE:
         _connection.execute("BEGIN IMMEDIATE")
         try:
