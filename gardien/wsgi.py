@@ -43,13 +43,15 @@ from django.utils.log import log_response
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gardien.settings")
 
 # The addresses served without the full middleware stack. The consent API is called by the
-# banner on every page view of the organisation's sites, so it is the hot path. An address
-# belongs here only if its view:
-# - sets no cookie and reads no session, user, language or message (none of that runs);
+# banner on every page view of the organisation's sites, so it is the hot path; the contact
+# API writes a message through the vault, and the middleware would add a tenth to its cost.
+# An address belongs here only if its view:
+# - sets no cookie and reads no session, user or message (none of that runs), and finds its
+#   language itself (gardien.middleware.language_from_header);
 # - protects itself against cross-site requests: it is CSRF-exempt and checks the Origin
 #   (``gardien.security.state_changing``; tests/consent/test_wsgi_fast_path.py checks this);
 # - answers JSON or nothing, never a page (no Content-Security-Policy, no X-Frame-Options).
-LEAN_PATHS = frozenset({"/api/consent"})
+LEAN_PATHS = frozenset({"/api/consent", "/api/contact"})
 
 
 def _host_checked_view(request: HttpRequest) -> HttpResponseBase:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -77,8 +77,14 @@ def undeclared(activity: Activity, keys: list[str]) -> list[str]:
     return sorted(k for k in keys if k not in declared and k not in contact_forms.TRANSPORT_FIELDS)
 
 
-def receive(data: Mapping[str, object], lang: str) -> Received | Refused:
-    """Validate and store one message (see the module docstring)."""
+def receive(
+    data: Mapping[str, object], lang: str, *, also: Callable[[], object] | None = None
+) -> Received | Refused:
+    """Validate and store one message (see the module docstring).
+
+    ``also`` runs inside the transaction that stores it (the anti-spam count of an accepted
+    submission): one commit for everything the message causes.
+    """
     found = contact_activity()
     if found is None:
         return Refused(404, "no_contact_form", _("This site has no contact form."))
@@ -106,10 +112,16 @@ def receive(data: Mapping[str, object], lang: str) -> Received | Refused:
         return Refused(
             400, "invalid", _("Some fields need your attention; nothing was kept yet."), errors
         )
-    return Received(_store(activity, version, form.cleaned_data, lang))
+    return Received(_store(activity, version, form.cleaned_data, lang, also))
 
 
-def _store(activity: Activity, version: int, cleaned: dict[str, str], lang: str) -> ContactMessage:
+def _store(
+    activity: Activity,
+    version: int,
+    cleaned: dict[str, str],
+    lang: str,
+    also: Callable[[], object] | None = None,
+) -> ContactMessage:
     from gardien.contact.tasks import acknowledge, notify_staff
 
     email_name = contact_forms.email_field(activity)
@@ -139,6 +151,8 @@ def _store(activity: Activity, version: int, cleaned: dict[str, str], lang: str)
         enqueue(notify_staff, person.pk, message.pk)
         if settings.GARDIEN_CONTACT_ACKNOWLEDGE:
             enqueue(acknowledge, person.pk, message.pk)
+        if also is not None:
+            also()
     return message
 
 

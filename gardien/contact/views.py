@@ -5,6 +5,7 @@ embedded snippet) and ``POST /api/contact``. Both hand the submission to
 from __future__ import annotations
 
 import json
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -22,6 +23,7 @@ from gardien.contact import forms as contact_forms
 from gardien.contact import notice, services
 from gardien.lib import clock
 from gardien.manifest import wording as say
+from gardien.middleware import language_from_header
 from gardien.policy import services as policy
 from gardien.security import state_changing
 
@@ -33,9 +35,12 @@ MIN_FILL_SECONDS = 3
 
 
 def _language(request: HttpRequest, requested: object = None) -> str:
+    """The language asked for in the submission, else the page's, else the browser's (the
+    API is on the lean WSGI path, where no middleware sets one)."""
     if isinstance(requested, str) and requested in say.LANGUAGES:
         return requested
-    return getattr(request, "LANGUAGE_CODE", say.DEFAULT_LANGUAGE)
+    page = getattr(request, "LANGUAGE_CODE", None)
+    return page or language_from_header(request.META.get("HTTP_ACCEPT_LANGUAGE", ""))
 
 
 def _too_large(request: HttpRequest, limit: int) -> bool:
@@ -104,9 +109,12 @@ def _answer_page(
     )
     if refusal is not None and refusal.honeypot:
         return render(request, "contact/thanks.html", notice_for_decoy(request, language))
-    outcome = services.receive(data, language) if refusal is None else None
+    outcome = (
+        services.receive(data, language, also=partial(antispam.accepted, request, SCOPE))
+        if refusal is None
+        else None
+    )
     if isinstance(outcome, services.Received):
-        antispam.accepted(request, SCOPE)
         return render(
             request, "contact/thanks.html", notice.acknowledgement_context(outcome.message)
         )
@@ -216,10 +224,11 @@ def api_contact(request: HttpRequest) -> HttpResponse:
             return JsonResponse({"reference": None, "message": _acknowledged()}, status=201)
         if refusal is not None:
             return _json_error(refusal)
-        outcome = services.receive(form_data, language)
+        outcome = services.receive(
+            form_data, language, also=partial(antispam.accepted, request, SCOPE)
+        )
         if isinstance(outcome, services.Refused):
             return _json_error(outcome)
-        antispam.accepted(request, SCOPE)
         return JsonResponse(
             {"reference": outcome.message.reference, "message": _acknowledged()}, status=201
         )

@@ -74,14 +74,14 @@ def touch(person: Person, activity: str, at: dt.datetime | None = None) -> None:
     Retention rules counting "after last_contact" read this; it never moves back in time.
     """
     when = at or clock.now()
-    with transaction.atomic():
-        updated = LastContact.objects.filter(person=person, activity=activity, at__lt=when).update(
-            at=when
+    updated = LastContact.objects.filter(person=person, activity=activity, at__lt=when).update(
+        at=when
+    )
+    if not updated:
+        # The first contact, or one already as late: an INSERT that a unique row ignores.
+        LastContact.objects.bulk_create(
+            [LastContact(person=person, activity=activity, at=when)], ignore_conflicts=True
         )
-        if not updated:
-            LastContact.objects.get_or_create(
-                person=person, activity=activity, defaults={"at": when}
-            )
 
 
 def last_contact(person: Person, activity: str) -> dt.datetime | None:

@@ -7,7 +7,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.test import Client
+
+from tests.wsgi_client import Served, call_wsgi, wsgi_environ
 
 ORIGIN = "https://www.coopo.fr"
 
@@ -36,15 +37,22 @@ def valid() -> Callable[..., dict[str, str]]:
 
 
 @pytest.fixture
-def api(published: Any) -> Callable[..., Any]:
-    """POST /api/contact from an allowed site, as the embedded form's script does."""
-    client = Client(enforce_csrf_checks=True)
+def api(published: Any) -> Callable[..., Served]:
+    """POST /api/contact from an allowed site, through ``gardien.wsgi.application`` as
+    gunicorn serves it (the API is on the lean WSGI path)."""
 
-    def post(data: Any, *, origin: str | None = ORIGIN, **extra: Any) -> Any:
-        headers = {"HTTP_ORIGIN": origin} if origin else {}
-        body = data if isinstance(data, (str, bytes)) else json.dumps(data)
-        return client.post(
-            "/api/contact", body, content_type="application/json", **headers, **extra
+    def post(
+        data: Any,
+        *,
+        origin: str | None = ORIGIN,
+        content_type: str = "application/json",
+        headers: dict[str, str] | None = None,
+    ) -> Served:
+        text = data if isinstance(data, (str, bytes)) else json.dumps(data)
+        body = text.encode() if isinstance(text, str) else text
+        sent = {"Content-Type": content_type, **({"Origin": origin} if origin else {})}
+        return call_wsgi(
+            wsgi_environ("POST", "/api/contact", body, headers={**sent, **(headers or {})})
         )
 
     return post

@@ -12,6 +12,7 @@ from gardien.contact.models import ContactMessage
 from gardien.contact.services import answers_of
 from gardien.policy.services import publish
 from gardien.vault import services as vault
+from tests.wsgi_client import call_wsgi, wsgi_environ
 
 
 def test_a_valid_message_is_kept_encrypted_with_its_person(api, valid):
@@ -86,11 +87,31 @@ def test_a_body_that_is_not_an_object_of_text_is_refused(api, body):
     assert ContactMessage.objects.count() == 0
 
 
-def test_another_content_type_gets_415(published, valid):
-    response = Client().post(
-        "/api/contact", valid(), HTTP_ORIGIN="https://www.coopo.fr"
-    )  # form-encoded
+def test_another_content_type_gets_415(api, valid):
+    from urllib.parse import urlencode
+
+    response = api(urlencode(valid()), content_type="application/x-www-form-urlencoded")
     assert response.status_code == 415
+
+
+def test_the_answer_speaks_the_browsers_language(api, valid):
+    response = api(valid(email="nope"), headers={"Accept-Language": "en-GB,en;q=0.8"})
+    assert response.json()["fields"]["email"] == ["Enter a valid email address."]
+    response = api(valid(email="nope"), headers={"Accept-Language": "fr-FR"})
+    assert response.json()["fields"]["email"] == ["Saisissez une adresse de courriel valide."]
+
+
+def test_an_unknown_host_is_refused_before_anything_is_kept(published, valid):
+    body = json.dumps(valid()).encode()
+    environ = wsgi_environ(
+        "POST",
+        "/api/contact",
+        body,
+        host="evil.example",
+        headers={"Content-Type": "application/json", "Origin": "https://www.coopo.fr"},
+    )
+    assert call_wsgi(environ).status_code == 400
+    assert ContactMessage.objects.count() == 0
 
 
 def test_an_undeclared_origin_is_refused(api, valid):
