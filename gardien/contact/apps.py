@@ -9,3 +9,7 @@ class ContactConfig(AppConfig):
 
     def ready(self) -> None:
         from gardien.contact import checks  # noqa: F401  (registers the notification check)
+        from gardien.contact.services import FILE_EVERY, file_received_job
+        from gardien.processors.periodic import periodic
+
+        periodic("contact.file", every=FILE_EVERY)(file_received_job)

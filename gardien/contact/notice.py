@@ -33,6 +33,7 @@ def notice_context(manifest: Manifest, lang: str) -> dict[str, Any]:
         "portability": activity.basis_key in PORTABILITY_BASES,
         "response_time": say.duration(manifest.rights.response_time, lang),
         "policy_url": reverse("policy-lang", kwargs={"lang": lang}),
+        "site": manifest.site,
     }
 
 

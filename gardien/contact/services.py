@@ -4,15 +4,19 @@ and ``POST /api/contact``.
     from gardien.contact import services
 
     outcome = services.receive(data, lang="fr")   # Received | Refused
+    services.file_received()                      # the worker's periodic job
     services.contact_activity()                   # the published activity, or None
     services.counts()                             # numbers for the back office's dashboard
 
 A message is stored only when every field is declared and valid: an undeclared field is
 refused by name, a missing or malformed one gets a sentence in the visitor's language, and
-nothing is written. An accepted message is, in one transaction: the person found or created
-by email (vault), the encrypted answers, the person's last contact for ``contact`` moved
-(the retention clock), an audit entry, and the staff notification enqueued in the outbox
-(with the acknowledgement to the sender when GARDIEN_CONTACT_ACKNOWLEDGE is on).
+nothing is written. An accepted message is one encrypted row, written in one short
+transaction, so that a burst of messages does not queue behind the vault's bookkeeping.
+The worker then files it within seconds (:func:`file_received`): the person found or
+created by email (vault), the person's last contact for ``contact`` moved (the retention
+clock), an audit entry, and the staff notification enqueued in the outbox (with the
+acknowledgement to the sender when GARDIEN_CONTACT_ACKNOWLEDGE is on). Until then the row
+is already encrypted, durable and in the back office; only the link to the person waits.
 """
 
 from __future__ import annotations
@@ -34,6 +38,11 @@ from gardien.manifest.schema import Activity
 from gardien.policy import services as policy
 from gardien.processors.outbox import enqueue
 from gardien.vault import services as vault
+
+#: How many received messages one transaction-per-message run files before looking again.
+FILE_BATCH = 100
+#: How often the worker files received messages (it looks at its periodic jobs every 30 s).
+FILE_EVERY = dt.timedelta(seconds=10)
 
 #: Slack around the declared limits for one form's body (field names, separators, encoding).
 BODY_OVERHEAD = 8192
@@ -122,38 +131,69 @@ def _store(
     lang: str,
     also: Callable[[], object] | None = None,
 ) -> ContactMessage:
-    from gardien.contact.tasks import acknowledge, notify_staff
-
     email_name = contact_forms.email_field(activity)
     if email_name is None:  # the manifest check refuses such an activity; defend anyway
         raise ValueError('the contact activity declares no field with input = "email"')
-    now = clock.now()
     answers = {name: value for name, value in cleaned.items() if name != email_name and value}
     with transaction.atomic():
-        person, _created = vault.get_or_create_person(
-            cleaned[email_name], actor=Actor.system(), reason=ACTIVITY
-        )
         message = ContactMessage.objects.create(
-            person=person,
+            email=cleaned[email_name],
             answers=json.dumps(answers, ensure_ascii=False),
             lang=lang,
             policy_version=version,
-            received_at=now,
+            received_at=clock.now(),
         )
-        vault.touch(person, ACTIVITY, now)
-        record(
-            actor=Actor.subject(str(person.pk)),
-            action="create",
-            target_type=ContactMessage._meta.label_lower,
-            target_ref=str(message.pk),
-            reason=ACTIVITY,
-        )
-        enqueue(notify_staff, person.pk, message.pk)
-        if settings.GARDIEN_CONTACT_ACKNOWLEDGE:
-            enqueue(acknowledge, person.pk, message.pk)
         if also is not None:
             also()
     return message
+
+
+def file_received(batch: int = FILE_BATCH) -> int:
+    """File the messages received since the last run; returns how many.
+
+    Each in its own transaction: the person found or created by the sender's address (the
+    address then kept on the person only), the person's last contact moved to the time the
+    message was received, the audit entry, and the staff notification (and the sender's
+    acknowledgement when GARDIEN_CONTACT_ACKNOWLEDGE is on) enqueued in the outbox. A crash
+    leaves the rest for the next run: nothing is filed twice, nothing is lost.
+    """
+    from gardien.contact.tasks import acknowledge, notify_staff
+
+    filed = 0
+    pending = ContactMessage.objects.filter(filed_at__isnull=True).order_by("received_at")
+    for message_id in list(pending.values_list("pk", flat=True)[:batch]):
+        with transaction.atomic():
+            message = (
+                ContactMessage.objects.select_for_update()
+                .filter(pk=message_id, filed_at__isnull=True)
+                .first()
+            )
+            if message is None:
+                continue
+            person, _created = vault.get_or_create_person(
+                message.email, actor=Actor.system(), reason=ACTIVITY
+            )
+            message.person, message.email, message.filed_at = person, "", clock.now()
+            message.save(update_fields=["person", "email", "filed_at"])
+            vault.touch(person, ACTIVITY, message.received_at)
+            record(
+                actor=Actor.subject(str(person.pk)),
+                action="create",
+                target_type=ContactMessage._meta.label_lower,
+                target_ref=str(message.pk),
+                reason=ACTIVITY,
+            )
+            enqueue(notify_staff, person.pk, message.pk)
+            if settings.GARDIEN_CONTACT_ACKNOWLEDGE:
+                enqueue(acknowledge, person.pk, message.pk)
+        filed += 1
+    return filed
+
+
+def file_received_job() -> None:
+    """The worker's periodic job (see ContactConfig.ready): file until none is left."""
+    while file_received():
+        pass
 
 
 def counts() -> dict[str, int]:
@@ -183,7 +223,8 @@ def labelled_answers(message: ContactMessage, lang: str) -> list[tuple[str, str]
     email_name = contact_forms.email_field(activity) if activity else None
     for declared in contact_forms.collected(activity) if activity else []:
         if declared.name == email_name:
-            rows.append((declared.label.get(lang), message.person.email))
+            address = message.person.email if message.person is not None else message.email
+            rows.append((declared.label.get(lang), address))
             continue
         value = stored.pop(declared.name, "")
         labels = {c.value: c.label.get(lang) for c in declared.choices or []}

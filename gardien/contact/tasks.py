@@ -35,7 +35,12 @@ def notify_staff(person_id: uuid.UUID, message_id: uuid.UUID) -> None:
     answer it and a link to it in the back office."""
     recipients = list(settings.GARDIEN_CONTACT_NOTIFY)
     message = ContactMessage.objects.select_related("person").filter(pk=message_id).first()
-    if message is None or message.notified_at is not None or not recipients:
+    if (
+        message is None
+        or message.person is None
+        or message.notified_at is not None
+        or not recipients
+    ):
         return  # erased since, already sent, or nobody to tell: the back office shows it
     with translation.override(settings.LANGUAGE_CODE):
         context = {
@@ -63,7 +68,7 @@ def notify_staff(person_id: uuid.UUID, message_id: uuid.UUID) -> None:
 def acknowledge(person_id: uuid.UUID, message_id: uuid.UUID) -> None:
     """Tell the sender their message arrived, without repeating it (GARDIEN_CONTACT_ACKNOWLEDGE)."""
     message = ContactMessage.objects.select_related("person").filter(pk=message_id).first()
-    if message is None or message.acknowledged_at is not None:
+    if message is None or message.person is None or message.acknowledged_at is not None:
         return  # erased since, or already sent
     with translation.override(message.lang):
         context = {**notice.acknowledgement_context(message), "site_url": settings.SITE_URL}

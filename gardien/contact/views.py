@@ -5,6 +5,7 @@ embedded snippet) and ``POST /api/contact``. Both hand the submission to
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from functools import partial
 from typing import Any
 
@@ -104,9 +105,18 @@ def _submit_page(request: HttpRequest, lang: str | None = None) -> HttpResponse:
 def _answer_page(
     request: HttpRequest, activity: Any, language: str, data: dict[str, str]
 ) -> HttpResponse:
-    refusal = antispam.check(
-        request, data, SCOPE, challenge_required=not _filled_in_without_javascript(request, data)
-    )
+    age = _age_without_javascript(request, data)
+    human = age is not None and MIN_FILL_SECONDS <= age <= ISSUED_MAX_AGE
+    refusal = antispam.check(request, data, SCOPE, challenge_required=not human)
+    if refusal is not None and refusal.code == "challenge_missing" and age is not None:
+        # The hosted page without JavaScript, sent faster than a person fills it in.
+        refusal = replace(
+            refusal,
+            message=_(
+                "The form was sent very quickly after the page opened; check your answers "
+                "and send it again."
+            ),
+        )
     if refusal is not None and refusal.honeypot:
         return render(request, "contact/thanks.html", notice_for_decoy(request, language))
     outcome = (
@@ -133,21 +143,23 @@ def issued_token() -> str:
     return signing.dumps(int(clock.now().timestamp()), salt=ISSUED_SALT)
 
 
-def _filled_in_without_javascript(request: HttpRequest, data: dict[str, str]) -> bool:
-    """A submission of the hosted page itself (CSRF-checked, not another site's), with no
-    challenge solution because JavaScript is off, filled in at human speed: the challenge is
-    waived for it; the honeypot and the limit still apply."""
+def _age_without_javascript(request: HttpRequest, data: dict[str, str]) -> float | None:
+    """For a submission of the hosted page itself (CSRF-checked, not another site's) with no
+    challenge solution because JavaScript is off: the seconds since the page was shown.
+
+    Filled in at human speed, the challenge is waived for it; the honeypot and the limit
+    still apply. None for any other submission.
+    """
     if data.get("altcha"):
-        return False
+        return None
     origin = request.META.get("HTTP_ORIGIN", "")
     if origin and origin != request.build_absolute_uri("/").rstrip("/"):
-        return False
+        return None
     try:
         shown = signing.loads(data.get("issued", ""), salt=ISSUED_SALT)
     except signing.BadSignature:
-        return False
-    age = clock.now().timestamp() - shown if isinstance(shown, int) else -1
-    return MIN_FILL_SECONDS <= age <= ISSUED_MAX_AGE
+        return None
+    return clock.now().timestamp() - shown if isinstance(shown, int) else None
 
 
 def _bound_form(

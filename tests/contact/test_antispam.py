@@ -101,6 +101,7 @@ def test_the_hosted_page_refuses_a_robot_that_skips_the_challenge_too_fast(
             "/fr/contact/", {**valid(), "csrfmiddlewaretoken": token, "issued": issued}
         )
     assert response.status_code == 400
+    assert "sent very quickly" in response.text or "envoyé très vite" in response.text
     assert ContactMessage.objects.count() == 0
     # What was typed is shown again: nothing is lost.
     assert "Atelier du Lac" in response.text

@@ -9,23 +9,31 @@ from django.test import Client
 
 from gardien.audit.models import AuditEntry
 from gardien.contact.models import ContactMessage
-from gardien.contact.services import answers_of
+from gardien.contact.services import answers_of, file_received
 from gardien.policy.services import publish
 from gardien.vault import services as vault
 from tests.wsgi_client import call_wsgi, wsgi_environ
 
 
-def test_a_valid_message_is_kept_encrypted_with_its_person(api, valid):
+def test_a_valid_message_is_kept_encrypted_then_filed_with_its_person(api, valid):
     response = api(valid())
     assert response.status_code == 201, response.content
     body = response.json()
     message = ContactMessage.objects.get()
     assert body["reference"] == message.reference
-    assert message.person == vault.find_person("Camille.Durand@example.org")
     assert answers_of(message)["organization"] == "Atelier du Lac"
-    assert "email" not in answers_of(message)  # the address lives on the person
+    assert "email" not in answers_of(message)
     assert message.lang == "fr" and message.policy_version == 1
+    # Received: one row, the address with it, no person yet.
+    assert (message.person, message.email) == (None, "camille.durand@example.org")
+    assert vault.find_person("camille.durand@example.org") is None
+
+    assert file_received() == 1  # the worker's periodic job
+    message.refresh_from_db()
+    assert message.person == vault.find_person("Camille.Durand@example.org")
+    assert message.email == "" and message.filed_at is not None  # the address: on the person
     assert AuditEntry.objects.filter(target_ref=str(message.pk), action="create").exists()
+    assert file_received() == 0  # filed once
 
 
 def test_an_undeclared_field_is_refused_by_name_and_nothing_is_kept(api, valid):
@@ -128,10 +136,13 @@ def test_the_second_message_moves_the_last_contact(api, valid, settings):
 
     with clock.frozen(dt.datetime(2026, 3, 1, 10, tzinfo=dt.UTC)):
         assert api(valid()).status_code == 201
+    with clock.frozen(dt.datetime(2026, 3, 1, 10, 0, 30, tzinfo=dt.UTC)):
+        file_received()  # the last contact is when the message came, not when it was filed
     person = vault.find_person("camille.durand@example.org")
     assert vault.last_contact(person, "contact") == dt.datetime(2026, 3, 1, 10, tzinfo=dt.UTC)
     with clock.frozen(dt.datetime(2027, 5, 2, 9, tzinfo=dt.UTC)):
         assert api(valid(message="Encore moi")).status_code == 201
+        file_received()
     assert vault.last_contact(person, "contact") == dt.datetime(2027, 5, 2, 9, tzinfo=dt.UTC)
     assert ContactMessage.objects.filter(person=person).count() == 2
 

@@ -21,7 +21,7 @@ from django.core.management import call_command
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
-from gardien.contact import tasks
+from gardien.contact import services, tasks
 from gardien.contact.checks import check_notification
 from gardien.contact.models import ContactMessage
 from gardien.processors.models import OutboxItem
@@ -121,6 +121,7 @@ def test_the_staff_are_told_once_with_what_they_need_to_answer(
     response = api(valid())
     assert response.status_code == 201, response.content
     message = ContactMessage.objects.get()
+    assert services.file_received() == 1  # what the worker's periodic job does
     # The same person in other activities: none of it belongs in this email.
     person = vault.find_person(SENDER)
     Subscription.objects.create(person=person, subscribed_at=timezone.now())

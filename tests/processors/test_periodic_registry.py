@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 EXPECTED = {
     "outbox.recover_stalled": dt.timedelta(minutes=5),
     "antispam.purge": dt.timedelta(minutes=10),
+    "contact.file": dt.timedelta(seconds=10),
 }
 
 SETUP_ONLY = """

@@ -66,5 +66,6 @@ def snippet(lang: str) -> str:
                 "challenge_url": reverse("antispam-challenge"),
                 "script_url": static("antispam/altcha.js"),
                 "honeypot_id": "gardien_website_url",
+                "honeypot_hidden": True,
             },
         )
