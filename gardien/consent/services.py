@@ -9,14 +9,11 @@ import datetime as dt
 import json
 import re
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import partial
 from operator import attrgetter
-from typing import Any, cast
+from typing import Any
 from urllib.parse import quote, unquote
-
-from django.db import connections, models, router
 
 from gardien.consent import config
 from gardien.consent.models import (
@@ -26,6 +23,7 @@ from gardien.consent.models import (
     ConsentRecord,
 )
 from gardien.lib import clock
+from gardien.lib.sql import Insert
 
 MAX_BODY = 4096
 FIELDS = frozenset({"consent_id", "action", "decisions", "version", "config_hash", "lang", "gpc"})
@@ -214,51 +212,13 @@ class Proof:
 
 
 _ledger_values = attrgetter(*LEDGER_COLUMNS)
-_prepared: dict[str, tuple[str, tuple[Callable[[Any], Any] | None, ...]]] = {}
-
-
-def _prepare(alias: str) -> tuple[str, tuple[Callable[[Any], Any] | None, ...]]:
-    """The INSERT for a database, and per column the conversion its value needs there."""
-    connection = connections[alias]
-    quote_name = connection.ops.quote_name
-    # Identifiers from the model, quoted by the backend; the values are parameters.
-    by_name = {field.name: field for field in ConsentRecord._meta.local_fields}
-    columns = [by_name[name] for name in LEDGER_COLUMNS]
-    sql = (
-        f"INSERT INTO {quote_name(ConsentRecord._meta.db_table)} "  # noqa: S608
-        f"({', '.join(quote_name(cast('str', field.column)) for field in columns)}) "
-        f"VALUES ({', '.join(['%s'] * len(columns))})"
-    )
-    converters: list[Callable[[Any], Any] | None] = []
-    for field in columns:
-        if isinstance(field, models.DateTimeField):
-            converters.append(connection.ops.adapt_datetimefield_value)
-        elif isinstance(field, models.JSONField):
-            converters.append(partial(field.get_db_prep_save, connection=connection))
-        else:  # strings, numbers and booleans already checked by validate_choice
-            converters.append(None)
-    _prepared[alias] = (sql, tuple(converters))
-    return _prepared[alias]
+# One INSERT, its SQL prepared once: this is the hot path of every banner on every site
+# (see bench/), and the ORM's save() costs more than the write itself.
+_ledger = Insert(ConsentRecord, LEDGER_COLUMNS)
 
 
 def _insert(proof: Proof) -> None:
-    """One INSERT, its SQL prepared once: the ORM's save() costs more than the write itself.
-
-    This is the hot path of every banner on every site (see bench/). The date and the JSON
-    go through their fields' own conversion for the database in use, and the table's
-    constraints still apply.
-    """
-    alias = router.db_for_write(ConsentRecord)
-    sql, converters = _prepared.get(alias) or _prepare(alias)
-    params = [
-        value if convert is None else convert(value)
-        for convert, value in zip(converters, _ledger_values(proof), strict=True)
-    ]
-    # One statement is its own transaction in autocommit mode: no BEGIN/COMMIT round trips,
-    # and SQLite's write lock is held for the INSERT only. Inside a caller's transaction it
-    # simply joins it.
-    with connections[alias].cursor() as cursor:
-        cursor.execute(sql, params)
+    _ledger.execute(_ledger_values(proof))
 
 
 def record_choice(payload: object) -> tuple[Proof, config.Configuration]:
