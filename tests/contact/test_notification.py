@@ -115,6 +115,16 @@ def body_of(message: EmailMessage) -> str:
     return message.get_content().replace("\r\n", "\n")  # SMTP carries lines as CRLF
 
 
+def test_the_worker_files_a_received_message_then_tells_the_staff(smtp, api, valid, run_worker, t0):
+    assert api(valid()).status_code == 201
+    assert smtp.received == []  # the request only keeps the message
+    assert run_worker(t0) == "Ran 1 task: 1 done, 0 retried later, 0 dead."
+    message = ContactMessage.objects.get()
+    assert message.person == vault.find_person(SENDER) and message.filed_at is not None
+    assert len(smtp.received) == 1
+    assert run_worker(t0 + dt.timedelta(minutes=1)).startswith("Ran 0 tasks")
+
+
 def test_the_staff_are_told_once_with_what_they_need_to_answer(
     smtp, api, valid, run_worker, t0, coopo_manifest
 ):
