@@ -600,3 +600,40 @@ def verdict(label: str, found: list[dict[str, Any]], target: float) -> str:
         f"{'met' if ratio >= target else 'SHORT'}; every 2xx durable: "
         f"{'yes' if durable['value'] == durable['baseline'] else 'NO'})"
     )
+
+
+def run_on_each_database(
+    title: str,
+    work: Path,
+    bench_database: Callable[[str, Processes, str], list[dict[str, Any]]],
+    targets: dict[str, float],
+    log: Log,
+) -> list[dict[str, Any]]:
+    """A throughput benchmark's ``run()``: ``bench_database(wrk, procs, kind)`` on SQLite,
+    then PostgreSQL (a database it cannot reach is a line saying so), every server stopped
+    on any exit, and one summary line."""
+    wrk = ensure_wrk(log)
+    if wrk is None:
+        return []
+    work.mkdir(parents=True, exist_ok=True)
+    procs = Processes()
+    rows: list[dict[str, Any]] = []
+    verdicts = []
+    with terminate_as_exit():
+        try:
+            for kind in ("sqlite", "postgres"):
+                try:
+                    found = bench_database(wrk, procs, kind)
+                except Skip as exc:
+                    log(f"{LABELS[kind]}: SKIPPED: {exc}")
+                    verdicts.append(f"{LABELS[kind]} not measured")
+                    continue
+                rows.extend(found)
+                verdicts.append(verdict(LABELS[kind], found, targets[kind]))
+        except (KeyboardInterrupt, SystemExit):
+            log("interrupted: stopping every server started here")
+            raise
+        finally:
+            procs.stop_all()
+    print(f"{title}: {'; '.join(verdicts)}", flush=True)
+    return rows

@@ -59,15 +59,13 @@ from _serving import (
     alternate,
     bare_gunicorn,
     clean_environ,
-    ensure_wrk,
     figures,
     free_port,
     gardien_env,
     gunicorn,
     prepare_gardien,
     rounds_for,
-    terminate_as_exit,
-    verdict,
+    run_on_each_database,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -178,28 +176,4 @@ def _bench_database(wrk: str, procs: Processes, kind: str) -> list[dict[str, Any
 
 
 def run() -> list[dict[str, Any]]:
-    wrk = ensure_wrk(log)
-    if wrk is None:
-        return []
-    WORK.mkdir(parents=True, exist_ok=True)
-    procs = Processes()
-    rows: list[dict[str, Any]] = []
-    verdicts = []
-    with terminate_as_exit():
-        try:
-            for kind in ("sqlite", "postgres"):
-                try:
-                    found = _bench_database(wrk, procs, kind)
-                except Skip as exc:
-                    log(f"{LABELS[kind]}: SKIPPED: {exc}")
-                    verdicts.append(f"{LABELS[kind]} not measured")
-                    continue
-                rows.extend(found)
-                verdicts.append(verdict(LABELS[kind], found, TARGETS[kind]))
-        except (KeyboardInterrupt, SystemExit):
-            log("interrupted: stopping every server started here")
-            raise
-        finally:
-            procs.stop_all()
-    print(f"contact throughput: {'; '.join(verdicts)}", flush=True)
-    return rows
+    return run_on_each_database("contact throughput", WORK, _bench_database, TARGETS, log)
