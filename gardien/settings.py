@@ -272,6 +272,20 @@ GARDIEN_CONTACT_NOTIFY = envlist("GARDIEN_CONTACT_NOTIFY", [])
 # any address it is given can be used to send mail to strangers.
 GARDIEN_CONTACT_ACKNOWLEDGE = envbool("GARDIEN_CONTACT_ACKNOWLEDGE", False)
 DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "gardien@localhost")
+
+# Brevo, the newsletter's processor (gardien/processors/brevo.py). Without an API key Brevo is
+# off: subscribers are kept and emailed by Gardien alone, and `gardien check` says so when the
+# manifest names Brevo. The key and the webhook secret may come from files (NAME_FILE).
+GARDIEN_BREVO_API_KEY = envsecret("GARDIEN_BREVO_API_KEY", required=False)
+GARDIEN_BREVO_LIST_ID = envint("GARDIEN_BREVO_LIST_ID", 0, minimum=0)
+if GARDIEN_BREVO_API_KEY and not GARDIEN_BREVO_LIST_ID:
+    raise EnvError(
+        "GARDIEN_BREVO_API_KEY is set but GARDIEN_BREVO_LIST_ID is not: give the id of the "
+        "Brevo list that holds the newsletter's subscribers (Contacts > Lists in Brevo)."
+    )
+GARDIEN_BREVO_BASE_URL = envstr("GARDIEN_BREVO_BASE_URL", "https://api.brevo.com/v3").rstrip("/")
+GARDIEN_BREVO_TIMEOUT = envint("GARDIEN_BREVO_TIMEOUT", 10, minimum=1)
+GARDIEN_BREVO_WEBHOOK_SECRET = envsecret("GARDIEN_BREVO_WEBHOOK_SECRET", required=False)
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 LOGGING = {
