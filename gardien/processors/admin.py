@@ -17,7 +17,9 @@ ATTENTION = [OutboxItem.State.DEAD, OutboxItem.State.PENDING, OutboxItem.State.R
 class OutboxItemAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Effects not yet delivered: dead ones need the DPO; pending ones are waiting for a retry.
 
-    Read-only; "retry now" (permission processors.retry_outboxitem) restarts dead items.
+    An item is dead after its last attempt, or after one attempt when the task raised
+    ``outbox.Permanent`` (the processor refused the call); "last error" says why. Read-only;
+    "retry now" (permission processors.retry_outboxitem) restarts dead items from attempt 1.
     """
 
     list_display = (

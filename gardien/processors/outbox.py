@@ -17,6 +17,19 @@ the change, and a crash or a processor outage only delays the effect: a failing 
 is retried with exponential backoff, and after ``max_attempts`` the effect is "dead" and
 shown to the DPO in the back office, where "retry now" starts it again.
 
+Error model: any exception a task raises fails the attempt; its message, scrubbed of email
+addresses, becomes the item's last error and the next attempt follows the backoff. Two
+classes say more, directly or as bases (``class BrevoRejected(BrevoError, Permanent)``):
+
+- :class:`Permanent`: retrying cannot help (a processor refused a parameter). The item is
+  dead at once and logged at ERROR; the DPO fixes the cause, then "retry now".
+- :class:`RetryAfter` ``(seconds)``: the processor asked to wait (HTTP 429, Retry-After).
+  The next attempt waits the later of ``seconds`` and the usual backoff, at most
+  ``max_backoff_seconds``; the attempt counts towards ``max_attempts``. Any exception with
+  a numeric ``retry_after`` attribute that is not None is taken the same way.
+
+A Permanent exception is dead whatever its ``retry_after``.
+
 Tasks carry ids only (checked by :func:`enqueue`); a task's return value is not kept.
 Effects are delivered at least once: a task whose processor accepted the call but whose
 worker died before recording it runs again, so make tasks safe to repeat when you can.
@@ -27,6 +40,8 @@ from __future__ import annotations
 import datetime as dt
 import inspect
 import logging
+import math
+import numbers
 import re
 import uuid
 from collections.abc import Callable, Iterable
@@ -46,6 +61,8 @@ from gardien.processors.periodic import periodic
 
 __all__ = [
     "AttemptFailed",
+    "Permanent",
+    "RetryAfter",
     "RetryPolicy",
     "WorkerLost",
     "attempt_finished",
@@ -84,6 +101,43 @@ class AttemptFailed(Exception):
     """
 
 
+class Permanent(Exception):
+    """Raised by a task whose failure will not change on retry: the item is dead at once.
+
+    E.g. a processor answering 400 "invalid parameter". The scrubbed message is kept as the
+    item's last error; the DPO can "retry now" once the cause is fixed.
+    """
+
+
+class RetryAfter(Exception):
+    """Raised by a task when the processor asked to wait ``seconds`` (HTTP 429, Retry-After).
+
+    The next attempt is due no earlier than that, nor earlier than the usual backoff, and at
+    most ``max_backoff_seconds`` away. The attempt counts towards ``max_attempts``.
+    """
+
+    def __init__(self, seconds: float, message: str = "") -> None:
+        super().__init__(seconds, message)
+        self.seconds = float(seconds)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message or f"asked to wait {self.seconds:g} s"
+
+
+def _retry_after_of(exc: BaseException) -> float | None:
+    """The seconds ``exc`` asks to wait before the next attempt, or None.
+
+    ``RetryAfter.seconds``, or else a numeric ``retry_after`` attribute (duck typing, for
+    exception classes that cannot derive from RetryAfter). Negative values count as 0.
+    """
+    value = exc.seconds if isinstance(exc, RetryAfter) else getattr(exc, "retry_after", None)
+    if not isinstance(value, numbers.Real) or isinstance(value, bool):
+        return None
+    seconds = float(value)
+    return None if math.isnan(seconds) else max(seconds, 0.0)
+
+
 class WorkerLost(Exception):
     """Recorded on the django-tasks-db row of an attempt whose worker stopped mid-task.
 
@@ -102,10 +156,16 @@ class RetryPolicy:
     backoff_seconds: int
     max_backoff_seconds: int
 
-    def delay_after(self, attempt: int) -> dt.timedelta:
-        """How long to wait after failed attempt number ``attempt`` (1-based)."""
-        seconds = min(self.backoff_seconds * 2 ** (attempt - 1), self.max_backoff_seconds)
-        return dt.timedelta(seconds=seconds)
+    def delay_after(self, attempt: int, retry_after: float | None = None) -> dt.timedelta:
+        """How long to wait after failed attempt number ``attempt`` (1-based).
+
+        The exponential backoff, or ``retry_after`` seconds (what the processor asked) when
+        that is later; at most ``max_backoff_seconds`` either way.
+        """
+        seconds: float = self.backoff_seconds * 2 ** (attempt - 1)
+        if retry_after is not None:
+            seconds = max(seconds, retry_after)
+        return dt.timedelta(seconds=min(seconds, self.max_backoff_seconds))
 
 
 @dataclass(frozen=True)
@@ -312,19 +372,29 @@ def _finish(item: OutboxItem, state: str) -> None:
 
 
 def _schedule_retry_or_bury(
-    item: OutboxItem, task_obj: Task[Any, Any], policy: RetryPolicy, error: str
+    item: OutboxItem,
+    task_obj: Task[Any, Any],
+    policy: RetryPolicy,
+    error: str,
+    *,
+    permanent: bool = False,
+    retry_after: float | None = None,
 ) -> str:
-    """Record a failed attempt; enqueue the next one or mark the item dead. Returns the outcome."""
+    """Record a failed attempt; enqueue the next one or mark the item dead. Returns the outcome.
+
+    ``permanent``: dead at once, whatever the attempts left. ``retry_after``: the seconds the
+    processor asked to wait, see :meth:`RetryPolicy.delay_after`.
+    """
     now = clock.now()
     with transaction.atomic():
         item.last_error = error
         item.updated_at = now
-        if item.attempts >= policy.max_attempts:
+        if permanent or item.attempts >= policy.max_attempts:
             item.state = OutboxItem.State.DEAD
             item.next_attempt_at = None
             outcome = "dead"
         else:
-            run_after = now + policy.delay_after(item.attempts)
+            run_after = now + policy.delay_after(item.attempts, retry_after)
             arguments = item.arguments or {}
             result = task_obj.using(run_after=run_after).enqueue(
                 *arguments.get("args", []), **arguments.get("kwargs", {})
@@ -334,7 +404,16 @@ def _schedule_retry_or_bury(
             item.task_result_id = uuid.UUID(str(result.id))
             outcome = "retry"
         item.save()
-    if outcome == "dead":
+    if outcome == "dead" and permanent:
+        logger.error(
+            "Outbox item %s (%s) failed permanently at attempt %d and will not be retried; "
+            "it needs attention: %s",
+            item.id,
+            item.task_name,
+            item.attempts,
+            error,
+        )
+    elif outcome == "dead":
         logger.error(
             "Outbox item %s (%s) is dead after %d attempts: %s",
             item.id,
@@ -344,11 +423,12 @@ def _schedule_retry_or_bury(
         )
     else:
         logger.warning(
-            "Outbox item %s (%s) attempt %d failed, next attempt at %s: %s",
+            "Outbox item %s (%s) attempt %d failed, next attempt at %s%s: %s",
             item.id,
             item.task_name,
             item.attempts,
             item.next_attempt_at.isoformat() if item.next_attempt_at else "-",
+            f" (asked to wait {retry_after:g} s)" if retry_after is not None else "",
             error,
         )
     return outcome
@@ -375,7 +455,15 @@ def _attempt(
         spec.func(*args, **kwargs)
     except Exception as exc:
         error = _describe(exc)
-        outcome = _schedule_retry_or_bury(item, task_obj, spec.policy, error)
+        permanent = isinstance(exc, Permanent)
+        outcome = _schedule_retry_or_bury(
+            item,
+            task_obj,
+            spec.policy,
+            error,
+            permanent=permanent,
+            retry_after=None if permanent else _retry_after_of(exc),
+        )
         attempt_finished.send(sender=OutboxItem, item=item, outcome=outcome)
         raise AttemptFailed(f"outbox item {item.id}, attempt {item.attempts}: {error}") from None
     except BaseException as exc:  # the worker is being stopped: count the attempt, retry later
