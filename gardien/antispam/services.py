@@ -38,6 +38,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core import signing
 from django.http import HttpRequest
 from django.utils.translation import gettext, ngettext
 
@@ -156,6 +157,42 @@ def accepted(request: HttpRequest, scope: str) -> None:
 class Purged:
     used_challenges: int
     counted_submissions: int
+
+
+# --- a hosted page without JavaScript ----------------------------------------------------
+
+ISSUED_SALT = "gardien.contact.issued"  # the name the contact form signed it under first
+ISSUED_MAX_AGE = 24 * 3600
+#: Faster than this, a form filled without JavaScript is taken for a robot's.
+MIN_FILL_SECONDS = 3
+
+
+def issued_token() -> str:
+    """When a hosted page was shown, signed: the page's proof of a person without JavaScript."""
+    return signing.dumps(int(clock.now().timestamp()), salt=ISSUED_SALT)
+
+
+def seconds_since_issued(request: HttpRequest, data: Mapping[str, str]) -> float | None:
+    """For a submission of a hosted page itself (same origin, CSRF-checked) with no challenge
+    solution because JavaScript is off: the seconds since the page was shown.
+
+    Filled in at human speed (:func:`human_speed`), the challenge is waived for it; the
+    honeypot and the limit still apply. None for any other submission.
+    """
+    if data.get("altcha"):
+        return None
+    origin = request.META.get("HTTP_ORIGIN", "")
+    if origin and origin != request.build_absolute_uri("/").rstrip("/"):
+        return None
+    try:
+        shown = signing.loads(data.get("issued", ""), salt=ISSUED_SALT)
+    except signing.BadSignature:
+        return None
+    return clock.now().timestamp() - shown if isinstance(shown, int) else None
+
+
+def human_speed(age: float | None) -> bool:
+    return age is not None and MIN_FILL_SECONDS <= age <= ISSUED_MAX_AGE
 
 
 def purge_expired(now: dt.datetime | None = None) -> Purged:

@@ -31,11 +31,11 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from gardien.audit.services import Actor, record
-from gardien.contact import forms as contact_forms
 from gardien.contact.models import ACTIVITY, ContactMessage
 from gardien.lib import clock
 from gardien.lib.sql import Insert
 from gardien.manifest.schema import Activity
+from gardien.policy import forms as declared_forms
 from gardien.policy import services as policy
 from gardien.processors.outbox import enqueue
 from gardien.vault import services as vault
@@ -82,13 +82,13 @@ def contact_activity() -> tuple[int, Activity] | None:
 def max_body(activity: Activity) -> int:
     """The largest body a form of this activity can need: every field at its limit, each
     character percent-encoded UTF-8 (at most 12 bytes), plus the transport fields."""
-    limits = sum((f.max_length or 1000) for f in contact_forms.collected(activity))
+    limits = sum((f.max_length or 1000) for f in declared_forms.collected(activity))
     return BODY_OVERHEAD + 12 * limits
 
 
 def undeclared(activity: Activity, keys: list[str]) -> list[str]:
-    declared = {f.name for f in contact_forms.collected(activity)}
-    return sorted(k for k in keys if k not in declared and k not in contact_forms.TRANSPORT_FIELDS)
+    declared = {f.name for f in declared_forms.collected(activity)}
+    return sorted(k for k in keys if k not in declared and k not in declared_forms.TRANSPORT_FIELDS)
 
 
 def receive(
@@ -116,11 +116,11 @@ def receive(
             {name: [_("This field is not collected by this form.")] for name in extra},
         )
     values = {
-        key: value for key, value in data.items() if key not in contact_forms.TRANSPORT_FIELDS
+        key: value for key, value in data.items() if key not in declared_forms.TRANSPORT_FIELDS
     }
     if any(not isinstance(value, str) for value in values.values()):
         return Refused(400, "not_text", _("Every field must be text; send each answer as text."))
-    form = contact_forms.contact_form(activity, lang, data=values)
+    form = declared_forms.declared_form(activity, lang, data=values)
     if not form.is_valid():
         errors = {name: [str(e) for e in errs] for name, errs in form.errors.items()}
         return Refused(
@@ -136,7 +136,7 @@ def _store(
     lang: str,
     also: Callable[[], object] | None = None,
 ) -> ContactMessage:
-    email_name = contact_forms.email_field(activity)
+    email_name = declared_forms.email_field(activity)
     if email_name is None:  # the manifest check refuses such an activity; defend anyway
         raise ValueError('the contact activity declares no field with input = "email"')
     answers = {name: value for name, value in cleaned.items() if name != email_name and value}
@@ -226,8 +226,8 @@ def labelled_answers(message: ContactMessage, lang: str) -> list[tuple[str, str]
     version = policy.version(message.policy_version)
     rows: list[tuple[str, str]] = []
     activity = version.manifest.activity(ACTIVITY) if version else None
-    email_name = contact_forms.email_field(activity) if activity else None
-    for declared in contact_forms.collected(activity) if activity else []:
+    email_name = declared_forms.email_field(activity) if activity else None
+    for declared in declared_forms.collected(activity) if activity else []:
         if declared.name == email_name:
             address = message.person.email if message.person is not None else message.email
             rows.append((declared.label.get(lang), address))

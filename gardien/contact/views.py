@@ -10,7 +10,6 @@ from functools import partial
 from typing import Any
 
 from django.conf import settings
-from django.core import signing
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -20,19 +19,14 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from gardien.antispam import services as antispam
-from gardien.contact import forms as contact_forms
 from gardien.contact import notice, services
-from gardien.lib import clock
 from gardien.manifest import wording as say
 from gardien.middleware import language_from_header
+from gardien.policy import forms as declared_forms
 from gardien.policy import services as policy
 from gardien.security import state_changing
 
 SCOPE = "contact"
-ISSUED_SALT = "gardien.contact.issued"
-ISSUED_MAX_AGE = 24 * 3600
-#: Faster than this, a form filled without JavaScript is taken for a robot's.
-MIN_FILL_SECONDS = 3
 
 
 def _language(request: HttpRequest, requested: object = None) -> str:
@@ -59,9 +53,9 @@ def _page_context(request: HttpRequest, lang: str, form: Any = None) -> dict[str
     _version, activity = found
     return {
         **notice.notice_context(current.manifest, lang),
-        "form": form if form is not None else contact_forms.contact_form(activity, lang),
+        "form": form if form is not None else declared_forms.declared_form(activity, lang),
         "altcha": settings.GARDIEN_ALTCHA,
-        "issued": issued_token(),
+        "issued": antispam.issued_token(),
         "challenge_url": reverse("antispam-challenge"),
     }
 
@@ -105,9 +99,8 @@ def _submit_page(request: HttpRequest, lang: str | None = None) -> HttpResponse:
 def _answer_page(
     request: HttpRequest, activity: Any, language: str, data: dict[str, str]
 ) -> HttpResponse:
-    age = _age_without_javascript(request, data)
-    human = age is not None and MIN_FILL_SECONDS <= age <= ISSUED_MAX_AGE
-    refusal = antispam.check(request, data, SCOPE, challenge_required=not human)
+    age = antispam.seconds_since_issued(request, data)
+    refusal = antispam.check(request, data, SCOPE, challenge_required=not antispam.human_speed(age))
     if refusal is not None and refusal.code == "challenge_missing" and age is not None:
         # The hosted page without JavaScript, sent faster than a person fills it in.
         refusal = replace(
@@ -138,38 +131,14 @@ def _answer_page(
     return response
 
 
-def issued_token() -> str:
-    """When the hosted page was shown, signed: the page's proof of a person without JavaScript."""
-    return signing.dumps(int(clock.now().timestamp()), salt=ISSUED_SALT)
-
-
-def _age_without_javascript(request: HttpRequest, data: dict[str, str]) -> float | None:
-    """For a submission of the hosted page itself (CSRF-checked, not another site's) with no
-    challenge solution because JavaScript is off: the seconds since the page was shown.
-
-    Filled in at human speed, the challenge is waived for it; the honeypot and the limit
-    still apply. None for any other submission.
-    """
-    if data.get("altcha"):
-        return None
-    origin = request.META.get("HTTP_ORIGIN", "")
-    if origin and origin != request.build_absolute_uri("/").rstrip("/"):
-        return None
-    try:
-        shown = signing.loads(data.get("issued", ""), salt=ISSUED_SALT)
-    except signing.BadSignature:
-        return None
-    return clock.now().timestamp() - shown if isinstance(shown, int) else None
-
-
 def _bound_form(
     activity: Any, lang: str, data: dict[str, str], outcome: services.Refused | None
 ) -> Any:
     """The form again with what the visitor typed, and the field errors if any: nothing lost."""
-    values = {k: v for k, v in data.items() if k not in contact_forms.TRANSPORT_FIELDS}
-    form = contact_forms.contact_form(activity, lang, data=values)
+    values = {k: v for k, v in data.items() if k not in declared_forms.TRANSPORT_FIELDS}
+    form = declared_forms.declared_form(activity, lang, data=values)
     if outcome is None:  # refused before validation (anti-spam): show values without errors
-        form = contact_forms.contact_form(activity, lang, initial=values)
+        form = declared_forms.declared_form(activity, lang, initial=values)
     return form
 
 

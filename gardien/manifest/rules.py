@@ -98,6 +98,7 @@ def check(data: Any) -> list[Problem]:
     problems += _check_activities(data)
     problems += _check_processors(data)
     problems += _check_cookies(data)
+    problems += _check_newsletter(data)
     return problems
 
 
@@ -317,3 +318,66 @@ def _check_cookies(data: dict[str, Any]) -> Iterator[Problem]:
                         f"consent or the audience exemption may live {CONSENT_MAX_LIFETIME} "
                         f"({CONSENT_MAX_LIFETIME.days} days) at most",
                     )
+
+
+#: The records a newsletter activity declares: how long an unconfirmed sign-up lasts (its
+#: confirmation link expires with it) and how long the proof of consent is kept.
+NEWSLETTER_RECORDS = ("pending_signup", "optin_proof")
+NEWSLETTER_ACTIVITY = "newsletter"
+
+
+def _check_newsletter(data: dict[str, Any]) -> Iterator[Problem]:
+    section = data.get("newsletter")
+    if not isinstance(section, dict):
+        return
+    activities = dict((_str(a, "id"), a) for _, a in _tables(data, "activities"))
+    name = NEWSLETTER_ACTIVITY
+    activity = activities.get(name)
+    if activity is None:
+        yield (
+            ("newsletter",),
+            f'the newsletter is described by an activity with id = "{name}", which is not '
+            "declared; add that [[activities]] entry",
+        )
+        return
+    if _str(activity, "legal_basis") != "consent" or (
+        activity.get("consent_recorded_by") != "double_opt_in"
+    ):
+        yield (
+            ("newsletter",),
+            f'activity "{name}" must have legal_basis = "consent" and consent_recorded_by = '
+            '"double_opt_in": people subscribe by confirming through the link they receive',
+        )
+    asked = [f for _, f in _tables(activity, "fields") if f.get("input") != "generated"]
+    if [f.get("input") for f in asked] != ["email"]:
+        yield (
+            ("newsletter",),
+            f'activity "{name}" must collect exactly one field, with input = "email": the '
+            "sign-up asks for the email address only",
+        )
+    records = {_str(r, "id") for _, r in _tables(activity, "records")}
+    for record in NEWSLETTER_RECORDS:
+        if record not in records:
+            example = (
+                "7 days after created" if record == "pending_signup" else "5 years after withdrawn"
+            )
+            yield (
+                ("newsletter",),
+                f'activity "{name}" must say how long its {record.replace("_", " ")} records '
+                f'are kept: add [[activities.records]] with id = "{record}" and e.g. '
+                f'retention = "{example}"',
+            )
+    for j, other in _strs(section, "offered_with"):
+        if other not in activities or other == name:
+            yield (
+                ("newsletter", "offered_with", j),
+                f'"{other}" is not another declared activity; name the activity whose form '
+                'offers the sign-up box (e.g. "contact")',
+            )
+    processor = _str(section, "processor")
+    if processor and processor not in {n for _, n in _strs(activity, "recipients")}:
+        yield (
+            ("newsletter", "processor"),
+            f'processor "{processor}" is not one of activity "{name}"\'s recipients; add it '
+            "to its recipients so that the policy names it",
+        )

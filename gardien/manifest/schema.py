@@ -385,6 +385,21 @@ class Taxonomy(Strict):
     data_categories: list[TaxonomyCategory] = Field(default_factory=list)
 
 
+class Newsletter(Strict):
+    """How people subscribe to the newsletter, which the activity ``newsletter`` describes:
+    the statement they tick, the other forms that offer it, and the processor that sends it.
+
+    Unconfirmed sign-ups last as long as the activity's ``pending_signup`` record keeps them;
+    the proof of consent as long as its ``optin_proof`` record does. Declaring a
+    ``suppression`` record keeps a keyed hash of unsubscribed addresses (the policy shows it).
+    """
+
+    consent: Text
+    offered_with: list[Identifier] = Field(default_factory=list)
+    processor: Identifier | None = None
+    at_processor_on_withdrawal: Literal["delete", "blocklist"] = "delete"
+
+
 class Manifest(Strict):
     schema_version: Literal[1] = 1
     controller: Controller
@@ -397,6 +412,7 @@ class Manifest(Strict):
     activities: list[Activity] = Field(min_length=1)
     processors: list[Processor] = Field(default_factory=list)
     cookies: Cookies
+    newsletter: Newsletter | None = None
 
     def activity(self, activity_id: str) -> Activity:
         for activity in self.activities:

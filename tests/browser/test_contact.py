@@ -14,11 +14,11 @@ import pytest
 from django.utils import translation
 from django.utils.translation import gettext
 
-from gardien.contact.forms import collected
+from gardien.antispam.services import MIN_FILL_SECONDS
 from gardien.contact.management.commands.contact import snippet
 from gardien.contact.models import ContactMessage
 from gardien.contact.services import answers_of, contact_activity, file_received
-from gardien.contact.views import MIN_FILL_SECONDS
+from gardien.policy.forms import collected
 from gardien.vault.models import Person
 from tests.browser.helpers import (
     accessibility_violations,

@@ -259,7 +259,9 @@ def test_gardien_check_warns_when_nobody_is_told(settings, coopo_path, db):
 def test_gardien_check_says_nothing_without_a_contact_form(settings, edited_manifest):
     from gardien.policy.services import draft
 
-    settings.GARDIEN_MANIFEST = edited_manifest(('id = "contact"', 'id = "enquiries"'))
+    settings.GARDIEN_MANIFEST = edited_manifest(
+        ('id = "contact"', 'id = "enquiries"'), ('offered_with = ["contact"]\n', "")
+    )
     settings.GARDIEN_CONTACT_NOTIFY = []
     assert "contact" not in [a.id for a in draft().activities]
     assert check_notification() == []

@@ -9,9 +9,9 @@ from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import translation
 
-from gardien.contact import forms as contact_forms
 from gardien.contact import notice, services
 from gardien.manifest import wording as say
+from gardien.policy import forms as declared_forms
 from gardien.policy import services as policy
 
 
@@ -51,7 +51,7 @@ def snippet(lang: str) -> str:
         )
     version, activity = found
     with translation.override(lang):
-        form = contact_forms.contact_form(activity, lang)
+        form = declared_forms.declared_form(activity, lang)
         form.auto_id = "gardien_%s"
         return render_to_string(
             "contact/snippet.html",

@@ -1,4 +1,5 @@
-"""The contact form, built from the published manifest's ``contact`` activity.
+"""Forms built from an activity of the published manifest (the contact form, the newsletter
+sign-up).
 
 Every field, label, kind of input, choice, limit and "if missing" consequence comes from the
 activity's ``[[activities.fields]]``: change the manifest and publish it, the form follows.
@@ -19,7 +20,7 @@ TRANSPORT_FIELDS = frozenset({"csrfmiddlewaretoken", "altcha", "website_url", "l
 
 
 class UnsupportedField(ValueError):
-    """A declared field the contact form cannot collect; the message says which and why."""
+    """A declared field a form cannot collect; the message says which and why."""
 
 
 def _required_message(declared: DeclaredField, lang: str) -> str:
@@ -48,7 +49,7 @@ def _field(declared: DeclaredField, lang: str) -> forms.Field:
         widget = forms.Textarea(attrs={"rows": 8}) if declared.input == "textarea" else None
         return forms.CharField(max_length=declared.max_length, widget=widget, **common)
     raise UnsupportedField(
-        f'field "{declared.name}" has input = "{declared.input}", which a contact form cannot '
+        f'field "{declared.name}" has input = "{declared.input}", which a form cannot '
         'collect; use "text", "email", "textarea" or "choice"'
     )
 
@@ -58,7 +59,7 @@ def collected(activity: Activity) -> list[DeclaredField]:
     return [f for f in activity.fields if f.input != "generated"]
 
 
-def contact_form(
+def declared_form(
     activity: Activity, lang: str, data: Any = None, initial: dict[str, str] | None = None
 ) -> forms.Form:
     """An unbound or bound form with exactly the activity's collected fields."""
