@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "gardien.policy",
     "gardien.antispam",
     "gardien.contact",
+    "gardien.newsletter",
     "gardien.demo",
 ]
 
@@ -306,5 +307,7 @@ LOGGING = {
         # Request logs would carry URLs (and so tokens); Gardien logs its own events instead.
         "django.request": {"level": "ERROR", "propagate": True},
         "django.server": {"level": "WARNING", "propagate": True},
+        # httpx logs each request's URL, where Brevo's API puts the contact's address.
+        "httpx": {"level": "WARNING", "propagate": True},
     },
 }

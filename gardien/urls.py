@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("gardien.consent.urls")),
     path("", include("gardien.antispam.urls")),
     path("", include("gardien.contact.urls")),
+    path("", include("gardien.newsletter.urls")),
     path("", include("gardien.demo.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from gardien.manifest import Manifest, load_path
+from tests.fakes.brevo import fake_brevo  # noqa: F401  (a fixture for every test)
 
 ROOT = Path(__file__).resolve().parent.parent
 COOPO = ROOT / "examples" / "coopo" / "gardien.toml"

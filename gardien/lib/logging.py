@@ -34,7 +34,8 @@ _KEY_VALUE = re.compile(
     r"(['\"]?\s*[:=]\s*)"
     r"(?:'[^']*'|\"[^\"]*\"|[^\s&,;'\")\]}]+)"
 )
-_EMAIL = re.compile(r"[\w.+%-]+@[\w-]+(?:\.[\w-]+)+")
+# "@" written as such or percent-encoded in a URL ("%40").
+_EMAIL = re.compile(r"[\w.+%-]+(?:@|%40)[\w-]+(?:\.[\w-]+)+", re.IGNORECASE)
 # A query string: from "?" after a path-like run, to the next blank or quote.
 _QUERY = re.compile(r"(?<=[\w/.%~-])\?[^\s'\"<>]+")
 # A path segment of 20+ url-safe characters: "/" then the run, then a delimiter.

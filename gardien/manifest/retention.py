@@ -164,6 +164,13 @@ class RetentionRule:
         durations = [c.duration for c in self.clauses if isinstance(c, AfterClause)]
         return max(durations, key=lambda d: d.days) if durations else None
 
+    def after(self, anchor: str) -> Duration | None:
+        """The period of the clause ``<period> after <anchor>``, if the rule has one."""
+        return next(
+            (c.duration for c in self.clauses if isinstance(c, AfterClause) and c.anchor == anchor),
+            None,
+        )
+
     def ends_at(self, event: str) -> bool:
         """Whether one of the clauses is ``until <event>``."""
         return any(isinstance(c, UntilClause) and c.event == event for c in self.clauses)

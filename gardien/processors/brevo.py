@@ -79,7 +79,7 @@ import httpx
 from django.conf import settings
 
 from gardien import __version__
-from gardien.processors.outbox import scrub
+from gardien.processors.outbox import Permanent, scrub
 
 __all__ = [
     "BrevoClient",
@@ -116,8 +116,9 @@ class BrevoUnavailable(BrevoError):
         self.retry_after = retry_after
 
 
-class BrevoRejected(BrevoError):
-    """Brevo refused the call, and would refuse it again (a 4xx other than 408/425/429)."""
+class BrevoRejected(BrevoError, Permanent):
+    """Brevo refused the call, and would refuse it again (a 4xx other than 408/425/429): the
+    outbox does not retry it and shows it to the DPO (gardien.processors.outbox.Permanent)."""
 
     def __init__(
         self,

@@ -13,11 +13,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import models, transaction
+from django.dispatch import Signal
 
 from gardien.audit.services import Actor, record
 from gardien.lib import clock, crypto
 from gardien.vault.models import LastContact, Person, Restriction
 from gardien.vault.registry import Registration, registrations
+
+#: Sent at the start of :func:`erase`, inside its transaction, with ``person``, ``activity``
+#: (None: everything) and ``actor``: an app whose records need more than deleting (tell a
+#: processor, record a withdrawal) does it here; the erasure then reads every record again.
+erasing = Signal()
 
 
 class VaultError(ValueError):
@@ -232,12 +238,21 @@ def erase(
     """
     counts: dict[str, int] = {}
     with transaction.atomic():
+        erasing.send(sender=Person, person=person, activity=activity, actor=actor)
         for found in list(find_everything(person)):
             registration = found.registration
             if registration.model is Person:
                 continue
             if activity is not None and registration.activity != activity:
                 continue
+            # Read again: an earlier step (a receiver of ``erasing``, a cascade) may have
+            # changed or detached it.
+            current = registration.model._default_manager.filter(
+                pk=found.obj.pk, **registration.person_filter(person.pk)
+            ).first()
+            if current is None:
+                continue
+            found = Found(registration, current)
             _audit(actor, "erase", found.obj, reason)
             _delete_files(found.obj, registration.fields)
             if registration.erase == "delete":
@@ -254,6 +269,21 @@ def erase(
         else:
             LastContact.objects.filter(person=person, activity=activity).delete()
     return counts
+
+
+def forget_activity(person: Person, activity: str, *, actor: Actor, reason: str) -> bool:
+    """After ``person`` left ``activity`` (its records already gone): its last contact for it
+    goes, and the person goes too when nothing else is kept about them (no row of any model
+    refers to them). Returns True when the person was deleted."""
+    with transaction.atomic():
+        LastContact.objects.filter(person=person, activity=activity).delete()
+        for relation in Person._meta.related_objects:
+            related = relation.related_model._default_manager  # type: ignore[union-attr]
+            if related.filter(**{relation.field.name: person}).exists():
+                return False
+        _audit(actor, "erase", person, reason)
+        person.delete()
+    return True
 
 
 def view(person: Person, *, actor: Actor, reason: str = "") -> None:

@@ -5,17 +5,12 @@ and `gardien check` warns when nobody is told."""
 from __future__ import annotations
 
 import datetime as dt
-import email
-import email.policy
 import io
-import socket
 from collections.abc import Callable, Iterator
 from email.message import EmailMessage
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope, Session
 from django.conf import settings as django_settings
 from django.core.management import call_command
 from django.utils import timezone, translation
@@ -27,6 +22,7 @@ from gardien.contact.models import ContactMessage
 from gardien.processors.models import OutboxItem
 from gardien.processors.outbox import enqueue
 from gardien.vault import services as vault
+from tests.mailserver import MailServer, parsed
 from tests.testapp.models import RightsRequest, Subscription
 
 NOTIFY = ["equipe@coopo.example", "dpo@coopo.example"]
@@ -37,44 +33,6 @@ OBJECTION = (
     "You may object at any time to this processing, on grounds relating to your particular "
     "situation; we then stop unless we have compelling legitimate grounds."
 )
-
-
-class _Collect:
-    """aiosmtpd handler: keep every envelope the server accepts."""
-
-    def __init__(self, box: list[Envelope]) -> None:
-        self.box = box
-
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        self.box.append(envelope)
-        return "250 Message accepted for delivery"
-
-
-class MailServer:
-    """A real SMTP server on 127.0.0.1 that can be stopped and started again on its port."""
-
-    def __init__(self) -> None:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
-        self.received: list[Envelope] = []
-        self._controller: Controller | None = None
-
-    def start(self) -> None:
-        self._controller = Controller(_Collect(self.received), hostname="127.0.0.1", port=self.port)
-        self._controller.start()
-
-    def stop(self) -> None:
-        if self._controller is not None:
-            self._controller.stop()
-            self._controller = None
-
-    def emails(self) -> list[EmailMessage]:
-        return [parsed(envelope) for envelope in self.received]
-
-
-def parsed(envelope: Envelope) -> EmailMessage:
-    return email.message_from_bytes(envelope.original_content, policy=email.policy.default)
 
 
 @pytest.fixture

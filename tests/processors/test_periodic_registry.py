@@ -19,6 +19,9 @@ EXPECTED = {
     "outbox.recover_stalled": dt.timedelta(minutes=5),
     "antispam.purge": dt.timedelta(minutes=10),
     "contact.file": dt.timedelta(seconds=10),
+    "newsletter.file": dt.timedelta(seconds=10),
+    "newsletter.expire": dt.timedelta(hours=1),
+    "newsletter.webhook_events": dt.timedelta(hours=6),
 }
 
 SETUP_ONLY = """
