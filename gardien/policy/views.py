@@ -16,11 +16,15 @@ from gardien.policy.diffing import compare
 def _render_policy(
     request: HttpRequest, version: policy.Published, latest: policy.Published
 ) -> HttpResponse:
+    from gardien.policy.changes import latest_notice
+
+    current = version.number == latest.number
     context = {
         "doc": document.build(version.manifest, request.LANGUAGE_CODE),
         "version": version,
-        "current": version.number == latest.number,
+        "current": current,
         "latest": latest,
+        "changes": latest_notice(request.LANGUAGE_CODE) if current else None,
     }
     return render(request, "policy/page.html", context)
 
