@@ -25,6 +25,7 @@ import datetime as dt
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -35,6 +36,7 @@ from gardien.contact.models import ACTIVITY, ContactMessage
 from gardien.lib import clock
 from gardien.lib.sql import Insert
 from gardien.manifest.schema import Activity
+from gardien.newsletter import services as newsletter
 from gardien.policy import forms as declared_forms
 from gardien.policy import services as policy
 from gardien.processors.outbox import enqueue
@@ -79,6 +81,23 @@ def contact_activity() -> tuple[int, Activity] | None:
         return None
 
 
+def form(activity: Activity, lang: str, data: Any = None, initial: Any = None) -> Any:
+    """The contact form: the activity's declared fields, and the unticked box that also
+    starts the newsletter's double opt-in when the manifest offers it (``[newsletter]
+    offered_with``). The box never subscribes anyone by itself."""
+    built = declared_forms.declared_form(activity, lang, data=data, initial=initial)
+    offer = newsletter.offered_with(ACTIVITY)
+    if offer is not None:
+        built.fields[newsletter.CONSENT_FIELD] = newsletter.consent_field(
+            offer, lang, required=False
+        )
+    return built
+
+
+def _wants_newsletter(data: Mapping[str, object]) -> bool:
+    return data.get(newsletter.CONSENT_FIELD) in (True, "on", "true", "1")
+
+
 def max_body(activity: Activity) -> int:
     """The largest body a form of this activity can need: every field at its limit, each
     character percent-encoded UTF-8 (at most 12 bytes), plus the transport fields."""
@@ -88,6 +107,8 @@ def max_body(activity: Activity) -> int:
 
 def undeclared(activity: Activity, keys: list[str]) -> list[str]:
     declared = {f.name for f in declared_forms.collected(activity)}
+    if newsletter.offered_with(ACTIVITY) is not None:
+        declared.add(newsletter.CONSENT_FIELD)
     return sorted(k for k in keys if k not in declared and k not in declared_forms.TRANSPORT_FIELDS)
 
 
@@ -116,7 +137,9 @@ def receive(
             {name: [_("This field is not collected by this form.")] for name in extra},
         )
     values = {
-        key: value for key, value in data.items() if key not in declared_forms.TRANSPORT_FIELDS
+        key: value
+        for key, value in data.items()
+        if key not in declared_forms.TRANSPORT_FIELDS and key != newsletter.CONSENT_FIELD
     }
     if any(not isinstance(value, str) for value in values.values()):
         return Refused(400, "not_text", _("Every field must be text; send each answer as text."))
@@ -126,6 +149,16 @@ def receive(
         return Refused(
             400, "invalid", _("Some fields need your attention; nothing was kept yet."), errors
         )
+    offer = newsletter.offered_with(ACTIVITY) if _wants_newsletter(data) else None
+    if offer is not None:
+        email = form.cleaned_data[declared_forms.email_field(activity) or ""]
+
+        def both() -> None:
+            if also is not None:
+                also()
+            newsletter.keep(offer, email, lang, "contact")  # the double opt-in starts
+
+        return Received(_store(activity, version, form.cleaned_data, lang, both))
     return Received(_store(activity, version, form.cleaned_data, lang, also))
 
 

@@ -53,7 +53,7 @@ def _page_context(request: HttpRequest, lang: str, form: Any = None) -> dict[str
     _version, activity = found
     return {
         **notice.notice_context(current.manifest, lang),
-        "form": form if form is not None else declared_forms.declared_form(activity, lang),
+        "form": form if form is not None else services.form(activity, lang),
         "altcha": settings.GARDIEN_ALTCHA,
         "issued": antispam.issued_token(),
         "challenge_url": reverse("antispam-challenge"),
@@ -136,9 +136,9 @@ def _bound_form(
 ) -> Any:
     """The form again with what the visitor typed, and the field errors if any: nothing lost."""
     values = {k: v for k, v in data.items() if k not in declared_forms.TRANSPORT_FIELDS}
-    form = declared_forms.declared_form(activity, lang, data=values)
+    form = services.form(activity, lang, data=values)
     if outcome is None:  # refused before validation (anti-spam): show values without errors
-        form = declared_forms.declared_form(activity, lang, initial=values)
+        form = services.form(activity, lang, initial=values)
     return form
 
 

@@ -171,7 +171,31 @@ def test_the_hosted_form_has_exactly_the_declared_fields(published, coopo_manife
     page = Client().get("/fr/contact/").text
     names = set(re.findall(r'<(?:input|select|textarea)[^>]* name="([a-z_]+)"', page))
     declared = {f.name for f in coopo_manifest.activity("contact").fields}
+    # The manifest offers the newsletter on the contact form ([newsletter] offered_with).
+    declared.add("newsletter_consent")
     assert names - {"csrfmiddlewaretoken", "lang", "website_url", "altcha", "issued"} == declared
+    assert 'name="newsletter_consent"' in page and "checked" not in page  # unticked
+
+
+def test_the_newsletter_box_starts_the_double_opt_in_and_never_subscribes(api, valid):
+    from gardien.newsletter.models import PendingSignup, Subscription
+
+    assert api(valid()).status_code == 201
+    assert PendingSignup.objects.count() == 0  # not ticked: nothing for the newsletter
+    assert api(valid(newsletter_consent="on")).status_code == 201
+    [pending] = PendingSignup.objects.all()
+    assert pending.source == "contact" and pending.email == "camille.durand@example.org"
+    assert Subscription.objects.count() == 0  # only the confirmation link subscribes
+
+
+def test_without_the_offer_the_box_is_an_undeclared_field(api, valid, edited_manifest, settings):
+    from gardien.policy.services import publish
+
+    path = edited_manifest(('offered_with = ["contact"]\n', ""))
+    settings.GARDIEN_MANIFEST = path
+    publish(path)
+    response = api(valid(newsletter_consent="on"))
+    assert response.status_code == 400 and "newsletter_consent" in response.json()["message"]
 
 
 def test_the_stored_row_holds_no_clear_text(api, valid):

@@ -11,7 +11,6 @@ from django.utils import translation
 
 from gardien.contact import notice, services
 from gardien.manifest import wording as say
-from gardien.policy import forms as declared_forms
 from gardien.policy import services as policy
 
 
@@ -51,7 +50,7 @@ def snippet(lang: str) -> str:
         )
     version, activity = found
     with translation.override(lang):
-        form = declared_forms.declared_form(activity, lang)
+        form = services.form(activity, lang)
         form.auto_id = "gardien_%s"
         return render_to_string(
             "contact/snippet.html",
