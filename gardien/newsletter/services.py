@@ -203,6 +203,8 @@ def subscribe(
     values = {k: v for k, v in data.items() if k not in declared_forms.TRANSPORT_FIELDS}
     if values.get(CONSENT_FIELD) is True:
         values[CONSENT_FIELD] = "on"
+    elif values.get(CONSENT_FIELD) is False:
+        del values[CONSENT_FIELD]  # unticked: the form says what to do
     if any(not isinstance(value, str) for value in values.values()):
         return Refused(400, "not_text", _("Send the address as text and the box as true or on."))
     form = signup_form(found, lang, data=values)
