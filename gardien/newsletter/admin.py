@@ -1,0 +1,154 @@
+"""The newsletter in the back office (the DPO's role): subscribers, proofs of consent,
+campaigns sent, and the changes still on their way to Brevo. Nothing is edited by hand: a
+subscriber leaves through the "Unsubscribe" action (audited), as through the link. No page
+lists addresses; a subscriber's address shows on its own page, and each opening is audited.
+The dashboard shows every role the counts and whether Brevo is on."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from gardien.audit.services import Actor, record
+from gardien.backoffice.site import add_dashboard_block
+from gardien.newsletter import services
+from gardien.newsletter.models import Campaign, ConsentProof, ProcessorSync, Subscription
+
+
+class ReadOnly(admin.ModelAdmin):
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(Subscription)
+class SubscriptionAdmin(ReadOnly):
+    list_display = ("short_id", "lang", "confirmed_at", "source")
+    fields = ("address", "lang", "confirmed_at", "source", "statement", "policy_version")
+    readonly_fields = fields
+    actions = ["unsubscribe"]
+    show_full_result_count = False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Subscription]:
+        return super().get_queryset(request).select_related("proof", "person")
+
+    @admin.display(description=_("subscriber"))
+    def short_id(self, obj: Subscription) -> str:
+        return str(obj.pk)[:8]
+
+    @admin.display(description=_("email address"))
+    def address(self, obj: Subscription) -> str:
+        return obj.person.email
+
+    @admin.display(description=_("source"))
+    def source(self, obj: Subscription) -> str:
+        return obj.proof.source
+
+    @admin.display(description=_("consent statement (SHA-256)"))
+    def statement(self, obj: Subscription) -> str:
+        return obj.proof.statement_sha256
+
+    @admin.display(description=_("policy version"))
+    def policy_version(self, obj: Subscription) -> int:
+        return obj.proof.policy_version
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        if request.method == "GET" and self.has_view_permission(request):
+            record(
+                actor=Actor.staff(request.user),
+                action="view",
+                target_type=Subscription._meta.label_lower,
+                target_ref=str(object_id)[:64],
+                reason="back office",
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    @admin.action(description=_("Unsubscribe (as if they used the link)"), permissions=["view"])
+    def unsubscribe(self, request: HttpRequest, queryset: QuerySet[Subscription]) -> None:
+        done = 0
+        for subscription in queryset.select_related("person"):
+            done += services.withdraw(
+                subscription.person, how="staff", actor=Actor.staff(request.user)
+            )
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d subscriber unsubscribed.", "%(count)d subscribers unsubscribed.", done
+            )
+            % {"count": done},
+            messages.SUCCESS,
+        )
+
+    def has_view_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return bool(request.user.has_perm("newsletter.view_subscription"))
+
+
+@admin.register(ConsentProof)
+class ConsentProofAdmin(ReadOnly):
+    list_display = ("short_id", "signed_up_at", "confirmed_at", "withdrawn_at", "withdrawn_how")
+    list_filter = ("withdrawn_how",)
+    fields = (
+        "signed_up_at",
+        "confirmed_at",
+        "lang",
+        "source",
+        "policy_version",
+        "statement_sha256",
+        "withdrawn_at",
+        "withdrawn_how",
+    )
+    readonly_fields = fields
+
+    @admin.display(description=_("proof"))
+    def short_id(self, obj: ConsentProof) -> str:
+        return str(obj.pk)[:8]
+
+
+@admin.register(Campaign)
+class CampaignAdmin(ReadOnly):
+    list_display = ("subject", "kind", "created_at", "finished_at", "sent")
+    fields = ("subject", "kind", "body", "policy_version", "created_at", "finished_at")
+    readonly_fields = fields
+
+    @admin.display(description=_("sent"))
+    def sent(self, obj: Campaign) -> int:
+        return obj.deliveries.filter(sent_at__isnull=False).count()
+
+
+@admin.register(ProcessorSync)
+class ProcessorSyncAdmin(ReadOnly):
+    list_display = ("processor", "wanted", "version", "updated_at")
+    fields = ("processor", "wanted", "version", "updated_at")
+    readonly_fields = fields
+
+
+def _dashboard(request: HttpRequest) -> dict[str, Any]:
+    found = services.setup()
+    return {
+        "counts": services.audience(),
+        "has_newsletter": found is not None,
+        "processor": found.section.processor if found else None,
+        "processor_on": services.processor_id() is not None,
+        "waiting": ProcessorSync.objects.count(),
+        "list_id": settings.GARDIEN_BREVO_LIST_ID,
+    }
+
+
+add_dashboard_block("newsletter/admin/dashboard.html", _dashboard)
