@@ -132,3 +132,14 @@ def test_erasure_of_the_person_unsubscribes_and_keeps_the_withdrawal(api, smtp, 
     assert Subscription.objects.count() == 0
     [proof] = ConsentProof.objects.all()
     assert proof.withdrawn_how == "erasure"
+
+
+def test_unconfirmed_sign_ups_are_purged_when_their_link_expires(api, smtp, run_worker, t0):
+    api(signup())
+    run_worker(t0)
+    assert PendingSignup.objects.count() == 1
+    run_worker(t0 + dt.timedelta(days=6))  # the link lasts 7 days (the manifest's record)
+    assert PendingSignup.objects.count() == 1
+    run_worker(t0 + dt.timedelta(days=7, hours=1))
+    assert PendingSignup.objects.count() == 0
+    assert Person.objects.count() == 0
