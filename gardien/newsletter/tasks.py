@@ -23,7 +23,7 @@ from gardien.newsletter.models import (
     Subscription,
 )
 from gardien.processors.outbox import outbox_task
-from gardien.vault.services import is_restricted
+from gardien.vault.services import find_person, is_restricted
 
 
 @outbox_task()
@@ -76,7 +76,9 @@ def sync_processor(sync_id: uuid.UUID) -> None:
     """Make the processor hold what ProcessorSync asks for, then forget the row.
 
     The latest wish is applied, whatever order the attempts run in; after each call the row
-    is read again, and applied again if it changed meanwhile. A restricted subscriber is not
+    is read again, and applied again if it changed meanwhile. If another attempt (another
+    worker) applied a later wish and forgot the row while this call was on its way, this
+    call may have reached the processor last: see _overtaken. A restricted subscriber is not
     sent (the row waits until the restriction is lifted); a removal always goes.
     """
     from gardien.processors import brevo
@@ -97,7 +99,25 @@ def sync_processor(sync_id: uuid.UUID) -> None:
         applied = row.version
         with transaction.atomic():
             done = ProcessorSync.objects.filter(pk=row.pk, version=applied).delete()[0]
-        row = None if done else ProcessorSync.objects.filter(pk=sync_id).first()
+        if done:
+            return
+        latest = ProcessorSync.objects.filter(pk=sync_id).first()
+        if latest is None:
+            _overtaken(row)
+        row = latest
+
+
+def _overtaken(row: ProcessorSync) -> None:
+    """``row``'s wish was applied, but another attempt applied a later one and forgot the row
+    while this call was on its way: the processor may have received this call after the
+    other. When what was applied is no longer what Gardien holds (a subscriber or not), the
+    wish is made again, so a new attempt, which starts after this call was answered, applies
+    it last."""
+    person = find_person(row.email)
+    subscribed = person is not None and Subscription.objects.filter(person=person).exists()
+    wanted = ProcessorSync.Wanted.SUBSCRIBED if subscribed else ProcessorSync.Wanted.ABSENT
+    if wanted != row.wanted:
+        services.want(row.email, wanted, person=person if subscribed else None)
 
 
 def _apply(client: Any, row: ProcessorSync, on_withdrawal: str) -> None:

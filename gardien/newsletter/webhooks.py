@@ -10,8 +10,10 @@ it is not written to any access log.
   used the link (the proof records how), and Brevo is then told to delete or blocklist them.
 - *click*: the newsletter's last contact moves (the retention clock). Opens are ignored.
 
-A request without the secret gets 401; a malformed one 400; an event already applied, or
-older than EVENT_MAX_AGE (which the replay memory covers), 409. Nothing else changes.
+A request without the secret gets 401; a malformed one 400 (an event dated more than
+EVENT_MAX_SKEW ahead is malformed); an event already applied, or older than EVENT_MAX_AGE
+(which the replay memory covers), 409, and nothing else changes. In a batch (Brevo's JSON
+list), such events are skipped one by one and the others applied: 409 only when none was.
 """
 
 from __future__ import annotations
@@ -39,6 +41,9 @@ logger = logging.getLogger("gardien.newsletter")
 
 #: Events older than this are refused: the replay memory (WebhookEvent) keeps this long.
 EVENT_MAX_AGE = dt.timedelta(days=7)
+#: Events dated later than this ahead of Gardien's clock are refused as malformed (a click
+#: in the future would hold the retention clock back).
+EVENT_MAX_SKEW = dt.timedelta(minutes=10)
 BODY_LIMIT = 256 * 1024
 MAX_EVENTS = 500
 #: Brevo's names for the events that end a subscription (marketing and transactional).
@@ -107,7 +112,7 @@ def brevo(request: HttpRequest) -> HttpResponse:
         return _error(413, "too_large", "The body is larger than Brevo's webhooks send.")
     try:
         body = json.loads(request.body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: deep nesting
         return _error(400, "malformed_json", "Send Brevo's event as JSON.")
     events = body if isinstance(body, list) else [body]
     if not events or len(events) > MAX_EVENTS or not all(_valid(e) for e in events):
@@ -117,19 +122,37 @@ def brevo(request: HttpRequest) -> HttpResponse:
             'Each event needs "event", "email" and "ts_event" as Brevo sends them.',
         )
     now = clock.now()
-    if any(now - _when(e) > EVENT_MAX_AGE for e in events):  # type: ignore[operator]
+    if any(_when(e) - now > EVENT_MAX_SKEW for e in events):  # type: ignore[operator]
+        return _error(400, "from_the_future", "An event is dated later than now; check the clocks.")
+    fresh = [e for e in events if now - _when(e) <= EVENT_MAX_AGE]  # type: ignore[operator]
+    if not fresh:
         return _error(409, "too_old", "The event is older than Gardien accepts; nothing changed.")
+    with transaction.atomic():
+        outcomes = [_apply(event, now) for event in fresh]
+    replayed = outcomes.count(None)
+    if replayed == len(fresh):
+        return _error(409, "replayed", "This event was already applied; nothing changed.")
+    return JsonResponse(
+        {
+            "applied": outcomes.count(True),
+            "received": len(events),
+            "replayed": replayed,
+            "too_old": len(events) - len(fresh),
+        }
+    )
+
+
+def _apply(event: dict[str, Any], now: dt.datetime) -> bool | None:
+    """Apply one event: True if it changed something, None if it was already applied."""
+    when = _when(event)
+    assert when is not None  # _valid
     try:
         with transaction.atomic():
-            applied = [_apply(event, now) for event in events]
+            # Remembered until EVENT_MAX_AGE after the later of its date and its receipt, so
+            # that no replay is accepted (as fresh) once it is forgotten.
+            WebhookEvent.objects.create(digest=_digest(event), received_at=max(now, when))
     except IntegrityError:
-        return _error(409, "replayed", "This event was already applied; nothing changed.")
-    return JsonResponse({"applied": sum(applied), "received": len(events)})
-
-
-def _apply(event: dict[str, Any], now: dt.datetime) -> bool:
-    with transaction.atomic():
-        WebhookEvent.objects.create(digest=_digest(event), received_at=now)
+        return None
     kind = event["event"]
     if kind in ENDINGS:
         person = vault.find_person(event["email"])
@@ -137,7 +160,7 @@ def _apply(event: dict[str, Any], now: dt.datetime) -> bool:
             return False
         return services.withdraw(person, how=ENDINGS[kind], actor=Actor.system())
     if kind in CLICKS:
-        return services.touch_by_email(event["email"], _when(event))
+        return services.touch_by_email(event["email"], min(when, now))
     return False
 
 
