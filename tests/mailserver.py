@@ -46,4 +46,4 @@ class MailServer:
 
 
 def parsed(envelope: Envelope) -> EmailMessage:
-    return email.message_from_bytes(envelope.original_content, policy=email.policy.default)
+    return email.message_from_bytes(envelope.original_content or b"", policy=email.policy.default)

@@ -191,6 +191,14 @@ def seconds_since_issued(request: HttpRequest, data: Mapping[str, str]) -> float
     return clock.now().timestamp() - shown if isinstance(shown, int) else None
 
 
+def too_fast_message() -> str:
+    """What a person without JavaScript who sent a hosted form too quickly is told."""
+    return gettext(
+        "The form was sent very quickly after the page opened; check your answers "
+        "and send it again."
+    )
+
+
 def human_speed(age: float | None) -> bool:
     return age is not None and MIN_FILL_SECONDS <= age <= ISSUED_MAX_AGE
 

@@ -105,10 +105,7 @@ def _answer_page(
         # The hosted page without JavaScript, sent faster than a person fills it in.
         refusal = replace(
             refusal,
-            message=_(
-                "The form was sent very quickly after the page opened; check your answers "
-                "and send it again."
-            ),
+            message=antispam.too_fast_message(),
         )
     if refusal is not None and refusal.honeypot:
         return render(request, "contact/thanks.html", notice_for_decoy(request, language))

@@ -6,6 +6,7 @@ contact form (gardien.antispam)."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from functools import partial
 from typing import Any
 
@@ -113,6 +114,9 @@ def _submit_page(request: HttpRequest, lang: str | None = None) -> HttpResponse:
         refusal = antispam.check(
             request, data, SCOPE, challenge_required=not antispam.human_speed(age)
         )
+        if refusal is not None and refusal.code == "challenge_missing" and age is not None:
+            # The hosted page without JavaScript, sent faster than a person fills it in.
+            refusal = replace(refusal, message=antispam.too_fast_message())
         if refusal is not None and refusal.honeypot:
             return _sent(request, found, language)
         outcome = (

@@ -39,7 +39,7 @@ def state_of(api, smtp, run_worker, t0, state):
 def test_the_answer_is_the_same_whatever_the_address(api, smtp, run_worker, t0, state):
     state_of(api, smtp, run_worker, t0, state)
     with CaptureQueriesContext(connection) as queries:
-        response = api(signup())
+        response = api(signup(lang="en"))
     assert response.status_code == 202
     assert response.json() == {
         "message": "Thank you. If this address can be subscribed, a link to confirm it is on "
