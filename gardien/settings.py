@@ -275,8 +275,9 @@ GARDIEN_CONTACT_ACKNOWLEDGE = envbool("GARDIEN_CONTACT_ACKNOWLEDGE", False)
 DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "gardien@localhost")
 
 # Brevo, the newsletter's processor (gardien/processors/brevo.py). Without an API key Brevo is
-# off: subscribers are kept and emailed by Gardien alone, and `gardien check` says so when the
-# manifest names Brevo. The key and the webhook secret may come from files (NAME_FILE).
+# off: subscribers are kept and emailed by Gardien alone, and the back office's dashboard and
+# `gardien newsletter audience` say so. The key and the webhook secret may come from files
+# (NAME_FILE).
 GARDIEN_BREVO_API_KEY = envsecret("GARDIEN_BREVO_API_KEY", required=False)
 GARDIEN_BREVO_LIST_ID = envint("GARDIEN_BREVO_LIST_ID", 0, minimum=0)
 if GARDIEN_BREVO_API_KEY and not GARDIEN_BREVO_LIST_ID:

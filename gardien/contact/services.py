@@ -150,8 +150,8 @@ def receive(
             400, "invalid", _("Some fields need your attention; nothing was kept yet."), errors
         )
     offer = newsletter.offered_with(ACTIVITY) if _wants_newsletter(data) else None
-    if offer is not None:
-        email = form.cleaned_data[declared_forms.email_field(activity) or ""]
+    email = form.cleaned_data.get(declared_forms.email_field(activity) or "", "")
+    if offer is not None and email:
 
         def both() -> None:
             if also is not None:
@@ -215,6 +215,7 @@ def file_received(batch: int = FILE_BATCH) -> int:
             message.person, message.email, message.filed_at = person, "", clock.now()
             message.save(update_fields=["person", "email", "filed_at"])
             vault.touch(person, ACTIVITY, message.received_at)
+            newsletter.touch_if_subscribed(person, message.received_at)
             record(
                 actor=Actor.subject(str(person.pk)),
                 action="create",

@@ -324,6 +324,9 @@ def _check_cookies(data: dict[str, Any]) -> Iterator[Problem]:
 #: confirmation link expires with it) and how long the proof of consent is kept.
 NEWSLETTER_RECORDS = ("pending_signup", "optin_proof")
 NEWSLETTER_ACTIVITY = "newsletter"
+#: The forms that can offer the newsletter's box, and the processors Gardien keeps a list at.
+NEWSLETTER_OFFERED_WITH = ("contact",)
+NEWSLETTER_CONNECTORS = ("brevo",)
 
 
 def _check_newsletter(data: dict[str, Any]) -> Iterator[Problem]:
@@ -368,13 +371,19 @@ def _check_newsletter(data: dict[str, Any]) -> Iterator[Problem]:
                 f'retention = "{example}"',
             )
     for j, other in _strs(section, "offered_with"):
-        if other not in activities or other == name:
+        if other not in activities or other not in NEWSLETTER_OFFERED_WITH:
             yield (
                 ("newsletter", "offered_with", j),
-                f'"{other}" is not another declared activity; name the activity whose form '
-                'offers the sign-up box (e.g. "contact")',
+                f'"{other}" is not another declared activity with a form that can offer the '
+                f"sign-up box; Gardien offers it on: {', '.join(NEWSLETTER_OFFERED_WITH)}",
             )
     processor = _str(section, "processor")
+    if processor and processor not in NEWSLETTER_CONNECTORS:
+        yield (
+            ("newsletter", "processor"),
+            f'Gardien has no connector for processor "{processor}"; it keeps a list at: '
+            f"{', '.join(NEWSLETTER_CONNECTORS)}. Leave processor out to send from Gardien only",
+        )
     if processor and processor not in {n for _, n in _strs(activity, "recipients")}:
         yield (
             ("newsletter", "processor"),

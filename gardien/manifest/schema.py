@@ -390,8 +390,8 @@ class Newsletter(Strict):
     the statement they tick, the other forms that offer it, and the processor that sends it.
 
     Unconfirmed sign-ups last as long as the activity's ``pending_signup`` record keeps them;
-    the proof of consent as long as its ``optin_proof`` record does. Declaring a
-    ``suppression`` record keeps a keyed hash of unsubscribed addresses (the policy shows it).
+    the proof of consent as long as its ``optin_proof`` record does: after an unsubscription
+    it keeps only a keyed hash of the address, which the policy shows through that record.
     """
 
     consent: Text

@@ -69,7 +69,8 @@ def prepare(
         return unfinished, True
     if same.exists() and not again:
         raise CampaignError(
-            "This campaign was already sent to everyone. To send it again, add --again."
+            "This campaign was already sent to everyone."
+            + (" To send it again, add --again." if kind == Campaign.Kind.NEWSLETTER else "")
         )
     with transaction.atomic():
         campaign = Campaign.objects.create(
@@ -94,7 +95,7 @@ def letters(campaign: Campaign, found: services.Setup) -> dict[str, mail.Letter]
         if campaign.kind == Campaign.Kind.POLICY_CHANGE:
             from gardien.newsletter import notices
 
-            context = notices.letter_context(campaign.policy_version, lang)
+            context = notices.letter_context(int(campaign.body), lang)  # the body: since
             rendered[lang] = mail.letter(found.manifest, lang, "policy_change", context)
         else:
             context = {

@@ -126,21 +126,6 @@ class Subscription(models.Model):
         return f"subscriber {str(self.id)[:8]}"
 
 
-class Suppression(models.Model):
-    """An address that unsubscribed, as a keyed hash only, when the manifest declares the
-    newsletter's ``suppression`` record: nobody re-adds it without a new confirmation."""
-
-    email_hash = models.CharField(max_length=80, unique=True)
-    since = models.DateTimeField(db_index=True)
-
-    class Meta:
-        verbose_name = _("suppressed address")
-        verbose_name_plural = _("suppressed addresses")
-
-    def __str__(self) -> str:
-        return f"suppressed {self.email_hash[:17]}"
-
-
 class Campaign(models.Model):
     """One email to every confirmed subscriber: a newsletter, or the notice of a change to
     the privacy policy. Its deliveries are listed when it starts, so a send that stops half

@@ -21,9 +21,10 @@ transaction.
 **Unsubscribing** goes through a token in every email (``unsubscribe_token``): an HMAC of the
 subscription's (or the pending sign-up's) id, so nothing is stored for it and an unknown
 token looks like a used one. The subscription goes, the proof records the withdrawal and
-keeps only a keyed hash of the address, the person goes too when nothing else is kept about
-them, the processor is told (``[newsletter] at_processor_on_withdrawal``), and the keyed hash
-joins the suppression list when the manifest declares the ``suppression`` record.
+keeps only a keyed hash of the address (as long as the manifest's ``optin_proof`` record
+says: that hash is the one trace of an unsubscribed address, so no separate suppression list
+is kept), the person goes too when nothing else is kept about them, and the processor is
+told (``[newsletter] at_processor_on_withdrawal``).
 """
 
 from __future__ import annotations
@@ -55,7 +56,6 @@ from gardien.newsletter.models import (
     PendingSignup,
     ProcessorSync,
     Subscription,
-    Suppression,
 )
 from gardien.policy import forms as declared_forms
 from gardien.policy import services as policy
@@ -71,8 +71,6 @@ FILE_EVERY = dt.timedelta(seconds=10)
 SIGNUP_COOLDOWN = dt.timedelta(minutes=10)
 #: The unticked box that carries the consent statement, on every sign-up form.
 CONSENT_FIELD = "newsletter_consent"
-#: The record whose presence in the manifest keeps unsubscribed addresses as keyed hashes.
-SUPPRESSION_RECORD = "suppression"
 #: Slack around the address for one sign-up's body (field names, the challenge, encoding).
 BODY_LIMIT = 16_384
 
@@ -119,10 +117,6 @@ class Setup:
         """How long a confirmation link lasts: the ``pending_signup`` record's period."""
         rule = self.record("pending_signup").retention
         return rule.after("created") or rule.longest
-
-    @property
-    def keeps_suppression_list(self) -> bool:
-        return self.record(SUPPRESSION_RECORD) is not None
 
 
 def setup() -> Setup | None:
@@ -201,10 +195,18 @@ def subscribe(
             {name: [_("This field is not collected by this form.")] for name in extra},
         )
     values = {k: v for k, v in data.items() if k not in declared_forms.TRANSPORT_FIELDS}
-    if values.get(CONSENT_FIELD) is True:
+    ticked = values.get(CONSENT_FIELD)
+    if ticked is True or ticked in ("on", "true", "1"):
         values[CONSENT_FIELD] = "on"
-    elif values.get(CONSENT_FIELD) is False:
-        del values[CONSENT_FIELD]  # unticked: the form says what to do
+    elif ticked is False or ticked in ("", "off", "false", "0"):
+        values.pop(CONSENT_FIELD, None)  # unticked: the form says what to do
+    elif CONSENT_FIELD in values:
+        return Refused(
+            400,
+            "invalid",
+            _("Some fields need your attention; nothing was kept yet."),
+            {CONSENT_FIELD: [_("Send the box as true (ticked) or false.")]},
+        )
     if any(not isinstance(value, str) for value in values.values()):
         return Refused(400, "not_text", _("Send the address as text and the box as true or on."))
     form = signup_form(found, lang, data=values)
@@ -259,11 +261,10 @@ def file_signups(batch: int = FILE_BATCH) -> int:
             filed += 1
             person = vault.find_person(pending.email)
             subscribed = person is not None and Subscription.objects.filter(person=person).exists()
+            since = clock.now() - SIGNUP_COOLDOWN
             recent = (
-                PendingSignup.objects.filter(
-                    email_index=pending.email_index,
-                    emailed_at__gte=clock.now() - SIGNUP_COOLDOWN,
-                )
+                PendingSignup.objects.filter(email_index=pending.email_index)
+                .filter(Q(emailed_at__gte=since) | Q(filed_at__gte=since))
                 .exclude(pk=pending.pk)
                 .exists()
             )
@@ -343,7 +344,6 @@ def confirm(token: str) -> Subscription | None:
             enqueue(send_welcome, person.pk, subscription.pk)
             want(person.email, ProcessorSync.Wanted.SUBSCRIBED, person=person)
         vault.touch(person, ACTIVITY, now)
-        Suppression.objects.filter(email_hash__in=_hashes(person.email)).delete()
         PendingSignup.objects.filter(email_index=pending.email_index).delete()
     return subscription
 
@@ -430,12 +430,6 @@ def _withdraw(subscription: Subscription, how: str, actor: Actor, *, forget: boo
     ConsentProof.objects.filter(pk=subscription.proof_id).update(
         withdrawn_at=now, withdrawn_how=how[:40], person=None
     )
-    found = setup()
-    if found is not None and found.keeps_suppression_list:
-        Suppression.objects.get_or_create(
-            email_hash=crypto.blind_index(crypto.normalise_email(person.email)),
-            defaults={"since": now},
-        )
     record(
         actor=actor,
         action="withdraw",
@@ -468,6 +462,20 @@ def on_subscription_deleted(sender: Any, instance: Subscription, **kwargs: Any) 
     person = Person.objects.filter(pk=instance.person_id).first()
     if person is not None:
         want(person.email, ProcessorSync.Wanted.ABSENT)
+
+
+@receiver(vault.restriction_changed)
+def on_restriction_changed(
+    sender: Any, person: Person, activity: str, restricted: bool, **kwargs: Any
+) -> None:
+    """A restricted subscriber leaves the processor's list (Gardien keeps them, sends them
+    nothing); when no restriction is left, they go back to it."""
+    if activity not in ("", ACTIVITY) or not Subscription.objects.filter(person=person).exists():
+        return
+    if restricted:
+        want(person.email, ProcessorSync.Wanted.ABSENT)
+    elif not vault.is_restricted(person.pk, ACTIVITY):
+        want(person.email, ProcessorSync.Wanted.SUBSCRIBED, person=person)
 
 
 # --- the processor's copy -------------------------------------------------------------
@@ -530,6 +538,15 @@ def email_changed(person: Person, previous: str) -> None:
 
 
 # --- last contact, counts, proof ------------------------------------------------------
+
+
+def touch_if_subscribed(person: Person, at: dt.datetime | None = None) -> bool:
+    """A subscriber wrote to the organisation (a contact message): the newsletter's last
+    contact moves too, as its retention promises ("…nor write to us")."""
+    if not Subscription.objects.filter(person=person).exists():
+        return False
+    vault.touch(person, ACTIVITY, at)
+    return True
 
 
 def touch_by_email(email: str, at: dt.datetime | None = None) -> bool:

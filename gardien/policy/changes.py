@@ -66,23 +66,57 @@ def substantial(old: Manifest, new: Manifest, lang: str) -> list[str]:
 
 @dataclass(frozen=True)
 class Notice:
-    number: int
-    published_at: dt.datetime
+    number: int  # the version in force
+    since: int  # the version the changes are counted from
+    published_at: dt.datetime  # when the latest substantial change was published
     lines: list[str]
 
 
-def latest_notice(lang: str, *, within_days: int | None = NOTICE_DAYS) -> Notice | None:
-    """The substantial changes of the latest version against the one before, while they are
-    recent (``within_days``; None: however old); None when there are none."""
+def _substantial_versions(newest: int, oldest_date: dt.datetime | None) -> list[int]:
+    """The versions from ``newest`` down whose publication changed something substantial
+    against the version before, published on or after ``oldest_date`` (None: any)."""
+    found = []
+    for number in range(newest, 1, -1):
+        current, previous = policy.version(number), policy.version(number - 1)
+        if current is None or previous is None:
+            break
+        if oldest_date is not None and current.published_at < oldest_date:
+            break
+        if substantial(previous.manifest, current.manifest, "en"):
+            found.append(number)
+    return found
+
+
+def notice_since(since: int, lang: str) -> Notice | None:
+    """What changed substantially from version ``since`` to the version in force."""
+    current, base = policy.published(), policy.version(since)
+    if current is None or base is None or since >= current.number:
+        return None
+    lines = substantial(base.manifest, current.manifest, lang)
+    if not lines:
+        return None
+    dated = _substantial_versions(current.number, None)
+    published_at = policy.version(dated[0]).published_at if dated else current.published_at  # type: ignore[union-attr]
+    return Notice(current.number, since, published_at, lines)
+
+
+def latest_notice(lang: str, *, within_days: int = NOTICE_DAYS) -> Notice | None:
+    """For the policy page: the substantial changes published in the last ``within_days``,
+    counted from the version before the first of them to the version in force (a small
+    publication after a substantial one does not hide it)."""
     current = policy.published()
     if current is None or current.number < 2:
         return None
-    if within_days is not None and clock.now() - current.published_at > dt.timedelta(
-        days=within_days
-    ):
+    recent = _substantial_versions(current.number, clock.now() - dt.timedelta(days=within_days))
+    if not recent:
         return None
-    previous = policy.version(current.number - 1)
-    if previous is None:
+    return notice_since(min(recent) - 1, lang)
+
+
+def last_substantial_baseline() -> int | None:
+    """The version before the most recent substantial change, however old."""
+    current = policy.published()
+    if current is None:
         return None
-    lines = substantial(previous.manifest, current.manifest, lang)
-    return Notice(current.number, current.published_at, lines) if lines else None
+    found = _substantial_versions(current.number, None)
+    return found[0] - 1 if found else None

@@ -26,6 +26,12 @@ from gardien.vault.registry import Registration, registrations
 erasing = Signal()
 
 
+#: Sent after :func:`restrict` and :func:`lift_restriction`, inside their transaction, with
+#: ``person``, ``activity`` ("" for every activity) and ``restricted``: an app whose
+#: processor holds a copy stops or resumes it there.
+restriction_changed = Signal()
+
+
 class VaultError(ValueError):
     """A request on personal data that cannot be carried out; the message says why."""
 
@@ -107,6 +113,9 @@ def restrict(person: Person, *, actor: Actor, reason: str, activity: str | None 
             defaults={"since": clock.now(), "reason": reason[:200]},
         )
         _audit(actor, "restrict", person, reason)
+        restriction_changed.send(
+            sender=Person, person=person, activity=activity or Restriction.ALL, restricted=True
+        )
 
 
 def lift_restriction(
@@ -115,6 +124,9 @@ def lift_restriction(
     with transaction.atomic():
         Restriction.objects.filter(person=person, activity=activity or Restriction.ALL).delete()
         _audit(actor, "lift_restriction", person, reason)
+        restriction_changed.send(
+            sender=Person, person=person, activity=activity or Restriction.ALL, restricted=False
+        )
 
 
 def is_restricted(person_id: str | uuid.UUID, activity: str | None = None) -> bool:

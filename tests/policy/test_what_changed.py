@@ -60,3 +60,20 @@ def test_a_new_purpose_is_a_substantial_change(published, edited_manifest, setti
     policy.publish(path)
     page = Client().get("/en/privacy/").text
     assert "What changed on" in page and "its purpose changed" in page
+
+
+def test_a_small_publication_after_a_substantial_one_does_not_hide_it(
+    published, edited_manifest, settings
+):
+    substantial_change = (
+        'retention = "until consent withdrawn or 3 years after last_contact"',
+        'retention = "until consent withdrawn or 2 years after last_contact"',
+    )
+    first = edited_manifest(substantial_change)
+    settings.GARDIEN_MANIFEST = first
+    policy.publish(first)
+    second = edited_manifest(substantial_change, ("Cette politique de protection", "Cette politique-ci de protection"))
+    settings.GARDIEN_MANIFEST = second
+    policy.publish(second, note="typo")
+    page = Client().get("/en/privacy/").text
+    assert "What changed on" in page and "now kept" in page and "?from=1&amp;to=3" in page

@@ -82,7 +82,7 @@ class Command(BaseCommand):
         )
         reply = sub.add_parser(
             "replied",
-            help="record that a subscriber wrote to you (the 3-year clock starts again)",
+            help="record that a subscriber wrote to you (their retention period starts again)",
             description="Record that a subscriber replied or wrote to you: the newsletter's "
             "last contact moves to now, so the address is kept for the declared period from "
             "today.",
@@ -190,9 +190,12 @@ class Command(BaseCommand):
         if found is None:
             raise CommandError("The published policy has no newsletter; nobody to tell.")
         if not options["send"]:
-            for lang, letter in campaigns.letters(
-                Campaign(kind=Campaign.Kind.POLICY_CHANGE, policy_version=pending.number), found
-            ).items():
+            draft = Campaign(
+                kind=Campaign.Kind.POLICY_CHANGE,
+                policy_version=pending.number,
+                body=str(pending.since),
+            )
+            for lang, letter in campaigns.letters(draft, found).items():
                 self.stdout.write(f"=== {lang} · Subject: {letter.subject}")
                 self.stdout.write(letter.text.replace("\x00unsubscribe\x00", "<unsubscribe link>"))
             count = services.sendable().count()
@@ -202,7 +205,9 @@ class Command(BaseCommand):
             )
             return
         subject = f"policy version {pending.number}"
-        self._run(Campaign.Kind.POLICY_CHANGE, subject, "", pending.number, again=False)
+        self._run(
+            Campaign.Kind.POLICY_CHANGE, subject, str(pending.since), pending.number, again=False
+        )
 
     def _run(self, kind: str, subject: str, body: str, version: int | None, again: bool) -> None:
         try:
