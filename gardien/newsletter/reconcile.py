@@ -44,7 +44,7 @@ def run(*, dry_run: bool, progress: Callable[[int, int], object] | None = None) 
         raise ReconcileError("Brevo is off (GARDIEN_BREVO_API_KEY is not set).")
     list_id = settings.GARDIEN_BREVO_LIST_ID
     try:
-        remote = {crypto.normalise_email(e) for e in client.list_members(list_id)}
+        listed = {crypto.normalise_email(c.email): c for c in client.list_contacts(list_id)}
     except brevo.BrevoError as exc:
         raise ReconcileError(f"Brevo's list could not be read ({exc}); nothing changed.") from None
     waiting = {row.email for row in ProcessorSync.objects.filter(processor=services.processor_id())}
@@ -52,19 +52,20 @@ def run(*, dry_run: bool, progress: Callable[[int, int], object] | None = None) 
         crypto.normalise_email(s.person.email): s
         for s in Subscription.objects.select_related("person")
     }
-    everyone = sorted(remote | set(local))
+    remote = {address for address, c in listed.items() if not c.blocklisted}
+    everyone = sorted(set(listed) | set(local))
     removed = unsubscribed = skipped = missing = 0
     with client:
         for done, address in enumerate(everyone, start=1):
             if address in waiting:
                 skipped += 1
-            elif address in remote and address not in local:
+            elif address in listed and address not in local:
                 removed += 1
                 if not dry_run:
                     services.want(address, ProcessorSync.Wanted.ABSENT)
             elif address in local and address not in remote:
                 try:
-                    contact = client.get(address)
+                    contact = listed.get(address) or client.get(address)
                 except brevo.BrevoError as exc:
                     raise ReconcileError(
                         f"Brevo could not be read ({exc}); what was fixed before stays fixed, "

@@ -282,6 +282,13 @@ class BrevoClient:
 
     def list_members(self, list_id: int, *, page_size: int = MAX_PAGE_SIZE) -> Iterator[str]:
         """Every email address in the list, page by page (each address once)."""
+        for contact in self.list_contacts(list_id, page_size=page_size):
+            yield contact.email
+
+    def list_contacts(
+        self, list_id: int, *, page_size: int = MAX_PAGE_SIZE
+    ) -> Iterator[RemoteContact]:
+        """Every contact in the list, page by page (each address once), with its blocklist."""
         limit = max(1, min(page_size, MAX_PAGE_SIZE))
         offset = 0
         seen: set[str] = set()
@@ -299,16 +306,16 @@ class BrevoClient:
             try:
                 contacts = data["contacts"]
                 count = int(data["count"]) if data.get("count") is not None else None
-                emails = [c["email"] for c in contacts if c.get("email")]
+                found = [_contact(c) for c in contacts if c.get("email")]
             except (KeyError, TypeError, ValueError, AttributeError):
                 raise BrevoUnavailable(
                     "Brevo's answer to getContactsFromList is not a page of contacts",
                     status=response.status_code,
                 ) from None
-            for address in emails:
-                if address not in seen:
-                    seen.add(address)
-                    yield address
+            for contact in found:
+                if contact.email not in seen:
+                    seen.add(contact.email)
+                    yield contact
             offset += len(contacts)
             if not contacts or len(contacts) < limit or (count is not None and offset >= count):
                 return
