@@ -100,10 +100,22 @@ class SubscriptionAdmin(ReadOnly):
         return bool(request.user.has_perm("newsletter.view_subscription"))
 
 
+#: How a consent was withdrawn, in words (ConsentProof.withdrawn_how holds the code).
+WITHDRAWN_HOW = {
+    "one-click": _("one click in the mail client"),
+    "link": _("the unsubscribe link"),
+    "staff": _("by the staff, in the back office"),
+    "erasure": _("erasure of the person's data"),
+    "unsubscribed at Brevo": _("unsubscribed in Brevo"),
+    "hard bounce": _("the address does not exist (bounce)"),
+    "spam complaint": _("reported as spam"),
+    "left at Brevo": _("no longer in Brevo's list (reconciliation)"),
+}
+
+
 @admin.register(ConsentProof)
 class ConsentProofAdmin(ReadOnly):
-    list_display = ("short_id", "signed_up_at", "confirmed_at", "withdrawn_at", "withdrawn_how")
-    list_filter = ("withdrawn_how",)
+    list_display = ("short_id", "signed_up_at", "confirmed_at", "withdrawn_at", "withdrawn")
     fields = (
         "signed_up_at",
         "confirmed_at",
@@ -112,13 +124,17 @@ class ConsentProofAdmin(ReadOnly):
         "policy_version",
         "statement_sha256",
         "withdrawn_at",
-        "withdrawn_how",
+        "withdrawn",
     )
     readonly_fields = fields
 
     @admin.display(description=_("proof"))
     def short_id(self, obj: ConsentProof) -> str:
         return str(obj.pk)[:8]
+
+    @admin.display(description=_("withdrawn through"))
+    def withdrawn(self, obj: ConsentProof) -> str:
+        return str(WITHDRAWN_HOW.get(obj.withdrawn_how, obj.withdrawn_how)) or "—"
 
 
 @admin.register(Campaign)

@@ -196,16 +196,16 @@ class ProcessorSync(models.Model):
         ABSENT = "absent", _("removed")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    processor = models.CharField(max_length=64)
+    processor = models.CharField(_("processor"), max_length=64)
     person = models.ForeignKey(
         Person, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     email = EncryptedTextField(_("email address"))
     email_index = BlindIndexField(source="email", editable=False)
     previous_email = EncryptedTextField(_("previous email address"), blank=True)
-    wanted = models.CharField(max_length=16, choices=Wanted.choices)
-    version = models.PositiveIntegerField(default=1)
-    updated_at = models.DateTimeField()
+    wanted = models.CharField(_("to hold"), max_length=16, choices=Wanted.choices)
+    version = models.PositiveIntegerField(_("changes"), default=1)
+    updated_at = models.DateTimeField(_("changed"))
 
     class Meta:
         constraints = [
