@@ -4,7 +4,6 @@ embedded snippet) and ``POST /api/contact``. Both hand the submission to
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from functools import partial
 from typing import Any
@@ -20,29 +19,12 @@ from django.views.decorators.http import require_http_methods
 
 from gardien.antispam import services as antispam
 from gardien.contact import notice, services
-from gardien.manifest import wording as say
-from gardien.middleware import language_from_header
+from gardien.lib import jsonapi
 from gardien.policy import forms as declared_forms
 from gardien.policy import services as policy
 from gardien.security import state_changing
 
 SCOPE = "contact"
-
-
-def _language(request: HttpRequest, requested: object = None) -> str:
-    """The language asked for in the submission, else the page's, else the browser's (the
-    API is on the lean WSGI path, where no middleware sets one)."""
-    if isinstance(requested, str) and requested in say.LANGUAGES:
-        return requested
-    page = getattr(request, "LANGUAGE_CODE", None)
-    return page or language_from_header(request.META.get("HTTP_ACCEPT_LANGUAGE", ""))
-
-
-def _too_large(request: HttpRequest, limit: int) -> bool:
-    try:
-        return int(request.META.get("CONTENT_LENGTH") or 0) > limit
-    except ValueError:
-        return True
 
 
 def _page_context(request: HttpRequest, lang: str, form: Any = None) -> dict[str, Any] | None:
@@ -72,7 +54,7 @@ def _no_form(request: HttpRequest) -> HttpResponse:
 def contact_page(request: HttpRequest, lang: str | None = None) -> HttpResponse:
     if request.method in ("POST", "OPTIONS"):
         return _submit_page(request, lang)
-    context = _page_context(request, _language(request))
+    context = _page_context(request, jsonapi.language(request))
     if context is None:
         return _no_form(request)
     return render(request, "contact/form.html", context)
@@ -83,14 +65,14 @@ def _submit_page(request: HttpRequest, lang: str | None = None) -> HttpResponse:
     found = services.contact_activity()
     if found is None:
         return _no_form(request)
-    if _too_large(request, services.max_body(found[1])):  # before the body is read
+    if jsonapi.too_large(request, services.max_body(found[1])):  # before the body is read
         return render(
             request,
             "contact/error.html",
             {"message": _("The form is larger than this form allows; shorten your message.")},
             status=413,
         )
-    language = _language(request, request.POST.get("lang"))
+    language = jsonapi.language(request, request.POST.get("lang"))
     request.LANGUAGE_CODE = language
     with translation.override(language):
         return _answer_page(request, found[1], language, request.POST.dict())
@@ -146,67 +128,30 @@ def notice_for_decoy(request: HttpRequest, lang: str) -> dict[str, Any]:
     return {**notice.notice_context(current.manifest, lang), "decoy": True}
 
 
-def _json_error(outcome: services.Refused | antispam.Refusal) -> JsonResponse:
-    body: dict[str, Any] = {"error": outcome.code, "message": outcome.message}
-    fields = getattr(outcome, "fields", None)
-    if fields:
-        body["fields"] = fields
-    response = JsonResponse(body, status=outcome.status)
-    retry_after = getattr(outcome, "retry_after", None)
-    if retry_after:
-        response["Retry-After"] = str(retry_after)
-    return response
-
-
 @state_changing
 def api_contact(request: HttpRequest) -> HttpResponse:
     """POST /api/contact: one message as a JSON object of the form's fields (docs/contact.md)."""
-    if request.method != "POST":
-        response = JsonResponse(
-            {"error": "method_not_allowed", "message": "Send the message with POST."}, status=405
-        )
-        response["Allow"] = "POST, OPTIONS"
-        return response
     found = services.contact_activity()
-    if found is None:
-        return JsonResponse(
-            {"error": "no_contact_form", "message": "This site has no contact form."}, status=404
-        )
-    if request.content_type != "application/json":
-        return JsonResponse(
-            {
-                "error": "unsupported_media_type",
-                "message": "Send the message as Content-Type: application/json.",
-            },
-            status=415,
-        )
-    if _too_large(request, services.max_body(found[1])):
-        return JsonResponse(
-            {"error": "too_large", "message": "The body is larger than this form allows."},
-            status=413,
-        )
-    try:
-        data = json.loads(request.body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        data = None
-    if not isinstance(data, dict):
-        return JsonResponse(
-            {"error": "malformed_json", "message": "Send a JSON object encoded in UTF-8."},
-            status=400,
-        )
-    language = _language(request, data.get("lang"))
+    if found is None and request.method == "POST":
+        return jsonapi.error(404, "no_contact_form", "This site has no contact form.")
+    data = jsonapi.read_object(
+        request, limit=services.max_body(found[1]) if found else 0, what="the message"
+    )
+    if isinstance(data, HttpResponse):
+        return data
+    language = jsonapi.language(request, data.get("lang"))
     with translation.override(language):
-        form_data = {k: v for k, v in data.items() if isinstance(k, str)}
+        form_data = data
         refusal = antispam.check(request, _text_only(form_data), SCOPE)
         if refusal is not None and refusal.honeypot:
             return JsonResponse({"reference": None, "message": _acknowledged()}, status=201)
         if refusal is not None:
-            return _json_error(refusal)
+            return jsonapi.refusal(refusal)
         outcome = services.receive(
             form_data, language, also=partial(antispam.accepted, request, SCOPE)
         )
         if isinstance(outcome, services.Refused):
-            return _json_error(outcome)
+            return jsonapi.refusal(outcome)
         return JsonResponse(
             {"reference": outcome.message.reference, "message": _acknowledged()}, status=201
         )

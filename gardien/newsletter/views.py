@@ -5,7 +5,6 @@ contact form (gardien.antispam)."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from functools import partial
 from typing import Any
@@ -20,8 +19,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from gardien.antispam import services as antispam
-from gardien.manifest import wording as say
-from gardien.middleware import language_from_header
+from gardien.lib import jsonapi
 from gardien.newsletter import services
 from gardien.policy import notice
 from gardien.security import state_changing
@@ -29,18 +27,8 @@ from gardien.security import state_changing
 SCOPE = "newsletter"
 
 
-def _language(request: HttpRequest, requested: object = None) -> str:
-    if isinstance(requested, str) and requested in say.LANGUAGES:
-        return requested
-    page = getattr(request, "LANGUAGE_CODE", None)
-    return page or language_from_header(request.META.get("HTTP_ACCEPT_LANGUAGE", ""))
-
-
 def _too_large(request: HttpRequest) -> bool:
-    try:
-        return int(request.META.get("CONTENT_LENGTH") or 0) > services.BODY_LIMIT
-    except ValueError:
-        return True
+    return jsonapi.too_large(request, services.BODY_LIMIT)
 
 
 def _notice(found: services.Setup, lang: str) -> dict[str, Any]:
@@ -91,7 +79,7 @@ def _source(request: HttpRequest, kind: str) -> str:
 def newsletter_page(request: HttpRequest, lang: str | None = None) -> HttpResponse:
     if request.method in ("POST", "OPTIONS"):
         return _submit_page(request, lang)
-    return _page(request, _language(request))
+    return _page(request, jsonapi.language(request))
 
 
 @state_changing
@@ -106,7 +94,7 @@ def _submit_page(request: HttpRequest, lang: str | None = None) -> HttpResponse:
             {"message": _("The form is larger than a sign-up can be; send only your address.")},
             status=413,
         )
-    language = _language(request, request.POST.get("lang"))
+    language = jsonapi.language(request, request.POST.get("lang"))
     request.LANGUAGE_CODE = language
     with translation.override(language):
         data = request.POST.dict()
@@ -148,16 +136,6 @@ def _sent(request: HttpRequest, found: services.Setup, lang: str) -> HttpRespons
 # --- the API ----------------------------------------------------------------------------
 
 
-def _json_error(outcome: Any) -> JsonResponse:
-    body: dict[str, Any] = {"error": outcome.code, "message": outcome.message}
-    if getattr(outcome, "fields", None):
-        body["fields"] = outcome.fields
-    response = JsonResponse(body, status=outcome.status)
-    if getattr(outcome, "retry_after", None):
-        response["Retry-After"] = str(outcome.retry_after)
-    return response
-
-
 def _accepted_message() -> str:
     return _(
         "Thank you. If this address can be subscribed, a link to confirm it is on its way: "
@@ -168,46 +146,19 @@ def _accepted_message() -> str:
 @state_changing
 def api_subscribe(request: HttpRequest) -> HttpResponse:
     """POST /api/newsletter/subscribe: {"email": …, "newsletter_consent": true} (docs)."""
-    if request.method != "POST":
-        response = JsonResponse(
-            {"error": "method_not_allowed", "message": "Send the sign-up with POST."}, status=405
-        )
-        response["Allow"] = "POST, OPTIONS"
-        return response
-    if services.setup() is None:
-        return JsonResponse(
-            {"error": "no_newsletter", "message": "This site has no newsletter."}, status=404
-        )
-    if request.content_type != "application/json":
-        return JsonResponse(
-            {
-                "error": "unsupported_media_type",
-                "message": "Send the sign-up as Content-Type: application/json.",
-            },
-            status=415,
-        )
-    if _too_large(request):
-        return JsonResponse(
-            {"error": "too_large", "message": "A sign-up holds one address; send only that."},
-            status=413,
-        )
-    try:
-        data = json.loads(request.body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        data = None
-    if not isinstance(data, dict):
-        return JsonResponse(
-            {"error": "malformed_json", "message": "Send a JSON object encoded in UTF-8."},
-            status=400,
-        )
-    language = _language(request, data.get("lang"))
+    if request.method == "POST" and services.setup() is None:
+        return jsonapi.error(404, "no_newsletter", "This site has no newsletter.")
+    data = jsonapi.read_object(request, limit=services.BODY_LIMIT, what="the sign-up")
+    if isinstance(data, HttpResponse):
+        return data
+    language = jsonapi.language(request, data.get("lang"))
     with translation.override(language):
         text = {k: v for k, v in data.items() if isinstance(v, str)}
         refusal = antispam.check(request, text, SCOPE)
         if refusal is not None and refusal.honeypot:
             return JsonResponse({"message": _accepted_message()}, status=202)
         if refusal is not None:
-            return _json_error(refusal)
+            return jsonapi.refusal(refusal)
         outcome = services.subscribe(
             data,
             language,
@@ -215,7 +166,7 @@ def api_subscribe(request: HttpRequest) -> HttpResponse:
             also=partial(antispam.accepted, request, SCOPE),
         )
         if isinstance(outcome, services.Refused):
-            return _json_error(outcome)
+            return jsonapi.refusal(outcome)
         return JsonResponse({"message": _accepted_message()}, status=202)
 
 
@@ -227,7 +178,7 @@ def confirm_page(request: HttpRequest, token: str, lang: str | None = None) -> H
     """GET shows one button and changes nothing (mail scanners open links); POST confirms
     and shows the welcome page at once."""
     found = services.setup()
-    language = _language(request, lang)
+    language = jsonapi.language(request, lang)
     if found is None:
         return render(request, "newsletter/none.html", status=404)
     context = _notice(found, language)
@@ -250,7 +201,7 @@ def unsubscribe_page(request: HttpRequest, token: str, lang: str | None = None) 
     client's ``List-Unsubscribe=One-Click``) unsubscribes at once and answers 200 without a
     redirect. Unknown, used and valid tokens get the same pages."""
     found = services.setup()
-    language = _language(request, lang)
+    language = jsonapi.language(request, lang)
     context = _notice(found, language) if found is not None else {}
     if request.method == "POST":
         if len(token) <= 100:
