@@ -15,10 +15,13 @@ Campaigns render their text once (:class:`Letter`) and only put each reader's li
 
 from __future__ import annotations
 
+import email.policy
 import html
 import re
-from dataclasses import dataclass
-from email.utils import formataddr, make_msgid
+import secrets
+from dataclasses import dataclass, field
+from email.utils import formataddr, formatdate, make_msgid
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -30,6 +33,18 @@ from gardien.manifest.schema import Manifest
 
 #: Where each reader's unsubscribe link goes in a letter rendered once.
 LINK = "\x00unsubscribe\x00"
+#: The longest line a message may have (RFC 5322). Headers are not folded before it, so
+#: ``List-Unsubscribe: <https://…>`` stays literal, as RFC 2369 and RFC 8058 clients expect
+#: (folded at 78, Python's email package would turn the long URL into encoded-words), and
+#: text with long lines (links) travels as 8-bit rather than quoted-printable.
+LINE_LIMIT = 998
+
+
+class ListEmail(EmailMultiAlternatives):
+    """An email whose headers and lines are kept whole up to :data:`LINE_LIMIT`."""
+
+    def message(self, *, policy: Any = email.policy.default) -> Any:
+        return super().message(policy=policy.clone(max_line_length=LINE_LIMIT))
 
 
 def unsubscribe_url(token: str, lang: str | None = None) -> str:
@@ -62,11 +77,13 @@ class Letter:
     from_email: str
     lang: str
 
+    _raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
     def to(self, address: str, token: str, msgid: str | None = None) -> EmailMultiAlternatives:
         """The email for one reader, with their unsubscribe link and the list headers."""
         visible = unsubscribe_url(token, self.lang)
         one_click = unsubscribe_url(token)
-        message = EmailMultiAlternatives(
+        message = ListEmail(
             subject=self.subject,
             body=self.text.replace(LINK, visible),
             from_email=self.from_email,
@@ -80,6 +97,31 @@ class Letter:
         )
         message.attach_alternative(self.html.replace(LINK, html.escape(visible)), "text/html")
         return message
+
+    def raw(self, address: str, token: str, msgid: str) -> bytes | None:
+        """The SMTP bytes of :meth:`to` for one reader of a campaign, from a copy rendered
+        once with placeholders: only the address, the token and the Message-ID change.
+        None for an address the placeholder cannot stand for (not plain ASCII)."""
+        if not address.isascii() or any(c in address for c in '\r\n<>"\\ ,'):
+            return None
+        if not self._raw:
+            marks = {
+                "address": f"reader-{secrets.token_hex(8)}@placeholder.invalid",
+                "token": "t" + secrets.token_hex(21) + "x",  # as long as a token (44)
+                "msgid": f"<placeholder.{secrets.token_hex(8)}@placeholder.invalid>",
+            }
+            sample = self.to(marks["address"], marks["token"], marks["msgid"])
+            sample.extra_headers["Date"] = formatdate(localtime=False)
+            data = sample.message(policy=email.policy.SMTP).as_bytes()
+            if data.count(marks["token"].encode()) < 2 or marks["msgid"].encode() not in data:
+                return None  # encoded beyond recognition: the caller takes the slow path
+            self._raw.update(marks=marks, data=data)
+        marks, data = self._raw["marks"], self._raw["data"]
+        return (
+            data.replace(marks["address"].encode(), address.encode())
+            .replace(marks["token"].encode(), token.encode())
+            .replace(marks["msgid"].encode(), msgid.encode())
+        )
 
 
 def _domain() -> str:

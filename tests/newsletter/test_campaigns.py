@@ -5,6 +5,7 @@ without sending anyone twice; the counts and the proof printed for the DPO."""
 from __future__ import annotations
 
 import io
+import re
 from collections import Counter
 
 import pytest
@@ -66,6 +67,13 @@ def test_a_campaign_reaches_every_subscriber_once_with_the_headers(published, sm
         assert "nos nouvelles" in text and "notre site (https://coopo.fr)" in text
         html = message.get_body(preferencelist=("html",)).get_content()
         assert "<strong>nos nouvelles</strong>" in html and "<li>un</li>" in html
+    for envelope in smtp.received[before:]:  # RFC 2369/8058: the header as written, unfolded
+        assert re.search(
+            rb"\r\nList-Unsubscribe: <https://gardien\.coopo\.example/newsletter/unsubscribe/"
+            rb"s[A-Za-z0-9_-]{43}>\r\n",
+            envelope.original_content,
+        )
+        assert b"List-Unsubscribe: =?" not in envelope.original_content
     with pytest.raises(CommandError, match="already sent"):
         newsletter("send", "--subject", "Nouvelles", "--body", str(body))
 

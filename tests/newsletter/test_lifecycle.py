@@ -35,6 +35,9 @@ def test_sign_up_sends_one_confirmation_email_with_the_list_headers(api, smtp, r
     assert Subscription.objects.count() == 0
     run_worker(t0)
     [message] = smtp.emails()
+    raw = smtp.received[0].original_content
+    assert b"\r\nList-Unsubscribe: <https://gardien.coopo.example/newsletter/unsubscribe/p" in raw
+    assert b"List-Unsubscribe: =?" not in raw  # not folded into encoded-words (RFC 8058)
     assert message["To"] == ADDRESS
     assert message["From"] == "Coopo <gardien@localhost>"
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
