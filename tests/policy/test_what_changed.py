@@ -72,7 +72,9 @@ def test_a_small_publication_after_a_substantial_one_does_not_hide_it(
     first = edited_manifest(substantial_change)
     settings.GARDIEN_MANIFEST = first
     policy.publish(first)
-    second = edited_manifest(substantial_change, ("Cette politique de protection", "Cette politique-ci de protection"))
+    second = edited_manifest(
+        substantial_change, ("Cette politique de protection", "Cette politique-ci de protection")
+    )
     settings.GARDIEN_MANIFEST = second
     policy.publish(second, note="typo")
     page = Client().get("/en/privacy/").text
