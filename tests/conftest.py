@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+import datetime as dt
+import io
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
+from django.utils import timezone
 
 from gardien.manifest import Manifest, load_path
 from tests.fakes.brevo import fake_brevo  # noqa: F401  (a fixture for every test)
@@ -54,3 +58,21 @@ def edited_manifest(coopo_path: Path, tmp_path: Path) -> Callable[..., Path]:
         return target
 
     return edit
+
+
+@pytest.fixture
+def t0() -> dt.datetime:
+    """An instant a day ahead, so every task enqueued by the test is already due."""
+    return (timezone.now() + dt.timedelta(days=1)).replace(microsecond=0)
+
+
+@pytest.fixture
+def run_worker() -> Callable[[dt.datetime], str]:
+    """Run `gardien worker --batch --now AT` in this process; return its summary line."""
+
+    def run(at: dt.datetime) -> str:
+        out = io.StringIO()
+        call_command("worker", "--batch", "--now", at.isoformat(), stdout=out)
+        return out.getvalue().strip().splitlines()[-1]
+
+    return run

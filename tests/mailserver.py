@@ -5,7 +5,10 @@ from __future__ import annotations
 import email
 import email.policy
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 from email.message import EmailMessage
+from typing import Any
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
@@ -47,3 +50,21 @@ class MailServer:
 
 def parsed(envelope: Envelope) -> EmailMessage:
     return email.message_from_bytes(envelope.original_content or b"", policy=email.policy.default)
+
+
+@contextmanager
+def serving(settings: Any) -> Iterator[MailServer]:
+    """A started MailServer, with Django's default mailer sending to it (pytest-django's
+    ``settings`` fixture restores the setting afterwards)."""
+    server = MailServer()
+    server.start()
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": server.port, "timeout": 5},
+        }
+    }
+    try:
+        yield server
+    finally:
+        server.stop()

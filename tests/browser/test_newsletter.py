@@ -29,7 +29,7 @@ from gardien.newsletter import services
 from gardien.newsletter.models import PendingSignup, Subscription
 from gardien.vault import services as vault
 from tests.browser.helpers import accessibility_violations, expect
-from tests.mailserver import MailServer
+from tests.mailserver import MailServer, serving
 
 ADDRESS = "maelle.lefevre@example.org"
 
@@ -40,16 +40,8 @@ ADDRESS = "maelle.lefevre@example.org"
 @pytest.fixture
 def smtp(settings: Any) -> Iterator[MailServer]:
     """A real SMTP server on 127.0.0.1, where Gardien's emails leave to."""
-    server = MailServer()
-    server.start()
-    settings.MAILERS = {
-        "default": {
-            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-            "OPTIONS": {"host": "127.0.0.1", "port": server.port, "timeout": 5},
-        }
-    }
-    yield server
-    server.stop()
+    with serving(settings) as server:
+        yield server
 
 
 def run_worker() -> None:

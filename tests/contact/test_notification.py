@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from email.message import EmailMessage
 from typing import Any
 
@@ -22,7 +22,7 @@ from gardien.contact.models import ContactMessage
 from gardien.processors.models import OutboxItem
 from gardien.processors.outbox import enqueue
 from gardien.vault import services as vault
-from tests.mailserver import MailServer, parsed
+from tests.mailserver import MailServer, parsed, serving
 from tests.testapp.models import RightsRequest, Subscription
 
 NOTIFY = ["equipe@coopo.example", "dpo@coopo.example"]
@@ -37,35 +37,9 @@ OBJECTION = (
 
 @pytest.fixture
 def smtp(settings: Any) -> Iterator[MailServer]:
-    server = MailServer()
-    server.start()
-    settings.MAILERS = {
-        "default": {
-            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-            "OPTIONS": {"host": "127.0.0.1", "port": server.port, "timeout": 5},
-        }
-    }
     settings.GARDIEN_CONTACT_NOTIFY = NOTIFY
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def t0() -> dt.datetime:
-    """An instant a day ahead, so every task enqueued by the test is already due."""
-    return (timezone.now() + dt.timedelta(days=1)).replace(microsecond=0)
-
-
-@pytest.fixture
-def run_worker() -> Callable[[dt.datetime], str]:
-    """Run `gardien worker --batch --now AT` in this process; return its summary line."""
-
-    def run(at: dt.datetime) -> str:
-        out = io.StringIO()
-        call_command("worker", "--batch", "--now", at.isoformat(), stdout=out)
-        return out.getvalue().strip().splitlines()[-1]
-
-    return run
+    with serving(settings) as server:
+        yield server
 
 
 def body_of(message: EmailMessage) -> str:

@@ -3,8 +3,6 @@ worker, and the API served as gunicorn serves it."""
 
 from __future__ import annotations
 
-import datetime as dt
-import io
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -12,10 +10,8 @@ from email.message import EmailMessage
 from typing import Any
 
 import pytest
-from django.core.management import call_command
-from django.utils import timezone
 
-from tests.mailserver import MailServer
+from tests.mailserver import MailServer, serving
 from tests.wsgi_client import Served, call_wsgi, wsgi_environ
 
 ORIGIN = "https://www.coopo.fr"
@@ -30,34 +26,8 @@ def _no_challenge_unless_asked(settings: Any) -> None:
 
 @pytest.fixture
 def smtp(settings: Any) -> Iterator[MailServer]:
-    server = MailServer()
-    server.start()
-    settings.MAILERS = {
-        "default": {
-            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-            "OPTIONS": {"host": "127.0.0.1", "port": server.port, "timeout": 5},
-        }
-    }
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def t0() -> dt.datetime:
-    """An instant a day ahead, so every task enqueued by the test is already due."""
-    return (timezone.now() + dt.timedelta(days=1)).replace(microsecond=0)
-
-
-@pytest.fixture
-def run_worker() -> Callable[[dt.datetime], str]:
-    """Run `gardien worker --batch --now AT` in this process; return its summary line."""
-
-    def run(at: dt.datetime) -> str:
-        out = io.StringIO()
-        call_command("worker", "--batch", "--now", at.isoformat(), stdout=out)
-        return out.getvalue().strip().splitlines()[-1]
-
-    return run
+    with serving(settings) as server:
+        yield server
 
 
 @pytest.fixture
