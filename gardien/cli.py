@@ -20,6 +20,8 @@ Everyday commands:
                                   create a back-office account with its two-factor codes
   gardien staff list              list the back-office accounts
   gardien worker                  send queued emails and processor calls (keep it running)
+  gardien purge                   delete the data whose retention period has ended (the
+                                  worker does it daily); --dry-run shows what is due
   gardien audit verify            check that the audit log has not been tampered with
   gardien keys rotate             re-encrypt personal data under new keys
   gardien consent show ID         show the proofs of a visitor's cookie choices

@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "gardien.antispam",
     "gardien.contact",
     "gardien.newsletter",
+    "gardien.retention",
     "gardien.demo",
 ]
 
@@ -278,6 +279,13 @@ DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "gardien@localhost")
 # off: subscribers are kept and emailed by Gardien alone, and the back office's dashboard and
 # `gardien newsletter audience` say so. The key and the webhook secret may come from files
 # (NAME_FILE).
+# The retention purge runs once a day in the worker, at this hour (TIME_ZONE), in batches
+# of this many rows (each batch one short transaction).
+GARDIEN_PURGE_HOUR = envint("GARDIEN_PURGE_HOUR", 3, minimum=0)
+if GARDIEN_PURGE_HOUR > 23:
+    raise EnvError(f"GARDIEN_PURGE_HOUR is {GARDIEN_PURGE_HOUR}: give an hour from 0 to 23.")
+GARDIEN_PURGE_BATCH = envint("GARDIEN_PURGE_BATCH", 1000, minimum=1)
+
 GARDIEN_BREVO_API_KEY = envsecret("GARDIEN_BREVO_API_KEY", required=False)
 GARDIEN_BREVO_LIST_ID = envint("GARDIEN_BREVO_LIST_ID", 0, minimum=0)
 if GARDIEN_BREVO_API_KEY and not GARDIEN_BREVO_LIST_ID:

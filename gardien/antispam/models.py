@@ -6,11 +6,17 @@ the periodic job ``antispam.purge`` (see ``services.purge_expired``).
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from gardien.retention.registry import technical
 
 SCOPE_MAX_LENGTH = 50
 
 
+@technical(expires="expires_at", because=_("a used anti-spam challenge is refused until then"))
 class UsedChallenge(models.Model):
     """A proof-of-work challenge a submission has redeemed, kept until the challenge expires.
 
@@ -26,6 +32,17 @@ class UsedChallenge(models.Model):
         return f"{self.digest[:12]}… until {self.expires_at:%Y-%m-%d %H:%M:%S}"
 
 
+def _rate_period() -> dt.timedelta:
+    from gardien.antispam.ratelimit import rate_limit
+
+    return rate_limit().period
+
+
+@technical(
+    timestamp="counted_at",
+    lifetime=_rate_period,
+    because=_("a form sent is counted for one rate-limit period"),
+)
 class CountedSubmission(models.Model):
     """One accepted submission of a form (``scope``) from one client address.
 

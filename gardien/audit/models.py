@@ -14,6 +14,8 @@ from django.db.models.functions import Length
 from django.db.models.lookups import Exact
 from django.utils.translation import gettext_lazy as _
 
+from gardien.retention.registry import kept, retained
+
 HASH_LENGTH = 64
 GENESIS_HASH = "0" * HASH_LENGTH
 REF_LENGTH = 64
@@ -53,6 +55,12 @@ class _WriteOnce(models.Model):
         )
 
 
+@retained(
+    activity="security",
+    record="audit_trail",
+    timestamp="at",
+    purge="gardien.audit.services.purge_for_retention",
+)
 class AuditEntry(_WriteOnce):
     """One audited event. Holds references only: never a name, an email or a value."""
 
@@ -91,6 +99,7 @@ class AuditEntry(_WriteOnce):
         return f"#{self.position} {self.action} {self.target_type}:{self.target_ref}"
 
 
+@kept(because=_("where the audit chain resumes after each purge: one row per purge"))
 class AuditCheckpoint(_WriteOnce):
     """Where the chain resumes after a purge: the last purged entry's position and hash.
 

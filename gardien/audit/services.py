@@ -39,6 +39,7 @@ __all__ = [
     "VerifyResult",
     "entry_hash",
     "purge_before",
+    "purge_for_retention",
     "purge_plan",
     "record",
     "verify",
@@ -335,6 +336,12 @@ def _aware(instant: dt.datetime) -> dt.datetime:
     if instant.tzinfo is None:
         raise ValueError("purge_before needs a timezone-aware instant.")
     return instant
+
+
+def purge_for_retention(instant: dt.datetime, dry_run: bool) -> int:
+    """The retention purge's way out of the log: entries older than ``instant`` go (or are
+    counted, for a dry run), leaving a checkpoint."""
+    return purge_plan(instant).count if dry_run else purge_before(instant)
 
 
 def purge_before(instant: dt.datetime) -> int:

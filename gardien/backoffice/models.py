@@ -1,9 +1,24 @@
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from gardien.retention.registry import technical
 
+
+def _forgotten_after() -> dt.timedelta:
+    from gardien.backoffice import throttle
+
+    return max(throttle.MEMORY, throttle.lockout())
+
+
+@technical(
+    timestamp="last_failure_at",
+    lifetime=_forgotten_after,
+    because=_("failed logins are forgotten after a day without one"),
+)
 class LoginAttempt(models.Model):
     """Consecutive failed back-office logins for one username or one client address.
 

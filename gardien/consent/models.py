@@ -15,6 +15,8 @@ from django.db.models.functions import Length
 from django.db.models.lookups import Exact
 from django.utils.translation import gettext_lazy as _
 
+from gardien.retention.registry import retained
+
 CONSENT_ID_LENGTH = 22  # secrets.token_urlsafe(16)
 HASH_LENGTH = 64
 
@@ -40,6 +42,7 @@ REFUSING_ACTIONS = frozenset(
 )
 
 
+@retained(activity="consent", timestamp="recorded_at")
 class ConsentRecord(models.Model):
     """One choice, tied to the exact configuration (version, language, hash) it was made on."""
 
@@ -99,6 +102,16 @@ LEDGER_COLUMNS: tuple[str, ...] = tuple(
 )
 
 
+def _no_longer_shown() -> models.Q:
+    """Configurations of an earlier version that no proof names any more."""
+    from gardien.policy import services as policy
+
+    named = ConsentRecord.objects.filter(config_hash=models.OuterRef("hash"))
+    latest = policy.latest_number() or 0
+    return ~models.Q(models.Exists(named)) & models.Q(version__lt=latest)
+
+
+@retained(activity="consent", timestamp="first_served_at", only=_no_longer_shown)
 class ShownConfiguration(models.Model):
     """Every banner configuration document as it was served, frozen under its hash.
 

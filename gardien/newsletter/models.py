@@ -8,14 +8,16 @@ them but their language. The proof of consent outlives the subscription (the man
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from gardien.retention.registry import kept, technical
 from gardien.vault.fields import BlindIndexField, EncryptedTextField
 from gardien.vault.models import Person
-from gardien.vault.registry import personal_data
+from gardien.vault.registry import AT_EVENT, personal_data
 
 ACTIVITY = "newsletter"
 
@@ -101,7 +103,12 @@ class ConsentProof(models.Model):
 
 
 @personal_data(
-    activity=ACTIVITY, person="person", fields=[], erase="delete", timestamp="confirmed_at"
+    activity=ACTIVITY,
+    person="person",
+    fields=[],
+    erase="delete",
+    timestamp="confirmed_at",
+    until={"consent withdrawn": AT_EVENT},  # unsubscribing deletes the subscription
 )
 class Subscription(models.Model):
     """A confirmed subscriber: the person (whose address the vault keeps), the language they
@@ -126,6 +133,7 @@ class Subscription(models.Model):
         return f"subscriber {str(self.id)[:8]}"
 
 
+@kept(because=_("the newsletters sent: their text, no personal data"))
 class Campaign(models.Model):
     """One email to every confirmed subscriber: a newsletter, or the notice of a change to
     the privacy policy. Its deliveries are listed when it starts, so a send that stops half
@@ -153,6 +161,7 @@ class Campaign(models.Model):
         return self.subject
 
 
+@kept(because=_("goes with its subscriber"))
 class Delivery(models.Model):
     """One campaign to one subscriber. ``sent_at`` is written as soon as the mail server
     accepted the message; a delivery whose subscriber left is deleted with them."""
@@ -181,6 +190,7 @@ class Delivery(models.Model):
     fields={"email": "email", "previous_email": "email"},
     erase="delete",
     timestamp="updated_at",
+    until={"consent withdrawn": AT_EVENT},  # the sync deletes the row once the processor holds it
 )
 class ProcessorSync(models.Model):
     """What the newsletter's processor (Brevo) should hold for one address, until it does.
@@ -220,6 +230,17 @@ class ProcessorSync(models.Model):
         return f"{self.processor}: {self.wanted}"
 
 
+def _replay_window() -> dt.timedelta:
+    from gardien.newsletter.webhooks import EVENT_MAX_AGE
+
+    return EVENT_MAX_AGE
+
+
+@technical(
+    timestamp="received_at",
+    lifetime=_replay_window,
+    because=_("an older webhook is refused anyway, so its trace can go"),
+)
 class WebhookEvent(models.Model):
     """A processor's webhook already applied (its hash), so a replayed one is refused."""
 

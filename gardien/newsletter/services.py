@@ -455,6 +455,25 @@ def on_erasing(
         _withdraw(subscription, "erasure", actor, forget=False)
 
 
+@receiver(vault.expiring, sender=Subscription)
+def on_expiring(sender: Any, queryset: Any, **kwargs: Any) -> None:
+    """The retention period of subscribers ended (no sign of life for the manifest's period):
+    each proof records the withdrawal, as an unsubscription would; deleting the rows then
+    tells the processor (on_subscription_deleted)."""
+    now = clock.now()
+    for subscription in queryset.only("pk", "proof_id"):
+        ConsentProof.objects.filter(pk=subscription.proof_id).update(
+            withdrawn_at=now, withdrawn_how="retention", person=None
+        )
+        record(
+            actor=Actor.system(),
+            action="withdraw",
+            target_type=Subscription._meta.label_lower,
+            target_ref=str(subscription.pk),
+            reason=f"{ACTIVITY}: retention",
+        )
+
+
 @receiver(pre_delete, sender=Subscription)
 def on_subscription_deleted(sender: Any, instance: Subscription, **kwargs: Any) -> None:
     """However a subscription goes (unsubscription, erasure, the person deleted), the
@@ -598,10 +617,3 @@ def proofs_for(email: str) -> Proofs:
     )
     pending = PendingSignup.objects.filter(email_index__in=_hashes(email)).count()
     return Proofs(subscription, proofs, pending)
-
-
-def purge_expired_signups(now: dt.datetime | None = None) -> int:
-    """Unconfirmed sign-ups whose link expired go (the ``pending_signup`` record's period)."""
-    moment = now or clock.now()
-    deleted, _ = PendingSignup.objects.filter(expires_at__lte=moment).delete()
-    return deleted

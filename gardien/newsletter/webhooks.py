@@ -162,9 +162,3 @@ def _apply(event: dict[str, Any], now: dt.datetime) -> bool | None:
     if kind in CLICKS:
         return services.touch_by_email(event["email"], min(when, now))
     return False
-
-
-def forget_old_events(now: dt.datetime | None = None) -> int:
-    """The replay memory lasts EVENT_MAX_AGE (the worker's periodic job)."""
-    moment = now or clock.now()
-    return WebhookEvent.objects.filter(received_at__lt=moment - EVENT_MAX_AGE).delete()[0]

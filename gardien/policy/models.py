@@ -3,7 +3,10 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from gardien.retention.registry import kept
 
+
+@kept(because=_("the history of what the organisation promised, and when"))
 class PolicyVersion(models.Model):
     """One published state of the manifest; the policy page shows the latest."""
 

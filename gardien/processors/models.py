@@ -13,8 +13,14 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from gardien.lib import clock
+from gardien.retention.registry import kept, retained
 
 
+def _finished() -> models.Q:
+    return models.Q(state__in=["done", "skipped"])
+
+
+@retained(activity="security", record="task_log", timestamp="updated_at", only=_finished)
 class OutboxItem(models.Model):
     class State(models.TextChoices):
         PENDING = "pending", _("pending")
@@ -52,6 +58,7 @@ class OutboxItem(models.Model):
         return self.task_path.rsplit(".", 1)[-1]
 
 
+@kept(because=_("one row per periodic job of the worker"))
 class PeriodicLock(models.Model):
     """A lease per periodic job, so one worker at a time runs it, at most every ``every``.
 

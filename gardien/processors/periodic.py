@@ -28,7 +28,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
@@ -90,6 +91,19 @@ def _release(job: PeriodicJob, holder: str) -> None:
     PeriodicLock.objects.filter(name=job.name, holder=holder[:64]).update(
         holder="", locked_until=None, last_finished_at=timezone.now()
     )
+
+
+@contextmanager
+def lease(name: str, *, holder: str, timeout: dt.timedelta) -> Iterator[bool]:
+    """Hold the lease ``name`` for the block, whoever else asks (a worker's job, a command):
+    yields False, holding nothing, when another process holds it."""
+    job = PeriodicJob(name=name, func=lambda: None, every=dt.timedelta(0), timeout=timeout)
+    taken = _acquire(job, holder, force=True)
+    try:
+        yield taken
+    finally:
+        if taken:
+            _release(job, holder)
 
 
 def run_due(*, holder: str, force: bool = False) -> list[str]:

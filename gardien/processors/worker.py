@@ -27,7 +27,7 @@ from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult, get_date_max
 from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
 
-from gardien.lib import clock
+from gardien.lib import clock, stop
 from gardien.processors import outbox, periodic
 
 logger = logging.getLogger("gardien.processors")
@@ -87,6 +87,7 @@ class OutboxWorker(Worker):
             signal.strsignal(signum),
         )
         self.running = False
+        stop.request()  # a periodic job (the purge) stops between its batches
         self._wake.set()
 
     @contextmanager
@@ -149,10 +150,12 @@ class OutboxWorker(Worker):
             ",".join(self.queue_names),
         )
         outbox.attempt_finished.connect(self._note_outcome)
+        stop.clear()
         try:
             self._loop()
         finally:
             outbox.attempt_finished.disconnect(self._note_outcome)
+            stop.clear()
 
     def _loop(self) -> None:
         periodic_done_in_batch = False

@@ -5,6 +5,7 @@ import uuid
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from gardien.retention.registry import kept
 from gardien.vault.fields import BlindIndexField, EncryptedTextField
 from gardien.vault.registry import personal_data
 
@@ -29,6 +30,7 @@ class Person(models.Model):
         return f"person {str(self.id)[:8]}"
 
 
+@kept(because=_("goes with the person, or with their last record of the activity"))
 class LastContact(models.Model):
     """When a person last interacted with the organisation, per activity (retention reads it)."""
 
@@ -47,15 +49,33 @@ class LastContact(models.Model):
         return f"last contact ({self.activity})"
 
 
+@kept(because=_("lasts until it is lifted; goes with the person"))
 class Restriction(models.Model):
-    """Processing of this person's data is restricted (GDPR Art. 18), for one activity or all."""
+    """Processing of this person's data is restricted (GDPR Art. 18), for one activity or all.
+
+    ``ground`` is the case of Art. 18(1) that applies. In cases (b) and (c) the person wants
+    the data kept although it would otherwise go, so the retention purge holds it while the
+    restriction lasts; in cases (a) and (d) the restriction only pauses processing.
+    """
 
     ALL = ""
+
+    class Ground(models.TextChoices):
+        ACCURACY = "accuracy", _("accuracy contested (Art. 18(1)(a))")
+        UNLAWFUL = "unlawful", _("unlawful processing, erasure opposed (Art. 18(1)(b))")
+        LEGAL_CLAIMS = "legal_claims", _("needed by the person for legal claims (Art. 18(1)(c))")
+        OBJECTION = "objection", _("objection pending verification (Art. 18(1)(d))")
+
+    #: The grounds under which the data must be kept: the retention purge holds it.
+    HOLDING_ERASURE = (Ground.UNLAWFUL, Ground.LEGAL_CLAIMS)
 
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="restrictions")
     activity = models.CharField(max_length=64, blank=True, help_text=_("empty: every activity"))
     since = models.DateTimeField()
     reason = models.CharField(max_length=200, blank=True)
+    ground = models.CharField(
+        _("ground"), max_length=16, choices=Ground.choices, default=Ground.ACCURACY
+    )
 
     class Meta:
         constraints = [
@@ -68,6 +88,7 @@ class Restriction(models.Model):
         return f"restriction ({self.activity or 'all activities'})"
 
 
+@kept(because=_("the progress of a key rotation, one row per table"))
 class KeyRotation(models.Model):
     """Progress of `gardien keys rotate`, so an interrupted rotation resumes where it stopped."""
 

@@ -25,7 +25,15 @@ column::
 
 ``record`` names one of the activity's ``[[activities.records]]`` when that record's
 retention applies rather than the activity's own; ``timestamp`` is the date field the
-retention rule counts from. The identity shared by every activity (``Person``) registers
+retention rule counts from (an "after last_contact" rule counts from the later of it and the
+person's last contact for the activity). A rule's ``until <event>`` clauses are mapped by
+``until``: to the date field set when the event happens, or to :data:`AT_EVENT` when the
+app removes the rows itself at that moment (a subscription goes when it is withdrawn)::
+
+    @vault.personal_data(activity="newsletter", person="person", fields=[], erase="delete",
+                         timestamp="confirmed_at", until={"consent withdrawn": AT_EVENT})
+
+The identity shared by every activity (``Person``) registers
 with ``activity=None``; its fields are those some activity declares (the email address).
 The system check in :mod:`gardien.vault.checks` compares all of this with the manifest.
 """
@@ -43,6 +51,9 @@ Erasure = Literal["delete", "anonymise"]
 #: Maps a model field holding every field the activity declares (a JSON object).
 DECLARED_FIELDS = "*"
 
+#: In ``until``: the app deletes the rows itself when the event happens.
+AT_EVENT = ""
+
 
 @dataclass(frozen=True)
 class Registration:
@@ -54,6 +65,7 @@ class Registration:
     record: str | None  # the manifest record whose retention applies (None: the activity's own)
     timestamp: str | None  # the field the retention rule counts from
     declared: tuple[str, ...] = ()  # the declared field each of ``fields`` holds; () = same names
+    until: tuple[tuple[str, str], ...] = ()  # (event, date field or AT_EVENT) per until-clause
 
     def __post_init__(self) -> None:
         if not self.declared:
@@ -85,6 +97,7 @@ def personal_data(
     erase: Erasure,
     record: str | None = None,
     timestamp: str | None = None,
+    until: Mapping[str, str] | None = None,
 ) -> Callable[[type[models.Model]], type[models.Model]]:
     """Class decorator declaring a model's personal data (see module docstring).
 
@@ -107,6 +120,7 @@ def personal_data(
             record=record,
             timestamp=timestamp,
             declared=tuple(stored.values()),
+            until=tuple((until or {}).items()),
         )
         _registry[registration.label] = registration
         return model

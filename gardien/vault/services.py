@@ -32,6 +32,13 @@ erasing = Signal()
 restriction_changed = Signal()
 
 
+#: Sent by the retention purge inside the transaction of each batch, before registered rows
+#: of ``sender`` go, with ``queryset`` (the rows): an app whose rows need more than deleting
+#: when their period ends (record a withdrawal) does it here. The rows' delete signals then
+#: fire as usual (a processor is told there).
+expiring = Signal()
+
+
 class VaultError(ValueError):
     """A request on personal data that cannot be carried out; the message says why."""
 
@@ -104,13 +111,24 @@ def last_contact(person: Person, activity: str) -> dt.datetime | None:
 # --- restriction ----------------------------------------------------------------------
 
 
-def restrict(person: Person, *, actor: Actor, reason: str, activity: str | None = None) -> None:
-    """Restrict processing (GDPR Art. 18); every task checks it when it runs."""
+def restrict(
+    person: Person,
+    *,
+    actor: Actor,
+    reason: str,
+    activity: str | None = None,
+    ground: str = Restriction.Ground.ACCURACY,
+) -> None:
+    """Restrict processing (GDPR Art. 18); every task checks it when it runs. Under the
+    grounds of :attr:`Restriction.HOLDING_ERASURE` the retention purge keeps the data too."""
+    if ground not in Restriction.Ground.values:
+        raise VaultError(f"{ground!r} is not a ground of Art. 18(1)")
     with transaction.atomic():
-        Restriction.objects.get_or_create(
+        Restriction.objects.update_or_create(
             person=person,
             activity=activity or Restriction.ALL,
-            defaults={"since": clock.now(), "reason": reason[:200]},
+            defaults={"reason": reason[:200], "ground": ground},
+            create_defaults={"since": clock.now(), "reason": reason[:200], "ground": ground},
         )
         _audit(actor, "restrict", person, reason)
         restriction_changed.send(
@@ -140,6 +158,69 @@ def is_restricted(person_id: str | uuid.UUID, activity: str | None = None) -> bo
     if activity is not None:
         query = query.filter(activity__in=scopes)
     return query.exists()
+
+
+def erasure_held(path: str, activity: str | None) -> models.Q:
+    """Rows (reached from their model through ``path`` to the person; "" for Person itself)
+    whose person holds a restriction that stops erasure for ``activity``: the retention
+    purge keeps them while it lasts (Art. 18(1)(b)–(c))."""
+    prefix = f"{path}__" if path else ""
+    scopes = [Restriction.ALL] if activity is None else [Restriction.ALL, activity]
+    held = Restriction.objects.filter(
+        person=models.OuterRef(f"{prefix}pk" if path else "pk"),
+        activity__in=scopes,
+        ground__in=Restriction.HOLDING_ERASURE,
+    )
+    return models.Q(models.Exists(held))
+
+
+def contacted_since(path: str, activity: str, since: dt.datetime) -> models.Q:
+    """Rows whose person's last contact for ``activity`` is later than ``since``."""
+    later = LastContact.objects.filter(
+        person=models.OuterRef(f"{path}__pk" if path else "pk"), activity=activity, at__gt=since
+    )
+    return models.Q(models.Exists(later))
+
+
+def last_contacts(person_ids: list[Any], activity: str) -> dict[Any, dt.datetime]:
+    """The last contact for ``activity`` of each of these people who has one."""
+    return dict(
+        LastContact.objects.filter(person_id__in=person_ids, activity=activity).values_list(
+            "person_id", "at"
+        )
+    )
+
+
+def forget_last_contacts(activity: str, person_ids: list[Any]) -> int:
+    """After a purge removed rows of ``activity``: the last contact of each of these people
+    goes when no registered row of the activity is left about them."""
+    if not person_ids:
+        return 0
+    still = set()
+    for registration in registrations():
+        if registration.activity != activity or not registration.person:
+            continue
+        still |= set(
+            registration.model._default_manager.filter(
+                **{f"{registration.person}__pk__in": person_ids}
+            ).values_list(f"{registration.person}__pk", flat=True)
+        )
+    gone = [pk for pk in person_ids if pk not in still]
+    return LastContact.objects.filter(person_id__in=gone, activity=activity).delete()[0]
+
+
+def unreferenced_people(created_before: dt.datetime) -> Any:
+    """People no row refers to any more but their own last contacts, created before the
+    instant (a person is created in the transaction that files their first record)."""
+    query = Person.objects.filter(created_at__lt=created_before)
+    for relation in Person._meta.related_objects:
+        if relation.related_model is LastContact:
+            continue
+        related = relation.related_model._default_manager  # type: ignore[union-attr]
+        query = query.exclude(
+            models.Exists(related.filter(**{relation.field.name: models.OuterRef("pk")}))
+        )
+    return query
 
 
 # --- find, export, rectify, erase -----------------------------------------------------

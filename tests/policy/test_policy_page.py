@@ -128,7 +128,7 @@ def test_it_states_every_retention_period(client, published, coopo_manifest, tex
     for activity in coopo_manifest.activities:
         expected.append(wording.rule(activity.retention, lang))
         expected += [wording.rule(r.retention, lang) for r in activity.records]
-    assert len(expected) == 11
+    assert len(expected) == 13
     missing = [phrase for phrase in expected if phrase not in text]
     assert missing == []
 

@@ -20,8 +20,7 @@ EXPECTED = {
     "antispam.purge": dt.timedelta(minutes=10),
     "contact.file": dt.timedelta(seconds=10),
     "newsletter.file": dt.timedelta(seconds=10),
-    "newsletter.expire": dt.timedelta(hours=1),
-    "newsletter.webhook_events": dt.timedelta(hours=6),
+    "retention.purge": dt.timedelta(minutes=15),
 }
 
 SETUP_ONLY = """

@@ -13,7 +13,7 @@ from django.db import models
 
 from gardien.vault.fields import EncryptedTextField
 from gardien.vault.models import Person
-from gardien.vault.registry import personal_data
+from gardien.vault.registry import AT_EVENT, personal_data
 from gardien.vault.storage import encrypted_storage
 
 
@@ -42,7 +42,12 @@ class Message(models.Model):
 
 
 @personal_data(
-    activity="newsletter", person="person", fields=[], erase="delete", timestamp="subscribed_at"
+    activity="newsletter",
+    person="person",
+    fields=[],
+    erase="delete",
+    timestamp="subscribed_at",
+    until={"consent withdrawn": AT_EVENT},
 )
 class Subscription(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4)
@@ -75,9 +80,11 @@ class RightsRequest(models.Model):
     erase="delete",
     record="identity_document",
     timestamp="received_at",
+    until={"request closed": "closed_at"},
 )
 class IdentityDocument(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4)
     person = models.ForeignKey(Person, on_delete=models.CASCADE)
     document = models.FileField(storage=encrypted_storage, upload_to="identity/")
     received_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)  # when its request closed
