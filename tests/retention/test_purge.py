@@ -22,6 +22,7 @@ from gardien.backoffice.models import LoginAttempt
 from gardien.consent.models import ConsentRecord, ShownConfiguration
 from gardien.contact.models import ContactMessage
 from gardien.lib import clock, crypto
+from gardien.manifest.retention import parse_rule
 from gardien.newsletter.models import (
     ConsentProof,
     PendingSignup,
@@ -253,9 +254,7 @@ def test_a_month_end_counts_as_the_calendar_says(published: Any) -> None:
         model=ConsentRecord,
         kind="rule",
         activity="consent",
-        rule=__import__("gardien.manifest.retention", fromlist=["x"]).parse_rule(
-            "1 month after given"
-        ),
+        rule=parse_rule("1 month after given"),
         timestamp="recorded_at",
     )
     anchors = [
@@ -406,23 +405,28 @@ def test_the_forecast_says_what_goes_in_30_and_90_days_and_changes_nothing(
 def test_the_policy_page_the_register_and_the_purge_read_one_rule(
     client: Any, edited_manifest: Any
 ) -> None:
-    from gardien.policy.services import publish
+    from gardien.manifest import wording
+    from gardien.policy.services import publish, published_manifest
 
     path = edited_manifest(
         ('retention = "25 months after given"', 'retention = "2 years after given"')
     )
     publish(path, note="shorter")
+    rule = published_manifest().activity("consent").retention
     row = consent_record(T)
 
-    page = client.get("/fr/politique-de-confidentialite/" if False else "/privacy/?lang=en")
+    page = client.get("/en/privacy/").content.decode()
     register = io.StringIO()
-    call_command("register", "export", "--format", "csv", stdout=register)
+    call_command("register", "export", "--format", "json", "--language", "en", stdout=register)
     rows = {r.category.key: r for r in engine.forecast(years(2)(T) + DAY)}
 
-    assert "2 years" in page.content.decode() or "2 ans" in page.content.decode()
-    assert "25 months" not in page.content.decode()
-    assert "2 years after given" in register.getvalue() or "2 ans" in register.getvalue()
+    phrase = wording.rule(rule, "en")
+    assert phrase in page and phrase in register.getvalue()
+    assert wording.rule(parse_rule("25 months after given"), "en") not in page
+    assert rows["consent.consentrecord"].category.rule is rule
     assert rows["consent.consentrecord"].due_now == 1
+    engine.run(years(2)(T) - DAY)
+    assert exists(row)
     engine.run(years(2)(T) + DAY)
     assert not exists(row)
 

@@ -71,7 +71,7 @@ def test_sigterm_during_a_purge_stops_between_batches_and_keeps_them_whole(fille
     try:
         assert purge.stdout is not None
         for line in purge.stdout:  # the progress bar of the ledger, a line per 10 %
-            if "proofs of consent" in line and "/20000" in line:
+            if "proofs of consent" in line and "/20000" in line and "(0%)" not in line:
                 break
         purge.send_signal(signal.SIGTERM)
         out, err = purge.communicate(timeout=60)
