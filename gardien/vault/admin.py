@@ -43,8 +43,18 @@ class PersonAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=_("restrictions"))
     def restrictions_list(self, obj: Person) -> str:
-        rows = [(r.activity or _("all activities"), r.reason) for r in obj.restrictions.all()]
-        return format_html_join("", "<div>{} — {}</div>", rows) or "—"
+        rows = [
+            (
+                r.activity or _("all activities"),
+                r.get_ground_display(),
+                _("kept by the retention purge while it lasts")
+                if r.ground in r.HOLDING_ERASURE
+                else _("retention periods still apply"),
+                r.reason,
+            )
+            for r in obj.restrictions.all()
+        ]
+        return format_html_join("", "<div>{} — {} ({}) — {}</div>", rows) or "—"
 
     @admin.display(description=_("records"))
     def records(self, obj: Person) -> str:
