@@ -95,8 +95,8 @@ class ConsentProof(models.Model):
 
     class Meta:
         ordering = ["-confirmed_at"]
-        verbose_name = _("proof of consent")
-        verbose_name_plural = _("proofs of consent")
+        verbose_name = _("proof of consent to the newsletter")
+        verbose_name_plural = _("proofs of consent to the newsletter")
 
     def __str__(self) -> str:
         return f"proof {str(self.id)[:8]}"

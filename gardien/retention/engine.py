@@ -46,6 +46,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import models, transaction
+from django.utils import translation
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -539,12 +540,14 @@ def _run(
             outcome.error = str(exc)[:300]
         outcome.seconds = time.monotonic() - started
         report.outcomes.append(outcome)
+        with translation.override("en"):  # receipts are written in one language
+            rule_text = category.rule_text[:200]
         PurgeReceipt.objects.create(
             run=run_row,
             category=category.key,
             activity=category.activity or "",
             record=category.record or "",
-            rule=category.rule_text[:200],
+            rule=rule_text,
             outcome=category.outcome,
             count=outcome.count,
             held=outcome.held,

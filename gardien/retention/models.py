@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from gardien.retention.registry import kept, retained
@@ -38,7 +39,7 @@ class PurgeRun(models.Model):
         verbose_name_plural = _("retention runs")
 
     def __str__(self) -> str:
-        return f"{self.started_at:%Y-%m-%d %H:%M} ({self.removed})"
+        return f"{timezone.localtime(self.started_at):%Y-%m-%d %H:%M} ({self.removed})"
 
 
 @kept(because=_("goes with its retention run"))
