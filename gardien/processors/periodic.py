@@ -106,6 +106,16 @@ def lease(name: str, *, holder: str, timeout: dt.timedelta) -> Iterator[bool]:
             _release(job, holder)
 
 
+def renew(name: str, *, holder: str, timeout: dt.timedelta) -> bool:
+    """Extend a lease this holder still holds; False when it lost it."""
+    return (
+        PeriodicLock.objects.filter(name=name, holder=holder[:64]).update(
+            locked_until=timezone.now() + timeout
+        )
+        == 1
+    )
+
+
 def run_due(*, holder: str, force: bool = False) -> list[str]:
     """Run each registered job that is due and not running elsewhere; return their names."""
     ran: list[str] = []

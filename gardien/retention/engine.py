@@ -37,6 +37,7 @@ withdrawal, the processor is told, in the same transaction) go through the vault
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import time
 import uuid
 from collections.abc import Callable, Iterable
@@ -63,6 +64,8 @@ from gardien.vault import services as vault
 from gardien.vault.models import Person
 from gardien.vault.registry import Registration, registrations
 
+logger = logging.getLogger("gardien.retention")
+
 #: The manifest record the receipts themselves are kept under.
 RECEIPTS = ("security", "retention_receipt")
 #: A person is never removed in the day they were created: the transaction that files their
@@ -70,7 +73,10 @@ RECEIPTS = ("security", "retention_receipt")
 PERSON_GRACE = dt.timedelta(days=1)
 #: The lease that keeps two purges (two workers, a worker and cron) from running at once.
 LEASE = "retention.run"
-LEASE_TIMEOUT = dt.timedelta(hours=6)
+#: The lease is renewed between batches, so a purge killed outright (power cut, SIGKILL)
+#: frees it this soon, while a long one keeps it.
+LEASE_TIMEOUT = dt.timedelta(minutes=10)
+LEASE_RENEW_SECONDS = 30.0
 
 Kind = Literal["rule", "technical", "identity"]
 
@@ -509,8 +515,22 @@ def run(
                     "`gardien purge`); nothing was done. Try again when it has finished."
                 )
             )
+        lease = _Lease(holder)
         with clock.frozen(moment):  # what the purge sets off (a withdrawal) is dated then
-            return _run(moment, number, chosen, trigger, progress, batch or batch_size())
+            return _run(moment, number, chosen, trigger, progress, batch or batch_size(), lease)
+
+
+class _Lease:
+    """Keeps the purge's lease while batches go by."""
+
+    def __init__(self, holder: str) -> None:
+        self.holder = holder
+        self.renewed = time.monotonic()
+
+    def keep(self) -> None:
+        if time.monotonic() - self.renewed >= LEASE_RENEW_SECONDS:
+            periodic.renew(LEASE, holder=self.holder, timeout=LEASE_TIMEOUT)
+            self.renewed = time.monotonic()
 
 
 def _run(
@@ -520,6 +540,7 @@ def _run(
     trigger: str,
     progress: Progress | None,
     batch: int,
+    lease: _Lease | None = None,
 ) -> Report:
     run_row = PurgeRun.objects.create(started_at=now, trigger=trigger, policy_version=number)
     report = Report(run=run_row)
@@ -534,10 +555,17 @@ def _run(
             if category.purge is not None:
                 outcome.count = int(_purger(category.purge)(category._purge_instant(now), False))
             else:
-                outcome.count, interrupted = _remove(category, now, batch, progress)
-                report.interrupted |= interrupted
+                report.interrupted |= _remove(category, now, batch, progress, outcome, lease)
         except Exception as exc:  # one category failing must not stop the others
-            outcome.error = str(exc)[:300]
+            # The batches committed before it stay counted; the message names no value
+            # (the exception's class and the database's sentence about the table).
+            outcome.error = f"{type(exc).__name__}: {exc}"[:300]
+            logger.warning(
+                "Retention rule for %s failed after %d rows (%s); the others go on.",
+                category.key,
+                outcome.count,
+                type(exc).__name__,
+            )
         outcome.seconds = time.monotonic() - started
         report.outcomes.append(outcome)
         with translation.override("en"):  # receipts are written in one language
@@ -579,16 +607,23 @@ def _run(
 
 
 def _remove(
-    category: Category, now: dt.datetime, batch: int, progress: Progress | None
-) -> tuple[int, bool]:
-    """Remove the due rows of one category in batches; (how many, whether a stop came)."""
+    category: Category,
+    now: dt.datetime,
+    batch: int,
+    progress: Progress | None,
+    outcome: Outcome,
+    lease: _Lease | None = None,
+) -> bool:
+    """Remove the due rows of one category in batches, counting them in ``outcome`` as each
+    batch commits; True when a stop came before the end."""
     total = category.removable(now).count() if progress is not None else 0
-    done = 0
     if progress is not None:
         progress(category, 0, total)
     while True:
         if stop.requested():
-            return done, True
+            return True
+        if lease is not None:
+            lease.keep()
         # Chosen outside the transaction (a reader does not hold the writers up); the
         # condition is checked again inside it.
         due = category.due(now)
@@ -599,17 +634,17 @@ def _remove(
         else:
             pks = list(query.values_list("pk", flat=True)[:batch])
         if not pks:
-            return done, False
+            return False
         with transaction.atomic():
             still = category.rows().filter(pk__in=pks).filter(due)
             if held is not None:
                 still = still.exclude(held)
             removed = _remove_batch(category, still)
         if removed == 0:  # nothing of the batch was still due: it changed under us
-            return done, False
-        done += removed
+            return False
+        outcome.count += removed
         if progress is not None:
-            progress(category, done, max(total, done))
+            progress(category, outcome.count, max(total, outcome.count))
 
 
 def _remove_batch(category: Category, still: Any) -> int:
@@ -659,12 +694,24 @@ def run_if_scheduled() -> Report | None:
     of the worker after it; nothing when no policy is published or a run already happened."""
     now = clock.now()
     since = last_scheduled(now)
-    if PurgeRun.objects.filter(started_at__gte=since, started_at__lte=now).exists():
+    done = PurgeRun.objects.filter(
+        started_at__gte=since, started_at__lte=now, finished_at__isnull=False, interrupted=False
+    )
+    if done.exists():  # a run stopped by a signal or a crash is taken up again
         return None
     try:
-        return run(now, trigger=PurgeRun.Trigger.WORKER)
-    except PurgeRefused:
+        report = run(now, trigger=PurgeRun.Trigger.WORKER)
+    except PurgeRefused as exc:
+        logger.info("Daily retention purge not run: %s", exc)
         return None
+    logger.info(
+        "Daily retention purge: %d rows removed, %d held, %d rules%s.",
+        report.removed,
+        report.held,
+        len(report.outcomes),
+        f", {len(report.failed)} failed" if report.failed else "",
+    )
+    return report
 
 
 __all__ = [

@@ -63,4 +63,5 @@ def purge_daily() -> None:
 def register_periodic_jobs() -> None:
     from gardien.processors.periodic import periodic
 
-    periodic("retention.purge", every=CHECK_EVERY, timeout=dt.timedelta(hours=6))(purge_daily)
+    # The purge keeps a lease of its own between batches, so this one can stay short.
+    periodic("retention.purge", every=CHECK_EVERY)(purge_daily)

@@ -636,3 +636,69 @@ def test_last_contacts_go_with_the_last_record_of_their_activity(published: Any)
     assert list(
         LastContact.objects.filter(person_id=message.person_id).values_list("activity", flat=True)
     ) == ["newsletter"]
+
+
+def test_a_rule_that_fails_half_way_keeps_its_count_and_the_others_go_on(
+    published: Any, monkeypatch: Any
+) -> None:
+    for i in range(25):
+        consent_record(T + dt.timedelta(seconds=i))
+    message = contact_message(T)
+    real = engine._remove_batch
+    calls = {"n": 0}
+
+    def fail_on_the_third(category: Any, still: Any) -> int:
+        if category.key == "consent.consentrecord":
+            calls["n"] += 1
+            if calls["n"] == 3:
+                raise RuntimeError("disk full")
+        return real(category, still)
+
+    monkeypatch.setattr(engine, "_remove_batch", fail_on_the_third)
+
+    with pytest.raises(CommandError, match="Some rules could not be applied"):
+        purge("--batch", "10", "--now", (years(3)(T) + DAY).isoformat())
+
+    run = PurgeRun.objects.get()
+    assert run.receipts.get(category="consent.consentrecord").count == 20
+    assert ConsentRecord.objects.count() == 5
+    assert not exists(message)  # the rules after it were applied
+    assert "1 failed" in AuditEntry.objects.get(action="purge").reason
+
+
+def test_an_interrupted_daily_run_is_taken_up_again(published: Any, run_worker: Any) -> None:
+    consent_record(T)
+    day = months(26)(T).replace(hour=12)
+    PurgeRun.objects.create(
+        started_at=day - dt.timedelta(hours=1),
+        finished_at=day - dt.timedelta(hours=1),
+        trigger="worker",
+        policy_version=1,
+        interrupted=True,
+    )
+
+    run_worker(day)
+
+    assert PurgeRun.objects.count() == 2
+    assert not ConsentRecord.objects.exists()
+
+
+def test_a_lease_left_by_a_killed_purge_expires(published: Any) -> None:
+    from django.utils import timezone
+
+    from gardien.processors.models import PeriodicLock
+
+    PeriodicLock.objects.create(
+        name=engine.LEASE, holder="killed", locked_until=timezone.now() - dt.timedelta(seconds=1)
+    )
+    purge()
+    assert PurgeRun.objects.count() == 1
+
+
+def test_in_production_a_date_is_only_for_a_dry_run(published: Any, settings: Any) -> None:
+    settings.PRODUCTION = True
+    message = contact_message(T)
+    with pytest.raises(CommandError, match="refused in production"):
+        purge("--now", (years(4)(T)).isoformat())
+    assert exists(message)
+    assert "contact messages" in purge("--dry-run", "--now", years(4)(T).isoformat())

@@ -3,8 +3,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.utils import translation
+from django.utils import timezone, translation
 
 from gardien.lib import clock, stop
 from gardien.lib.progress import Progress
@@ -56,6 +57,11 @@ class Command(BaseCommand):
             now = clock.parse_instant(options["now"]) if options["now"] else clock.now()
         except clock.ClockError as exc:
             raise CommandError(str(exc)) from None
+        if options["now"] and not options["dry_run"] and settings.PRODUCTION:
+            raise CommandError(
+                "--now without --dry-run is refused in production: it would delete data "
+                "before its period ends. Add --dry-run to see what that date will remove."
+            )
         batch = options["batch"]
         if batch is not None and batch < 1:
             raise CommandError("--batch must be 1 or more rows.")
@@ -70,7 +76,11 @@ class Command(BaseCommand):
 
     def dry_run(self, now: Any, only: str | None) -> None:
         rows = engine.forecast(now, days=(30, 90), only=only)
-        self.stdout.write(f"What the retention rules remove, as of {now:%Y-%m-%d %H:%M} UTC:")
+        local = timezone.localtime(now)
+        self.stdout.write(
+            f"What the retention rules remove, as of {local:%Y-%m-%d %H:%M} "
+            f"({settings.TIME_ZONE}, UTC{local:%z}):"
+        )
         header = (
             f"{'stored data':<30} {'rule from':<28} {'rule':<40} {'now':>8} {'held':>6} "
             f"{'30 days':>8} {'90 days':>8}"
