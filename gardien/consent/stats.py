@@ -1,7 +1,8 @@
 """Consent statistics for the back office, and the export of proofs.
 
 Counting happens in the database (one query per table below), whatever the size of the
-ledger; the chart is an SVG drawn here, so the page loads nothing from anywhere.
+ledger; the chart is an inline SVG (``gardien.lib.chart``), so the page loads nothing from
+anywhere.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
-from django.utils.html import escape
 
 from gardien.consent import config
 from gardien.consent.models import (
@@ -26,7 +26,7 @@ from gardien.consent.models import (
     ConsentAction,
     ConsentRecord,
 )
-from gardien.lib import clock
+from gardien.lib import chart, clock
 
 DAYS = 30
 
@@ -121,54 +121,28 @@ def day_counts(start: dt.date, end: dt.date) -> list[DayCount]:
 
 # Colours with enough contrast on white, told apart by more than hue (legend and titles).
 COLOURS = {"accepted": "#1a7f37", "custom": "#0b5cad", "refused": "#9a6700"}
+#: The kinds of choice, from the bottom of a day's bar up (and in the legend's order).
+KINDS = ("accepted", "custom", "refused")
 
 
 def chart_svg(days: list[DayCount], labels: dict[str, str], title: str) -> str:
-    """A stacked bar chart of the choices of each day, as an inline SVG element."""
-    width, height, left, bottom, top = 640, 220, 36, 24, 8
-    plot_height = height - bottom - top
-    highest = max((d.total for d in days), default=0) or 1
-    step = (width - left) / max(len(days), 1)
-    bar = max(step - 3, 1)
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="consent-chart" width="{width}" '
-        f'height="{height}" viewBox="0 0 {width} {height}" role="img" '
-        f'aria-label="{escape(title)}">',
-        f"<title>{escape(title)}</title>",
-        f'<line x1="{left}" y1="{top + plot_height}" x2="{width}" y2="{top + plot_height}" '
-        'stroke="#57606a" stroke-width="1"/>',
-        f'<text x="{left - 4}" y="{top + 10}" text-anchor="end" font-size="11" '
-        f'fill="#1b1f23">{highest}</text>',
-        f'<text x="{left - 4}" y="{top + plot_height}" text-anchor="end" font-size="11" '
-        'fill="#1b1f23">0</text>',
-    ]
-    for i, day in enumerate(days):
-        x = left + i * step
-        y = top + plot_height
-        tooltip = (
-            f"{day.day.isoformat()}: {labels['accepted']} {day.accepted}, "
-            f"{labels['custom']} {day.custom}, {labels['refused']} {day.refused}"
-        )
-        parts.append(f"<g><title>{escape(tooltip)}</title>")
-        for kind in ("accepted", "custom", "refused"):
-            count = getattr(day, kind)
-            if not count:
-                continue
-            h = plot_height * count / highest
-            y -= h
-            parts.append(
-                f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar:.1f}" height="{h:.1f}" '
-                f'fill="{COLOURS[kind]}"/>'
+    """A stacked bar chart of the choices of each day, as an inline SVG element
+    (``gardien.lib.chart``)."""
+    return chart.bars(
+        [
+            chart.Column(
+                label=f"{day.day:%d/%m}",
+                segments=[(getattr(day, kind), COLOURS[kind]) for kind in KINDS],
+                tooltip=(
+                    f"{day.day.isoformat()}: {labels['accepted']} {day.accepted}, "
+                    f"{labels['custom']} {day.custom}, {labels['refused']} {day.refused}"
+                ),
             )
-        parts.append("</g>")
-        last = len(days) - 1
-        if (i % 7 == 0 and last - i >= 4) or i == last:
-            parts.append(
-                f'<text x="{x + bar / 2:.1f}" y="{height - 6}" text-anchor="middle" '
-                f'font-size="11" fill="#1b1f23">{day.day:%d/%m}</text>'
-            )
-    parts.append("</svg>")
-    return "".join(parts)
+            for day in days
+        ],
+        title=title,
+        css_class="consent-chart",
+    )
 
 
 def proof_row(record: ConsentRecord) -> dict[str, Any]:
