@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "gardien.contact",
     "gardien.newsletter",
     "gardien.retention",
+    "gardien.rights",
     "gardien.demo",
 ]
 
@@ -285,6 +286,10 @@ GARDIEN_PURGE_HOUR = envint("GARDIEN_PURGE_HOUR", 3, minimum=0)
 if GARDIEN_PURGE_HOUR > 23:
     raise EnvError(f"GARDIEN_PURGE_HOUR is {GARDIEN_PURGE_HOUR}: give an hour from 0 to 23.")
 GARDIEN_PURGE_BATCH = envint("GARDIEN_PURGE_BATCH", 1000, minimum=1)
+
+# Who receives the daily list of open rights requests (comma-separated); empty: the DPO's
+# address from the manifest.
+GARDIEN_RIGHTS_NOTIFY = envlist("GARDIEN_RIGHTS_NOTIFY", [])
 
 GARDIEN_BREVO_API_KEY = envsecret("GARDIEN_BREVO_API_KEY", required=False)
 GARDIEN_BREVO_LIST_ID = envint("GARDIEN_BREVO_LIST_ID", 0, minimum=0)

@@ -14,6 +14,7 @@ urlpatterns = [
     path("", include("gardien.antispam.urls")),
     path("", include("gardien.contact.urls")),
     path("", include("gardien.newsletter.urls")),
+    path("", include("gardien.rights.urls")),
     path("", include("gardien.demo.urls")),
     path("admin/", admin.site.urls),
 ]

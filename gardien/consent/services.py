@@ -265,3 +265,37 @@ def read_choice_cookie(value: str | None) -> Mapping[str, Any] | None:
 
 def proofs_of(consent_id: str) -> list[ConsentRecord]:
     return list(ConsentRecord.objects.filter(consent_id=consent_id).order_by("recorded_at", "pk"))
+
+
+def forget(consent_id: str) -> int:
+    """Erase every proof recorded under ``consent_id`` (a rights request quoting it); the
+    ledger's only deletion besides the retention purge. Returns how many went."""
+    if not CONSENT_ID.fullmatch(consent_id or ""):
+        return 0
+    deleted, _per_model = ConsentRecord.objects.filter(consent_id=consent_id).delete()
+    return deleted
+
+
+def record_withdrawal(consent_id: str) -> Proof | None:
+    """Withdraw, on the visitor's behalf, the consent given under ``consent_id`` (a rights
+    request quoting it): a "withdraw" proof refusing every purpose of their latest choice,
+    on the same configuration. None when no proof has that id."""
+    latest = (
+        ConsentRecord.objects.filter(consent_id=consent_id).order_by("-recorded_at", "-pk").first()
+        if CONSENT_ID.fullmatch(consent_id or "")
+        else None
+    )
+    if latest is None:
+        return None
+    proof = Proof(
+        consent_id=consent_id,
+        recorded_at=clock.now(),
+        action=ConsentAction.WITHDRAW,
+        decisions={purpose: False for purpose in latest.decisions},
+        policy_version=latest.policy_version,
+        config_hash=latest.config_hash,
+        lang=latest.lang,
+        gpc=False,
+    )
+    _insert(proof)
+    return proof

@@ -442,6 +442,14 @@ def _withdraw(subscription: Subscription, how: str, actor: Actor, *, forget: boo
         vault.forget_activity(person, ACTIVITY, actor=actor, reason=f"{ACTIVITY}: {how}")
 
 
+def forget_signups(email: str) -> int:
+    """Delete the unconfirmed sign-ups of an address (a rights request: erasure, objection,
+    withdrawal); returns how many."""
+    if not email:
+        return 0
+    return PendingSignup.objects.filter(email_index__in=_hashes(email)).delete()[0]
+
+
 @receiver(vault.erasing)
 def on_erasing(
     sender: Any, person: Person, activity: str | None, actor: Actor, **kwargs: Any

@@ -21,6 +21,7 @@ EXPECTED = {
     "contact.file": dt.timedelta(seconds=10),
     "newsletter.file": dt.timedelta(seconds=10),
     "retention.purge": dt.timedelta(minutes=15),
+    "rights.daily_list": dt.timedelta(days=1),
 }
 
 SETUP_ONLY = """

@@ -258,7 +258,8 @@ def test_the_registered_models_agree_with_the_coopo_manifest():
 
 def test_gardiens_own_registrations_agree_with_the_coopo_manifest():
     """Without the test app, as in production: the identity, the contact messages (which keep
-    every field the contact activity declares) and the newsletter's records."""
+    every field the contact activity declares), the newsletter's records and the rights
+    requests with their identity documents."""
     own = [r for r in registrations() if r.model._meta.app_label != "testapp"]
     assert sorted(r.label for r in own) == [
         "contact.contactmessage",
@@ -266,6 +267,8 @@ def test_gardiens_own_registrations_agree_with_the_coopo_manifest():
         "newsletter.pendingsignup",
         "newsletter.processorsync",
         "newsletter.subscription",
+        "rights.identitydocument",
+        "rights.rightsrequest",
         "vault.person",
     ]
     models_ = [m for m in apps.get_models() if m._meta.app_label != "testapp"]

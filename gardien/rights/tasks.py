@@ -1,0 +1,169 @@
+"""The emails of a rights request, sent through the outbox: each is enqueued in the
+transaction of the step that causes it, carries the request's id only, and reads what it
+needs when it runs. They are sent whatever restriction the person holds: answering a
+request is an obligation, not a processing a restriction stops."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import formats, timezone, translation
+
+from gardien.policy import services as policy
+from gardien.processors.outbox import outbox_task
+from gardien.rights import services
+from gardien.rights.models import RightsRequest
+
+
+def _message_id(request: RightsRequest, kind: str) -> str:
+    domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "gardien.invalid"
+    return f"<rights.{kind}.{request.pk}@{domain}>"
+
+
+def context(request: RightsRequest) -> dict[str, Any]:
+    """What every letter of a request says, from the published manifest."""
+    manifest = policy.published_manifest()
+    assert manifest is not None
+    lang = request.lang
+    return {
+        "request": request,
+        "reference": request.reference,
+        "controller": manifest.controller,
+        "dpo": manifest.dpo,
+        "authority": manifest.authority,
+        "authority_name": services.authority_name(manifest, lang),
+        "received": formats.date_format(timezone.localtime(request.received_at), "DATE_FORMAT"),
+        "due": formats.date_format(timezone.localtime(request.deadline), "DATE_FORMAT"),
+        "rights": [str(services.right_label(r)) for r in request.rights],
+        "site_url": settings.SITE_URL,
+        "policy_url": settings.SITE_URL + reverse("policy-lang", kwargs={"lang": lang}),
+    }
+
+
+def send(request: RightsRequest, kind: str, to: str, extra: dict[str, Any] | None = None) -> None:
+    with translation.override(request.lang):
+        values = {**context(request), **(extra or {})}
+        subject = render_to_string(f"rights/email/{kind}_subject.txt", values).strip()
+        body = render_to_string(f"rights/email/{kind}.txt", values)
+    EmailMessage(
+        subject=subject,
+        body=body,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[to],
+        headers={"Message-ID": _message_id(request, kind)},
+    ).send()
+
+
+@outbox_task()
+def send_verification(request_id: uuid.UUID) -> None:
+    """To the address the request is about: its reference, its due date, and the link that
+    confirms the request comes from the owner of the address."""
+    request = RightsRequest.objects.filter(pk=request_id).first()
+    if request is None or request.state != RightsRequest.State.AWAITING_VERIFICATION:
+        return  # verified, closed or erased since
+    with transaction.atomic():
+        token = services.new_verification_token(request)
+    link = settings.SITE_URL + reverse(
+        "rights-verify-lang", kwargs={"lang": request.lang, "token": token}
+    )
+    with translation.override(request.lang):
+        expires = formats.date_format(
+            timezone.localtime(request.verification_expires_at), "DATETIME_FORMAT"
+        )
+    send(request, "verify", request.email, {"link": link, "expires": expires})
+
+
+@outbox_task()
+def send_generic_reply(request_id: uuid.UUID) -> None:
+    """To the address a request about someone else's address came from: that it was
+    received, and nothing about whether we hold data about anyone."""
+    request = RightsRequest.objects.filter(pk=request_id).first()
+    if request is None or not request.reply_email:
+        return
+    send(request, "generic", request.reply_email)
+
+
+def _answer_address(request: RightsRequest) -> str:
+    return request.email or request.reply_email
+
+
+@outbox_task()
+def send_extension(request_id: uuid.UUID) -> None:
+    request = RightsRequest.objects.filter(pk=request_id).first()
+    if request is None or not _answer_address(request):
+        return  # a postal request: the letter is printed from the back office
+    send(request, "extension", _answer_address(request), {"reason": request.extension_reason})
+
+
+@outbox_task()
+def send_refusal(request_id: uuid.UUID) -> None:
+    request = RightsRequest.objects.filter(pk=request_id).first()
+    if request is None or not _answer_address(request):
+        return
+    send(request, "refusal", _answer_address(request), {"reason": request.refusal_reason})
+
+
+@outbox_task()
+def send_package_link(request_id: uuid.UUID, kind: str) -> None:
+    """The answer to an access or portability request: a single-use link to the package, or
+    a plain "we hold no data about you"."""
+    from gardien.rights import fulfil
+
+    request = RightsRequest.objects.filter(pk=request_id).first()
+    if request is None or not _answer_address(request):
+        return
+    if fulfil.holdings_exist(request):
+        with transaction.atomic():
+            token = fulfil.new_link(request, kind)
+        link = settings.SITE_URL + reverse(
+            "rights-download-lang", kwargs={"lang": request.lang, "token": token}
+        )
+        with translation.override(request.lang):
+            expires = formats.date_format(
+                timezone.localtime(request.links.latest("created_at").expires_at),
+                "DATETIME_FORMAT",
+            )
+        send(request, "package", request.email, {"link": link, "expires": expires, "kind": kind})
+    else:
+        send(request, "nothing", request.email)
+
+
+@outbox_task()
+def send_done(request_id: uuid.UUID, right: str) -> None:
+    """Tell the person that a right was carried out (erasure, restriction, objection,
+    withdrawal)."""
+    request = RightsRequest.objects.filter(pk=request_id).first()
+    if request is None or not _answer_address(request):
+        return
+    send(request, "done", _answer_address(request), {"done": str(services.right_label(right))})
+
+
+@outbox_task()
+def notify_then_lift(request_id: uuid.UUID, activity: str) -> None:
+    """Art. 18(3): the person is told before the restriction is lifted, so the notice goes
+    first and the lifting follows once the mail server accepted it."""
+    from gardien.audit.services import Actor
+    from gardien.vault import services as vault
+
+    request = RightsRequest.objects.filter(pk=request_id).first()
+    if request is None or request.person_id is None:
+        return
+    person = vault.person_by_id(request.person_id)
+    if person is None:
+        return
+    if _answer_address(request):
+        send(request, "lifted", _answer_address(request))
+    with transaction.atomic():
+        vault.lift_restriction(
+            person,
+            actor=Actor.system(),
+            reason=f"rights: {request.reference}",
+            activity=activity or None,
+        )
+        services.event(request, "restriction_lifted", Actor.system(), note=activity)

@@ -1,0 +1,8 @@
+from gardien.lib.urls import localized
+from gardien.rights import views
+
+urlpatterns = [
+    *localized("rights/", views.rights_page, "rights"),
+    *localized("rights/verify/<str:token>", views.verify_page, "rights-verify"),
+    *localized("rights/download/<str:token>", views.download_page, "rights-download"),
+]
