@@ -167,3 +167,44 @@ def notify_then_lift(request_id: uuid.UUID, activity: str) -> None:
             activity=activity or None,
         )
         services.event(request, "restriction_lifted", Actor.system(), note=activity)
+
+
+@outbox_task()
+def send_identity_link(request_id: uuid.UUID) -> None:
+    """Staff have a reasonable doubt (``identity.ask``): to the address the request is about,
+    the recorded reason, what is accepted, and a single-use link to upload a proof of
+    identity. The token is issued here, so it never sits in a task's arguments."""
+    from gardien.rights import identity
+
+    request = RightsRequest.objects.filter(pk=request_id).first()
+    if request is None or request.closed_at is not None or not request.email:
+        return  # closed or erased since, or by post only (the DPO writes)
+    with transaction.atomic():
+        token = identity.new_upload_token(request)
+        document = request.identity_document if token is not None else None
+    if token is None or document is None or document.upload_expires_at is None:
+        return  # received since, or no longer asked
+    link = settings.SITE_URL + reverse(
+        "rights-identity-lang", kwargs={"lang": request.lang, "token": token}
+    )
+    with translation.override(request.lang):
+        values = {
+            **context(request),
+            "link": link,
+            "expires": formats.date_format(
+                timezone.localtime(document.upload_expires_at), "DATETIME_FORMAT"
+            ),
+            "reason": request.doubt_reason,
+            "max_mb": identity.MAX_BYTES // (1024 * 1024),
+        }
+        subject = render_to_string("rights/identity/email_subject.txt", values).strip()
+        body = render_to_string("rights/identity/email.txt", values)
+    # Each link its own Message-ID: a mail system may drop a second message with the same.
+    kind = f"identity.{uuid.uuid4().hex[:12]}"
+    EmailMessage(
+        subject=subject,
+        body=body,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[request.email],
+        headers={"Message-ID": _message_id(request, kind)},
+    ).send()
