@@ -456,7 +456,8 @@ def close(request: RightsRequest, *, actor: Actor, refused: bool = False) -> Rig
 def destroy_identity_document(request: RightsRequest, *, actor: Actor, rule: str) -> bool:
     """Delete the request's proof of identity, file and row, recording when and by which
     rule. False when there was none."""
-    document = IdentityDocument.objects.filter(request=request).first()
+    # Locked: an upload finishing at this moment waits, then finds no row to write to.
+    document = IdentityDocument.objects.select_for_update().filter(request=request).first()
     if document is None:
         return False
     if document.document and document.document.name:
