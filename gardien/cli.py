@@ -22,6 +22,7 @@ Everyday commands:
   gardien worker                  send queued emails and processor calls (keep it running)
   gardien purge                   delete the data whose retention period has ended (the
                                   worker does it daily); --dry-run shows what is due
+  gardien rights list             the rights requests by due date (gardien rights --help)
   gardien audit verify            check that the audit log has not been tampered with
   gardien keys rotate             re-encrypt personal data under new keys
   gardien consent show ID         show the proofs of a visitor's cookie choices

@@ -75,6 +75,13 @@ def send_package(request: RightsRequest, *, kind: str, actor: Actor) -> None:
     _verified(request)
     if kind not in DownloadLink.Kind.values:
         raise RightsError(_("The package is either access or portability."))
+    if not request.email and not request.reply_email:
+        raise RightsError(
+            _(
+                "This request has no email address: the package cannot be sent by a link. "
+                "Answer by post."
+            )
+        )
     with transaction.atomic():
         enqueue(tasks.send_package_link, request.pk, kind)
         event(request, f"{kind}_sent", actor)
@@ -242,6 +249,7 @@ def erase(request: RightsRequest, *, actor: Actor, activity: str | None = None) 
         counts.update(_forget_unlinked(request))
         total = sum(counts.values())
         event(request, "erased", actor, note=_("%(n)d records") % {"n": total})
+        _audit(actor, "answer_erasure", request, f"{total} records")
         enqueue(tasks.send_done, request.pk, Right.ERASURE)
     return counts
 
@@ -307,11 +315,34 @@ def object_to(request: RightsRequest, *, activity: str, actor: Actor, compelling
     interest, the activity's data is erased unless the DPO records compelling grounds (then
     it is restricted while they are examined). Returns what was done."""
     from gardien.newsletter import services as newsletter
+    from gardien.policy.notice import OBJECTION_BASES
     from gardien.rights import tasks
 
     _verified(request)
+    manifest = policy.published_manifest()
+    try:
+        basis = manifest.activity(activity).legal_basis if manifest else ""
+    except KeyError:
+        raise RightsError(
+            _('"%(activity)s" is not an activity of the published policy.') % {"activity": activity}
+        ) from None
+    if activity != "newsletter" and basis not in OBJECTION_BASES:
+        instead = (
+            _("Withdraw the consent instead.")
+            if basis == "consent"
+            else _("Answer the person that it goes on, and why.")
+        )
+        raise RightsError(
+            _(
+                "An objection applies to a processing based on a legitimate interest or a "
+                "public task, or to direct marketing; this one is not. %(instead)s"
+            )
+            % {"instead": instead}
+        )
     with transaction.atomic():
         person = _person(request)
+        if compelling.strip():
+            RightsRequest.objects.filter(pk=request.pk).update(grounds=compelling)
         if activity == "newsletter":
             if person is not None:
                 newsletter.withdraw(person, how="objection", actor=actor)
@@ -359,4 +390,5 @@ def withdraw(request: RightsRequest, *, actor: Actor) -> None:
         if request.consent_reference:
             consent.record_withdrawal(request.consent_reference)
         event(request, "withdrawn", actor)
+        _audit(actor, "answer_withdrawal", request)
         enqueue(tasks.send_done, request.pk, Right.WITHDRAWAL)

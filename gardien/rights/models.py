@@ -62,6 +62,7 @@ class Channel(models.TextChoices):
         "extension_reason": "request",
         "doubt_reason": "request",
         "refusal_reason": "request",
+        "grounds": "request",
     },
     erase="delete",
     timestamp="closed_at",
@@ -114,6 +115,7 @@ class RightsRequest(models.Model):
     verified_at = models.DateTimeField(_("identity verified"), null=True, blank=True)
     doubt_reason = EncryptedTextField(_("reason to ask for a proof of identity"), blank=True)
     refusal_reason = EncryptedTextField(_("reasons for the refusal"), blank=True)
+    grounds = EncryptedTextField(_("compelling legitimate grounds recorded"), blank=True)
     answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True, db_index=True)
 

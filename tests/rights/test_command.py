@@ -549,9 +549,9 @@ def test_objection_erases_a_legitimate_interest_activity_and_withdrawal(
     reference = by_email(t0, "--right", "objection", "--right", "withdrawal")
     rights("verify", reference, "--how", "known correspondent", "--now", t0.isoformat())
 
-    with pytest.raises(CommandError, match="based on legal obligation"):
+    with pytest.raises(CommandError, match="this one is not"):
         rights("object", reference, "--activity", "consent", "--now", t0.isoformat())
-    with pytest.raises(CommandError, match="gardien rights withdraw"):
+    with pytest.raises(CommandError, match="Withdraw the consent instead"):
         rights("object", reference, "--activity", "brevo_tracking", "--now", t0.isoformat())
     out = rights("object", reference, "--activity", "contact", "--now", t0.isoformat())
 

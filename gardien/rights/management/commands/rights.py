@@ -43,7 +43,6 @@ CHANGES = frozenset(
 
 #: The legal bases an objection applies to (Art. 21(1)); direct marketing (the newsletter)
 #: always (Art. 21(2)).
-OBJECTABLE = ("legitimate_interest", "public_task")
 NEWSLETTER = "newsletter"
 
 REFERENCE_HELP = "the request's reference, as the person was given it, e.g. R-7KX2M9QWPD"
@@ -770,23 +769,6 @@ class Command(BaseCommand):
         request = self._request(options)
         activity = self._activity(options["activity"])
         assert activity is not None
-        if activity != NEWSLETTER:
-            from gardien.policy import services as policy
-
-            manifest = policy.published_manifest()
-            assert manifest is not None
-            basis = manifest.activity(activity).legal_basis
-            if basis not in OBJECTABLE:
-                instead = (
-                    " Use `gardien rights withdraw` to withdraw a consent."
-                    if basis == "consent"
-                    else " Answer the person that it goes on, and why."
-                )
-                raise CommandError(
-                    f"The activity {activity} is based on {basis.replace('_', ' ')}: an "
-                    "objection applies to a legitimate interest, a public task or direct "
-                    f"marketing only.{instead} Nothing was changed."
-                )
         done = fulfil.object_to(
             request, activity=activity, actor=Actor.system(), compelling=options["compelling"]
         )
