@@ -21,6 +21,7 @@ import datetime as dt
 import hashlib
 import io
 import json
+import logging
 import secrets
 import zipfile
 from typing import Any
@@ -39,6 +40,8 @@ from gardien.rights.models import ACTIVITY, DownloadLink, Right, RightsRequest
 from gardien.rights.services import RightsError, _audit, authority_name, event
 from gardien.vault import services as vault
 from gardien.vault.models import Restriction
+
+logger = logging.getLogger("gardien.rights")
 
 #: How long a download link lasts.
 LINK_LIFETIME = dt.timedelta(days=14)
@@ -185,6 +188,9 @@ def package(request: RightsRequest, kind: str) -> bytes:
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("letter.html", letter)
+        pdf = letter_pdf(letter)
+        if pdf is not None:
+            archive.writestr("letter.pdf", pdf)
         if kind == DownloadLink.Kind.PORTABILITY:
             provided = _provided(data)
             archive.writestr("data.json", json.dumps(provided, ensure_ascii=False, indent=2))
@@ -192,6 +198,21 @@ def package(request: RightsRequest, kind: str) -> bytes:
         else:
             archive.writestr("data.json", json.dumps(data or {}, ensure_ascii=False, indent=2))
     return out.getvalue()
+
+
+def letter_pdf(letter: str) -> bytes | None:
+    """The letter as PDF (WeasyPrint, no network: nothing is fetched); None, with a warning
+    in the log, when the system lacks the Pango library WeasyPrint draws with."""
+    try:
+        from weasyprint import HTML
+    except OSError:  # the Python package is installed, the system library is not
+        logger.warning("The access letter is sent without its PDF: install Pango (WeasyPrint).")
+        return None
+
+    def no_fetch(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        raise ValueError("the letter loads nothing")
+
+    return bytes(HTML(string=letter, url_fetcher=no_fetch).write_pdf())
 
 
 def _provided(data: dict[str, Any] | None) -> dict[str, Any]:

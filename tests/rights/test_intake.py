@@ -179,6 +179,7 @@ def test_access_sends_a_single_use_link_to_everything_held(
     data = json.loads(archive.read("data.json"))
     assert data["activities"]["contact"][0]["answers"]
     letter = archive.read("letter.html").decode()
+    assert archive.read("letter.pdf").startswith(b"%PDF-")
     assert "Contact form" in letter and "CNIL" in letter, letter
     assert client.post(link).status_code == 404  # single use
     assert "access_downloaded" in CaseEvent.objects.values_list("kind", flat=True)
