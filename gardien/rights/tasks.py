@@ -208,3 +208,75 @@ def send_identity_link(request_id: uuid.UUID) -> None:
         to=[request.email],
         headers={"Message-ID": _message_id(request, kind)},
     ).send()
+
+
+# --- rectification (gardien.rights.rectify) -----------------------------------------------
+
+
+def _send_numbered(
+    request: RightsRequest, kind: str, number: object, to: str, extra: dict[str, Any]
+) -> None:
+    """:func:`send`, with a Message-ID of its own for each letter of a kind a request may
+    get more than once (a second rectification is not a copy of the first)."""
+    with translation.override(request.lang):
+        values = {**context(request), **extra}
+        subject = render_to_string(f"rights/email/{kind}_subject.txt", values).strip()
+        body = render_to_string(f"rights/email/{kind}.txt", values)
+    EmailMessage(
+        subject=subject,
+        body=body,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[to],
+        headers={"Message-ID": _message_id(request, f"{kind}.{number}")},
+    ).send()
+
+
+@outbox_task()
+def send_contested(request_id: uuid.UUID) -> None:
+    """The person contested the accuracy of their data: processing is restricted while it
+    is checked, and they will hear the decision before the restriction is lifted."""
+    request = RightsRequest.objects.filter(pk=request_id).first()
+    if request is None or not _answer_address(request):
+        return
+    send(request, "contested", _answer_address(request))
+
+
+@outbox_task()
+def send_rectified(request_id: uuid.UUID, event_id: int) -> None:
+    """The data was corrected: which fields (never their values), and who received the data
+    and is told of the correction (Art. 19)."""
+    from gardien.rights import recipients, rectify
+    from gardien.rights.models import CaseEvent, Right
+
+    request = RightsRequest.objects.filter(pk=request_id).first()
+    done = CaseEvent.objects.filter(pk=event_id, request_id=request_id).first()
+    if request is None or done is None or not _answer_address(request):
+        return
+    with translation.override(request.lang):
+        fields = rectify.field_labels(done.note, request.lang)
+    told = recipients.for_person_letter(request, action=Right.RECTIFICATION)
+    _send_numbered(
+        request, "rectified", event_id, _answer_address(request), {"fields": fields, "told": told}
+    )
+
+
+@outbox_task()
+def send_decision_then_lift(request_id: uuid.UUID, accurate: bool) -> None:
+    """The DPO decided on the contested accuracy: the person is told first, and the
+    restriction placed while it was checked is lifted once the mail server accepted the
+    letter (Art. 18(3))."""
+    from gardien.rights import rectify
+
+    request = RightsRequest.objects.filter(pk=request_id).first()
+    if request is None:
+        return
+    lifting = rectify.held_restriction(request) is not None
+    if _answer_address(request):
+        send(
+            request,
+            "accuracy_decided",
+            _answer_address(request),
+            {"accurate": accurate, "lifting": lifting},
+        )
+    if lifting:
+        rectify.lift_held(request)
