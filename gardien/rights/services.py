@@ -345,6 +345,10 @@ def mark_verified(request: RightsRequest, *, actor: Actor, how: str) -> RightsRe
         raise RightsError(_("This request is not waiting for verification."))
     if not how.strip():
         raise RightsError(_("Say how the identity was verified."))
+    if "@" in how:
+        raise RightsError(
+            _("Say how without writing an email address: the timeline names no one.")
+        )
     with transaction.atomic():
         person = vault.find_person(request.email) if request.email else None
         RightsRequest.objects.filter(pk=request.pk).update(
