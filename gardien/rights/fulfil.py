@@ -36,6 +36,7 @@ from gardien.lib import clock
 from gardien.policy import document
 from gardien.policy import services as policy
 from gardien.processors.outbox import enqueue
+from gardien.rights import recipients
 from gardien.rights.models import ACTIVITY, DownloadLink, Right, RightsRequest
 from gardien.rights.services import RightsError, _audit, authority_name, event
 from gardien.vault import services as vault
@@ -239,7 +240,7 @@ def _csv(provided: dict[str, Any]) -> bytes:
         for number, row in enumerate(rows, start=1):
             for name, value in row.items():
                 cell = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-                if cell[:1] in ("=", "+", "-", "@"):
+                if cell[:1] in ("=", "+", "-", "@", "\t", "\r"):
                     cell = "'" + cell  # never a formula in a spreadsheet
                 writer.writerow([activity_id, number, name, cell])
     return ("\ufeff" + text.getvalue()).encode("utf-8")
@@ -261,6 +262,7 @@ def erase(request: RightsRequest, *, actor: Actor, activity: str | None = None) 
         person = _person(request)
         if person is not None:
             RightsRequest.objects.filter(person=person).update(person=None)
+            recipients.notify(request, Right.ERASURE, actor=actor, activity=activity, person=person)
             counts = vault.erase(
                 person,
                 actor=actor,
@@ -312,6 +314,7 @@ def restrict(
             activity=activity,
             ground=ground,
         )
+        recipients.notify(request, Right.RESTRICTION, actor=actor, activity=activity, person=person)
         event(request, "restricted", actor, note=ground)
         enqueue(tasks.send_done, request.pk, Right.RESTRICTION)
     return True
@@ -379,9 +382,15 @@ def object_to(request: RightsRequest, *, activity: str, actor: Actor, compelling
                     activity=activity,
                     ground=Restriction.Ground.OBJECTION,
                 )
+                recipients.notify(
+                    request, Right.RESTRICTION, actor=actor, activity=activity, person=person
+                )
             done = "restricted"
         else:
             if person is not None:
+                recipients.notify(
+                    request, Right.ERASURE, actor=actor, activity=activity, person=person
+                )
                 vault.erase(
                     person,
                     actor=actor,

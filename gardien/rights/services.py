@@ -346,9 +346,7 @@ def mark_verified(request: RightsRequest, *, actor: Actor, how: str) -> RightsRe
     if not how.strip():
         raise RightsError(_("Say how the identity was verified."))
     if "@" in how:
-        raise RightsError(
-            _("Say how without writing an email address: the timeline names no one.")
-        )
+        raise RightsError(_("Say how without writing an email address: the timeline names no one."))
     with transaction.atomic():
         person = vault.find_person(request.email) if request.email else None
         RightsRequest.objects.filter(pk=request.pk).update(
@@ -441,6 +439,12 @@ def close(request: RightsRequest, *, actor: Actor, refused: bool = False) -> Rig
     ``identity_document`` record: "until request closed"), the destruction recorded."""
     if request.closed_at is not None:
         raise RightsError(_("This request is closed already."))
+    from gardien.rights import rectify
+
+    if rectify.pending(request):
+        raise RightsError(
+            _("Decide on the contested accuracy first: the person stays restricted until then.")
+        )
     with transaction.atomic():
         now = clock.now()
         destroyed = destroy_identity_document(request, actor=actor, rule="until request closed")

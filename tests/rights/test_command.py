@@ -473,7 +473,13 @@ def test_verify_then_erase_end_to_end_with_the_worker(
     assert not ContactMessage.objects.exists() and not Person.objects.exists()
     run_worker(t0)
     assert "erasure" in to(smtp)[-1]
-    assert kinds(reference) == ["received", "verified", "erased"]
+    steps = kinds(reference)
+    assert [k for k in steps if not k.startswith("recipient_")] == [
+        "received",
+        "verified",
+        "erased",
+    ]
+    assert "recipient_to_tell" in steps  # Art. 19: each recipient of the data listed
     request = RightsRequest.objects.get(reference=reference)
     assert AuditEntry.objects.filter(action="verify", target_ref=str(request.pk)).exists()
     assert AuditEntry.objects.filter(action="erase", target_type="vault.person").exists()
