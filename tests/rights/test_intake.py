@@ -342,3 +342,67 @@ def test_bad_input_gets_a_sentence_and_files_nothing(
     assert response.status_code == 400
     assert says in response.content.decode()
     assert not RightsRequest.objects.exists()
+
+
+def test_erasure_reaches_brevo_the_cookie_proofs_and_every_activity(
+    client: Any,
+    published: Any,
+    smtp: MailServer,
+    run_worker: Any,
+    t0: dt.datetime,
+    fake_brevo: Any,
+    settings: Any,
+) -> None:
+    """A contact message, a newsletter subscription held at Brevo and the cookie proofs of
+    a quoted consent reference: one erasure removes them all, Brevo through its API."""
+    from urllib.parse import quote
+
+    from gardien.consent.models import ConsentRecord
+    from gardien.lib import crypto
+    from gardien.newsletter import services as newsletter
+    from gardien.newsletter.models import ProcessorSync
+
+    for key, value in fake_brevo.settings.items():
+        setattr(settings, key, value)
+    contact_message(ADA)
+    person = vault.find_person(ADA)
+    proof = ConsentProof.objects.create(
+        person=person,
+        email_hash=crypto.blind_index(ADA),
+        lang="fr",
+        source="page",
+        policy_version=1,
+        statement_sha256="0" * 64,
+        signed_up_at=t0,
+        confirmed_at=t0,
+    )
+    Subscription.objects.create(person=person, lang="fr", proof=proof, confirmed_at=t0)
+    newsletter.want(ADA, ProcessorSync.Wanted.SUBSCRIBED, person=person)
+    run_worker(t0)
+    assert ADA in fake_brevo.contacts
+    reference = "A" * 22
+    ConsentRecord(
+        consent_id=reference,
+        recorded_at=t0,
+        action="accept_all",
+        decisions={"audience": True},
+        policy_version=1,
+        config_hash="a" * 64,
+        lang="fr",
+    ).save()
+
+    send_form(client, t0, rights=["erasure"], consent_reference=reference)
+    run_worker(t0)
+    client.post(link_in(smtp, "verify"))
+    fulfil.erase(RightsRequest.objects.get(), actor=DPO)
+    run_worker(t0)
+
+    assert not ContactMessage.objects.exists() and not Subscription.objects.exists()
+    assert not Person.objects.exists()
+    assert not ConsentRecord.objects.filter(consent_id=reference).exists()
+    assert ADA not in fake_brevo.contacts
+    path = f"/v3/contacts/{quote(ADA, safe='')}"
+    assert any(r.method == "DELETE" and r.path.startswith(path) for r in fake_brevo.requests)
+    assert "has carried out your request" in to(smtp)[-1]
+    kinds = set(CaseEvent.objects.values_list("kind", flat=True))
+    assert {"erased", "recipient_synced", "recipient_to_tell"} <= kinds
