@@ -40,6 +40,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import models, transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from gardien.audit.services import Actor
 from gardien.lib import clock, crypto
@@ -59,9 +60,11 @@ PERSON = Person._meta.label_lower
 #: Records whose values follow the person's address, or are not what the person gave: they
 #: are corrected through the person's own record, never directly.
 NOT_CORRECTED = {
-    "newsletter.pendingsignup": "a sign-up waiting for its confirmation",
-    "newsletter.processorsync": "a change waiting for the newsletter's processor",
-    "newsletter.consentproof": "a proof of consent, which keeps the address it was given by",
+    "newsletter.pendingsignup": gettext_lazy("a sign-up waiting for its confirmation"),
+    "newsletter.processorsync": gettext_lazy("a change waiting for the newsletter's processor"),
+    "newsletter.consentproof": gettext_lazy(
+        "a proof of consent, which keeps the address it was given by"
+    ),
 }
 CONTESTED = "accuracy_contested"
 RECTIFIED = "rectified"

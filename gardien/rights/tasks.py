@@ -141,7 +141,9 @@ def send_done(request_id: uuid.UUID, right: str) -> None:
     request = RightsRequest.objects.filter(pk=request_id).first()
     if request is None or not _answer_address(request):
         return
-    send(request, "done", _answer_address(request), {"done": str(services.right_label(right))})
+    with translation.override(request.lang):
+        done = services.right_label(right)
+    send(request, "done", _answer_address(request), {"done": done})
 
 
 @outbox_task()

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils import translation
 
 from gardien.audit.models import AuditEntry
 from gardien.audit.services import Actor
@@ -290,7 +291,7 @@ def test_closing_destroys_the_document_and_records_by_which_rule(
     entry = AuditEntry.objects.get(action="erase", target_type="rights.identitydocument")
     assert entry.target_ref == str(document.pk) and "until request closed" in entry.reason
     assert identity.read(request) is None
-    with pytest.raises(services.RightsError, match="closed"):
+    with translation.override("en"), pytest.raises(services.RightsError, match="closed"):
         identity.ask(request, reason=REASON, actor=DPO)
 
 
@@ -323,7 +324,7 @@ def test_asking_again_replaces_the_link_and_not_after_a_document_came(
     assert second != first
     assert client.get(first).status_code == 404
     assert send(client, second, png()).status_code == 200
-    with pytest.raises(services.RightsError, match="already received"):
+    with translation.override("en"), pytest.raises(services.RightsError, match="already received"):
         identity.ask(request, reason=REASON, actor=DPO)
     assert IdentityDocument.objects.count() == 1
     ids = {e["Message-ID"] for e in smtp.emails() if "proof of identity" in e["Subject"]}

@@ -250,7 +250,7 @@ def test_a_refusal_states_reasons_and_the_complaint_route(
 ) -> None:
     with clock.frozen(t0):
         request = services.create(
-            channel="email", received_at=t0, rights=["access"], email=ADA, actor=DPO
+            channel="email", received_at=t0, rights=["access"], email=ADA, actor=DPO, lang="en"
         )
         services.refuse(request, reason="The fifth identical request this week.", actor=DPO)
     run_worker(t0)
