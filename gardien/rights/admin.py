@@ -7,10 +7,19 @@ enter a request that came by email or post, and a word on the dashboard.
   address is listed.
 - **Case page** (``/admin/rights/rightsrequest/<id>/change/``): what the requester wrote, the
   dates, the timeline, and the actions. Each action is a small form posted to the same page
-  with ``action=<name>`` (verify, extend, refuse, access, portability, erase, restrict,
-  lift, object, withdraw, close); it calls :mod:`services` or :mod:`fulfil` as the staff
-  account, and the page shows the sentence of a :class:`RightsError` (nothing changed) or
-  what was done. Every opening of a case page is audited.
+  with ``action=<name>`` (verify, identity, extend, access, portability, contest,
+  rectify_preview, decide, erase, restrict, lift, object, withdraw, refuse, close; rectify and
+  mark_told from the blocks that offer them); it calls :mod:`services`, :mod:`fulfil`,
+  :mod:`rectify`, :mod:`recipients` or :mod:`identity` as the staff account, and the page shows
+  the sentence of a :class:`RightsError` (nothing changed) or what was done. Every opening of a
+  case page is audited.
+- **Rectification** in two steps: the record and the field chosen in words among the
+  person's records, the new value; the first POST shows old → new (nothing changed, the
+  reading audited), the second applies it. While the person contests accuracy, the decision.
+- **Art. 19 notices**: each recipient told of an erasure, a restriction or a rectification,
+  how, and a "Mark as told" button for those the DPO writes to.
+- **Proof of identity** (``/admin/rights/rightsrequest/<id>/identity/``): asked with a reason,
+  and once received, answered as an attachment to the DPO only, each reading audited.
 - **Enter a request** (``/admin/rights/rightsrequest/add/``): one that arrived by email or
   post, filed through :func:`services.create`.
 - **Dashboard**: open, overdue and due-soon counts, for those who may open the queue only.
@@ -37,19 +46,26 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Case, F, QuerySet, Value, When
 from django.db.models.functions import Coalesce
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    HttpResponseRedirect,
+)
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils import formats, timezone, translation
 from django.utils.functional import Promise
 from django.utils.html import format_html
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from gardien.audit.services import Actor, record
 from gardien.backoffice.site import add_dashboard_block
 from gardien.lib import clock
-from gardien.rights import fulfil, services
+from gardien.rights import fulfil, identity, recipients, rectify, services
 from gardien.rights.models import (
     CaseEvent,
     Channel,
@@ -57,10 +73,16 @@ from gardien.rights.models import (
     Right,
     RightsRequest,
 )
+from gardien.rights.rectify import Correction
 from gardien.rights.services import RightsError
-from gardien.vault.models import Restriction
+from gardien.vault import services as vault
+from gardien.vault.fields import EncryptedTextField
+from gardien.vault.models import Person, Restriction
+from gardien.vault.registry import DECLARED_FIELDS
 
 VIEW_PERMISSION = "rights.view_rightsrequest"
+#: Reading a proof of identity: only the DPO role holds it (roles.SENSITIVE_MODELS).
+IDENTITY_PERMISSION = "rights.view_identitydocument"
 State = RightsRequest.State
 
 # --- words ------------------------------------------------------------------------------
@@ -114,7 +136,36 @@ EVENT_WORDS: dict[str, Promise] = {
     ),
     "objection_erased": gettext_lazy("objection: the data of the activity erased"),
     "withdrawn": gettext_lazy("consent withdrawn"),
+    "identity_asked": gettext_lazy("proof of identity asked, the person told why"),
+    "identity_received": gettext_lazy("proof of identity received"),
+    rectify.CONTESTED: gettext_lazy(
+        "the person contests the accuracy of their data: processing restricted until the "
+        "DPO decides"
+    ),
+    rectify.RECTIFIED: gettext_lazy("data rectified, the person told"),
+    rectify.DECIDED: gettext_lazy("contested accuracy decided, the person told"),
+    recipients.SYNCED: gettext_lazy("recipient told through the processor sync (Art. 19)"),
+    recipients.TO_TELL: gettext_lazy("recipient to tell (Art. 19)"),
+    recipients.TOLD: gettext_lazy("recipient told by the DPO (Art. 19)"),
 }
+
+#: The actions an Art. 19 notice passes on, in words.
+NOTICE_ACTIONS: dict[str, Promise] = {
+    Right.RECTIFICATION: gettext_lazy("rectification"),
+    Right.ERASURE: gettext_lazy("erasure"),
+    Right.RESTRICTION: gettext_lazy("restriction"),
+}
+#: A received proof of identity's type, in words.
+DOCUMENT_TYPES: dict[str, Promise] = {
+    "image/jpeg": gettext_lazy("a JPEG picture"),
+    "image/png": gettext_lazy("a PNG picture"),
+    "application/pdf": gettext_lazy("a PDF document"),
+}
+_RECIPIENT_NOTE = re.compile(r"(?P<action>[a-z_]+): (?P<id>\S+) \((?P<name>.*)\)")
+
+
+def _lang() -> str:
+    return (translation.get_language() or "fr")[:2]
 
 
 def _note_in_words(event: CaseEvent, activities: dict[str, str]) -> str:
@@ -133,12 +184,27 @@ def _note_in_words(event: CaseEvent, activities: dict[str, str]) -> str:
         return _("every activity")
     if event.kind.startswith("objection_") or event.kind == "restriction_lifted":
         return str(grounds.get(note) or activities.get(note, note))
+    if event.kind == rectify.CONTESTED:
+        return activities.get(note, note) if note else _("every activity")
+    if event.kind == rectify.RECTIFIED:
+        return ", ".join(rectify.field_labels(note, _lang())) if note else ""
+    if event.kind == rectify.DECIDED:
+        return {
+            "accurate": _("found accurate: nothing corrected"),
+            "inaccurate": _("found inaccurate: corrected"),
+        }.get(note, note)
+    if event.kind in (recipients.SYNCED, recipients.TO_TELL, recipients.TOLD):
+        found = _RECIPIENT_NOTE.fullmatch(note)
+        if found:
+            action = NOTICE_ACTIONS.get(found["action"], found["action"])
+            return f"{action}: {found['name']}"
+    if event.kind == "identity_received":
+        return str(DOCUMENT_TYPES.get(note, note))
     return note
 
 
-def _actors(events: list[CaseEvent]) -> dict[str, str]:
-    """Who each step's actor is, in words: a staff account's name, Gardien, the person."""
-    refs = {e.actor for e in events}
+def _actors(refs: set[str]) -> dict[str, str]:
+    """Who each actor is, in words: a staff account's name, Gardien, the person."""
     staff_ids = [int(ref) for ref in refs if ref.isdigit()]
     names = {
         str(pk): username
@@ -205,16 +271,24 @@ def _deadline_column() -> Callable[[RightsRequest], str]:
 
 
 class ActionForm(forms.Form):
-    """Every action asks to tick its confirmation sentence."""
+    """Every action asks to tick its confirmation sentence (a preview, which changes
+    nothing, does not: ``confirmed = False``). ``case`` is the request acted on."""
 
     confirm = forms.BooleanField(
         required=True,
         error_messages={"required": gettext_lazy("Tick the box to confirm; nothing was done.")},
     )
+    confirmed = True
 
-    def __init__(self, *args: Any, sentence: str = "", **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, sentence: str = "", case: RightsRequest | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["confirm"].label = sentence
+        self.case = case
+        if self.confirmed:
+            self.fields["confirm"].label = sentence
+        else:
+            del self.fields["confirm"]
 
 
 class VerifyForm(ActionForm):
@@ -297,6 +371,228 @@ class ObjectForm(ActionForm):
         self.fields["activity"].choices = [("", "—"), *_activities()]  # type: ignore[attr-defined]
 
 
+class IdentityForm(ActionForm):
+    reason = forms.CharField(
+        label=gettext_lazy("Your reasonable doubt about the person's identity"),
+        help_text=gettext_lazy(
+            "Recorded on the request and told to the person, in these words. A proof is asked "
+            "only with a reasonable doubt; it is destroyed when the request closes."
+        ),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={
+            "required": gettext_lazy(
+                "Give the reason for the doubt about the person's identity: a proof is asked "
+                "only with a reasonable doubt, and the person is told why."
+            )
+        },
+    )
+
+
+class ContestForm(ActionForm):
+    activity = forms.ChoiceField(
+        label=gettext_lazy("The data contested"),
+        required=False,
+        error_messages={"invalid_choice": gettext_lazy("Choose the data contested from the list.")},
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        everything = ("", _("everything held about the person, in every activity"))
+        self.fields["activity"].choices = [everything, *_activities()]  # type: ignore[attr-defined]
+
+
+class DecideForm(ActionForm):
+    accurate = forms.ChoiceField(
+        label=gettext_lazy("Your decision"),
+        choices=[
+            ("yes", gettext_lazy("The data is accurate: nothing to correct.")),
+            ("no", gettext_lazy("The data was not accurate: the corrections are applied.")),
+        ],
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": gettext_lazy("Say whether the data was accurate."),
+            "invalid_choice": gettext_lazy("Say whether the data was accurate."),
+        },
+    )
+
+
+@dataclass(frozen=True)
+class Target:
+    """One of the person's records a correction can name, in words, and its fields."""
+
+    record: str  # the model's label
+    pk: str
+    words: str
+    fields: tuple[tuple[str, str], ...]  # (field, in words)
+
+    @property
+    def key(self) -> str:
+        return f"{self.record}:{self.pk}"
+
+
+#: Fields of a record that staff wrote, not the person: not offered for a correction.
+STAFF_WRITTEN: dict[str, frozenset[str]] = {
+    RightsRequest._meta.label_lower: frozenset(
+        {"extension_reason", "doubt_reason", "refusal_reason", "grounds"}
+    ),
+}
+
+
+def _person_of(case: RightsRequest) -> Person | None:
+    if case.person_id is not None:
+        return vault.person_by_id(case.person_id)
+    return vault.find_person(case.email) if case.email else None
+
+
+def _record_words(found: vault.Found) -> str:
+    registration, obj = found.registration, found.obj
+    if registration.model is Person:
+        return _("The person's own record (their email address)")
+    what = capfirst(str(registration.model._meta.verbose_name))
+    reference = getattr(obj, "reference", "")
+    if reference:
+        what = f"{what} {reference}"
+    stamp = getattr(obj, registration.timestamp, None) if registration.timestamp else None
+    if isinstance(stamp, dt.datetime):
+        return _("%(record)s, %(day)s") % {"record": what, "day": _day(stamp)}
+    return what
+
+
+def _targets(case: RightsRequest) -> list[Target]:
+    """The person's records a correction can name (:func:`rectify.preview` checks again), each
+    with its fields in words: the declared fields of a form's answers, the encrypted values of
+    the others; never a hash, a file, a date, what staff wrote, or an address kept elsewhere."""
+    from gardien.policy import services as policy
+
+    person = _person_of(case)
+    if person is None:
+        return []
+    manifest = policy.published_manifest()
+    lang = _lang()
+    found: list[Target] = []
+    for item in vault.find_everything(person):
+        registration, obj = item.registration, item.obj
+        label = registration.label
+        if label in rectify.NOT_CORRECTED:
+            continue
+        fields: list[tuple[str, str]] = []
+        model_fields = {f.name for f in obj._meta.get_fields()}
+        for name, declared in registration.stored.items():
+            if declared == DECLARED_FIELDS:
+                if manifest is None or registration.activity is None:
+                    continue
+                try:
+                    activity = manifest.activity(registration.activity)
+                except (KeyError, StopIteration):
+                    continue
+                fields.extend(
+                    (spec.name, spec.label.get(lang))
+                    for spec in activity.fields
+                    if spec.input not in ("file", "generated", "email")
+                    and spec.name not in model_fields
+                )
+                continue
+            if name in STAFF_WRITTEN.get(label, ()):
+                continue
+            if not isinstance(obj._meta.get_field(name), EncryptedTextField):
+                continue
+            if declared == "email" and registration.model is not Person:
+                continue  # the address is kept, and corrected, on the person
+            if registration.model is Person:
+                words = next(iter(rectify.field_labels(f"{label}.{name}", lang)), name)
+            else:
+                words = capfirst(str(obj._meta.get_field(name).verbose_name))  # type: ignore[union-attr]
+            fields.append((name, words))
+        if fields:
+            found.append(Target(label, str(obj.pk), _record_words(item), tuple(fields)))
+    return found
+
+
+class CorrectionForm(ActionForm):
+    """The first step of a correction: what to correct, and the value it should hold; the
+    preview it leads to changes nothing."""
+
+    confirmed = False
+    record = forms.ChoiceField(
+        label=gettext_lazy("The record to correct"),
+        error_messages={
+            "required": gettext_lazy("Choose the record to correct."),
+            "invalid_choice": gettext_lazy("Choose the record to correct from the list."),
+        },
+    )
+    field = forms.ChoiceField(
+        label=gettext_lazy("The value to correct"),
+        help_text=gettext_lazy("Listed under each record: choose one of the record chosen."),
+        error_messages={
+            "required": gettext_lazy("Choose the value to correct."),
+            "invalid_choice": gettext_lazy("Choose the value to correct from the list."),
+        },
+    )
+    value = forms.CharField(
+        label=gettext_lazy("The correct value"),
+        help_text=gettext_lazy("You see the value now and this one side by side before applying."),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.targets = _targets(self.case) if self.case is not None else []
+        self.fields["record"].choices = [  # type: ignore[attr-defined]
+            ("", "—"),
+            *[(t.key, t.words) for t in self.targets],
+        ]
+        self.fields["field"].choices = [  # type: ignore[attr-defined]
+            ("", "—"),
+            *[(t.words, list(t.fields)) for t in self.targets],
+        ]
+        if not self.targets:
+            self.fields["record"].help_text = _(
+                "Gardien holds no data about the person of this request: there is nothing to "
+                "correct here."
+            )
+
+    def clean_value(self) -> str:
+        return str(self.cleaned_data["value"]).replace("\r\n", "\n")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        target = next((t for t in self.targets if t.key == cleaned.get("record")), None)
+        name = cleaned.get("field")
+        if self.errors or target is None or not name:
+            return cleaned
+        words = dict(target.fields).get(name)
+        if words is None:
+            raise forms.ValidationError(
+                _("This value is not one of the record chosen: choose one listed under %(record)s.")
+                % {"record": target.words}
+            )
+        cleaned["correction"] = Correction(
+            field=name, value=cleaned.get("value", ""), record=target.record, pk=target.pk
+        )
+        cleaned["words"] = (target.words, words)
+        return cleaned
+
+
+class ApplyCorrectionForm(CorrectionForm):
+    """The second step: the correction previewed, carried in hidden fields, confirmed."""
+
+    confirmed = True
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in ("record", "field", "value"):
+            self.fields[name].widget = forms.HiddenInput()
+
+
+class MarkToldForm(ActionForm):
+    recipient = forms.CharField(
+        widget=forms.HiddenInput,
+        max_length=63,
+        error_messages={"required": gettext_lazy("Say which recipient was told.")},
+    )
+
+
 Run = Callable[[RightsRequest, dict[str, Any], Actor], str]
 
 
@@ -376,6 +672,50 @@ def _withdraw(case: RightsRequest, data: dict[str, Any], actor: Actor) -> str:
     return _("Consent is withdrawn, as the unsubscribe link would. The person is told.")
 
 
+def _ask_identity(case: RightsRequest, data: dict[str, Any], actor: Actor) -> str:
+    return identity.ask(case, reason=data["reason"], actor=actor).message
+
+
+def _contest(case: RightsRequest, data: dict[str, Any], actor: Actor) -> str:
+    rectify.contest(case, actor=actor, activity=data["activity"] or None)
+    return _(
+        "Processing is restricted while you check the accuracy contested; the restriction "
+        "holds until you decide. The person is told by email; the recipients to tell are "
+        "listed below."
+    )
+
+
+def _rectify(case: RightsRequest, data: dict[str, Any], actor: Actor) -> str:
+    rectify.apply(case, [data["correction"]], actor=actor)
+    record_words, field_words = data["words"]
+    return _(
+        "Corrected: %(field)s of %(record)s. The person is told by email; the recipients to "
+        "tell are listed below."
+    ) % {"field": field_words, "record": record_words}
+
+
+def _decide(case: RightsRequest, data: dict[str, Any], actor: Actor) -> str:
+    accurate = data["accurate"] == "yes"
+    rectify.decide(case, accurate=accurate, actor=actor)
+    if accurate:
+        return _(
+            "Your decision is recorded: the data is accurate. The person is being told; the "
+            "restriction is lifted as soon as the email is sent."
+        )
+    return _(
+        "Your decision is recorded: the data was corrected. The person is being told; the "
+        "restriction is lifted as soon as the email is sent."
+    )
+
+
+def _mark_told(case: RightsRequest, data: dict[str, Any], actor: Actor) -> str:
+    told = recipients.mark_told(case, data["recipient"], actor=actor)
+    name = told[0].name if told else data["recipient"]
+    return _("%(recipient)s is recorded as told, with the date and your name.") % {
+        "recipient": name
+    }
+
+
 def _close(case: RightsRequest, data: dict[str, Any], actor: Actor) -> str:
     services.close(case, actor=actor)
     return _("The request is closed. A proof of identity, if there was one, is destroyed.")
@@ -393,6 +733,20 @@ def _verified(case: RightsRequest) -> bool:
     return _open(case) and case.state == State.VERIFIED
 
 
+def _document_awaited(case: RightsRequest) -> bool:
+    """Waiting for verification, and no proof of identity received yet."""
+    received = IdentityDocument.objects.filter(request=case, uploaded_at__isnull=False)
+    return _waiting(case) and not received.exists()
+
+
+def _rectification(case: RightsRequest) -> bool:
+    return _verified(case) and Right.RECTIFICATION in case.rights
+
+
+def _never(case: RightsRequest) -> bool:
+    return False
+
+
 @dataclass(frozen=True)
 class Action:
     name: str
@@ -405,6 +759,8 @@ class Action:
     run: Run
     #: The right asked that this action answers, if any.
     answers: str = ""
+    #: Offered by its own block of the page (a preview, a notice), not in the actions' list.
+    inline: bool = False
 
 
 ACTIONS: tuple[Action, ...] = (
@@ -421,6 +777,21 @@ ACTIONS: tuple[Action, ...] = (
         VerifyForm,
         _waiting,
         _verify,
+    ),
+    Action(
+        "identity",
+        gettext_lazy("Ask for a proof of identity"),
+        gettext_lazy(
+            "Only with a reasonable doubt about who the person is, which you write below: it "
+            "is recorded and told to them. With an email address, the person is sent a link "
+            "to upload a JPEG, PNG or PDF; without one, ask by post. You can open the proof "
+            "here once received; it is destroyed when the request closes."
+        ),
+        gettext_lazy("Ask the person for a proof of identity, for the reason written above."),
+        gettext_lazy("Ask for a proof"),
+        IdentityForm,
+        _document_awaited,
+        _ask_identity,
     ),
     Action(
         "extend",
@@ -463,6 +834,64 @@ ACTIONS: tuple[Action, ...] = (
         _verified,
         _package("portability"),
         Right.PORTABILITY,
+    ),
+    Action(
+        "contest",
+        gettext_lazy("Record that the person contests accuracy"),
+        gettext_lazy(
+            "When the person says their data is wrong, its processing is restricted (Art. "
+            "18(1)(a)) while you check it: of every activity, or of the one chosen. The "
+            "person and the recipients are told. Then correct what is wrong and decide."
+        ),
+        gettext_lazy("Restrict this data until I decide on its accuracy."),
+        gettext_lazy("Record the contest"),
+        ContestForm,
+        lambda case: _rectification(case) and rectify.held_restriction(case) is None,
+        _contest,
+        Right.RECTIFICATION,
+    ),
+    Action(
+        "rectify_preview",
+        gettext_lazy("Correct a value"),
+        gettext_lazy(
+            "Choose the record and the value to correct, and write the correct value. You see "
+            "the value now and the new one before anything changes; the person and the "
+            "recipients are told once you apply it. The timeline names the field, never the "
+            "values."
+        ),
+        gettext_lazy("Preview the correction"),
+        gettext_lazy("Preview the correction"),
+        CorrectionForm,
+        _rectification,
+        lambda case, data, actor: "",  # never run: the case page shows the preview
+        Right.RECTIFICATION,
+    ),
+    Action(
+        "rectify",
+        gettext_lazy("Apply this correction"),
+        gettext_lazy("Nothing is changed yet. Check the value now and the new one."),
+        gettext_lazy("Apply this correction. The person and the recipients are told."),
+        gettext_lazy("Apply this correction"),
+        ApplyCorrectionForm,
+        _never,
+        _rectify,
+        Right.RECTIFICATION,
+        inline=True,
+    ),
+    Action(
+        "decide",
+        gettext_lazy("Decide on the contested accuracy"),
+        gettext_lazy(
+            "When you have checked the data the person contests: say whether it was accurate "
+            "or, once the corrections are applied above, that it was not. The person is told "
+            "the decision first, then the restriction is lifted (Art. 18(3))."
+        ),
+        gettext_lazy("Record my decision and tell the person before the restriction is lifted."),
+        gettext_lazy("Record the decision"),
+        DecideForm,
+        lambda case: _verified(case) and rectify.pending(case),
+        _decide,
+        Right.RECTIFICATION,
     ),
     Action(
         "erase",
@@ -565,13 +994,38 @@ ACTIONS: tuple[Action, ...] = (
         _open,
         _close,
     ),
+    Action(
+        "mark_told",
+        gettext_lazy("Mark as told"),
+        gettext_lazy("You wrote to this recipient about every action still waiting for it."),
+        gettext_lazy("I told this recipient of every action still waiting for it."),
+        gettext_lazy("Mark as told"),
+        MarkToldForm,
+        _never,
+        _mark_told,
+        inline=True,
+    ),
 )
 BY_NAME: dict[str, Action] = {action.name: action for action in ACTIONS}
+PREVIEW = "rectify_preview"
 
 
-def _form(action: Action, data: Any = None) -> ActionForm:
+def _form(
+    action: Action,
+    data: Any = None,
+    case: RightsRequest | None = None,
+    *,
+    sentence: str = "",
+    prefix_id: str = "",
+    **kwargs: Any,
+) -> ActionForm:
     return action.form(
-        data, sentence=str(action.confirm), auto_id=f"id_{action.name}_%s", label_suffix=""
+        data,
+        sentence=sentence or str(action.confirm),
+        case=case,
+        auto_id=f"id_{prefix_id or action.name}_%s",
+        label_suffix="",
+        **kwargs,
     )
 
 
@@ -783,12 +1237,20 @@ class RightsRequestAdmin(admin.ModelAdmin):
         if action is None:
             messages.error(request, _("This action does not exist; nothing was done."))
             return self._case_page(request, case, status=400)
-        form = _form(action, request.POST)
+        form = _form(action, request.POST, case)
         if not form.is_valid():
+            if action.name == "rectify" and set(form.errors) == {"confirm"}:
+                # Not confirmed: the same preview again, with the reason.
+                messages.error(request, str(form.errors["confirm"][0]))
+                entry = _form(BY_NAME[PREVIEW], request.POST, case)
+                if entry.is_valid():
+                    return self._preview(request, case, entry, status=400)
             for errors in form.errors.values():
                 for error in errors:
                     messages.error(request, str(error))
             return self._case_page(request, case, bound=(action.name, form), status=400)
+        if action.name == PREVIEW:
+            return self._preview(request, case, form)
         try:
             with transaction.atomic():
                 done = action.run(case, form.cleaned_data, Actor.staff(request.user))
@@ -799,8 +1261,80 @@ class RightsRequestAdmin(admin.ModelAdmin):
         messages.success(request, done)
         return HttpResponseRedirect(self._case_url(case))
 
+    def _preview(
+        self, request: HttpRequest, case: RightsRequest, form: ActionForm, status: int = 200
+    ) -> HttpResponse:
+        """The first step of a correction: old → new, nothing changed; the values read are
+        audited. The page then offers to apply it."""
+        data = form.cleaned_data
+        try:
+            changes = rectify.preview(case, [data["correction"]])
+        except RightsError as error:
+            messages.error(request, str(error))
+            return self._case_page(request, case, bound=(PREVIEW, form), status=400)
+        actor = Actor.staff(request.user)
+        for change in changes:
+            record(
+                actor=actor,
+                action="read",
+                target_type=change.record,
+                target_ref=change.pk,
+                reason=f"rights: {case.reference} rectification preview",
+            )
+        record_words, field_words = data["words"]
+        shown = {
+            "changes": [
+                {"record": record_words, "field": field_words, "old": c.old, "new": c.new}
+                for c in changes
+            ],
+            "form": _form(
+                BY_NAME["rectify"],
+                case=case,
+                initial={name: data[name] for name in ("record", "field", "value")},
+            ),
+        }
+        return self._case_page(request, case, bound=(PREVIEW, form), preview=shown, status=status)
+
     def _case_url(self, case: RightsRequest) -> str:
         return reverse("admin:rights_rightsrequest_change", args=[case.pk])
+
+    def _notices(
+        self,
+        case: RightsRequest,
+        notices: list[recipients.Notice],
+        actors: dict[str, str],
+        may_act: bool,
+    ) -> list[dict[str, Any]]:
+        """The Art. 19 notices in words, a "Mark as told" form on each still to tell."""
+        rows = []
+        for index, notice in enumerate(notices):
+            state = notice.state_label
+            if notice.state == recipients.State.TOLD:
+                state = _("told on %(day)s by %(who)s") % {
+                    "day": _moment(notice.told_at),
+                    "who": actors.get(notice.told_by, notice.told_by),
+                }
+            form = None
+            if may_act and notice.state == recipients.State.TO_TELL:
+                form = _form(
+                    BY_NAME["mark_told"],
+                    case=case,
+                    sentence=_("I told %(recipient)s of every action still waiting for it.")
+                    % {"recipient": notice.name},
+                    prefix_id=f"mark_told_{index}",
+                    initial={"recipient": notice.recipient},
+                )
+            rows.append(
+                {
+                    "recipient": notice.name,
+                    "action": str(NOTICE_ACTIONS.get(notice.action, notice.action)),
+                    "state": state,
+                    "to_tell": notice.state == recipients.State.TO_TELL,
+                    "when": _moment(notice.at),
+                    "form": form,
+                }
+            )
+        return rows
 
     def _case_page(
         self,
@@ -809,26 +1343,43 @@ class RightsRequestAdmin(admin.ModelAdmin):
         *,
         bound: tuple[str, ActionForm] | None = None,
         status: int = 200,
+        preview: dict[str, Any] | None = None,
     ) -> HttpResponse:
         queued = next((q for q in services.queue() if q.request.pk == case.pk), None)
         events = list(case.events.all())
         activities = dict(_activities())
-        actors = _actors(events)
+        notice_rows = recipients.notices(case)
+        actors = _actors({e.actor for e in events} | {n.told_by for n in notice_rows})
         may_act = self.may_act(request)
+        if bound and bound[0] == "rectify":
+            # Applying failed: the first step again, with what was typed.
+            typed = {name: bound[1].data.get(name, "") for name in ("record", "field", "value")}
+            bound = (PREVIEW, _form(BY_NAME[PREVIEW], case=case, initial=typed))
         actions = []
         if may_act:
             for action in ACTIONS:
-                if not action.shown(case) and not (bound and bound[0] == action.name):
+                if action.inline:
                     continue
-                form = bound[1] if bound and bound[0] == action.name else _form(action)
+                mine = bound is not None and bound[0] == action.name
+                if not action.shown(case) and not mine:
+                    continue
+                form = bound[1] if bound and mine else _form(action, case=case)
                 actions.append(
                     {
                         "action": action,
                         "form": form,
                         "asked": bool(action.answers) and action.answers in case.rights,
+                        "confirmed": "confirm" in form.fields,
                     }
                 )
         document = IdentityDocument.objects.filter(request=case).first()
+        document_url = ""
+        if (
+            document is not None
+            and document.uploaded_at is not None
+            and request.user.has_perm(IDENTITY_PERMISSION)
+        ):
+            document_url = reverse("admin:rights_rightsrequest_identity", args=[case.pk])
         person_url = ""
         if case.person_id is not None and request.user.has_perm("vault.view_person"):
             person_url = reverse("admin:vault_person_change", args=[case.person_id])
@@ -856,6 +1407,9 @@ class RightsRequestAdmin(admin.ModelAdmin):
             "document": document,
             "document_asked": _moment(document.asked_at) if document else "",
             "document_received": _moment(document.uploaded_at) if document else "",
+            "document_url": document_url,
+            "notices": self._notices(case, notice_rows, actors, may_act),
+            "preview": preview,
             "person_url": person_url,
             "timeline": [
                 {
@@ -873,6 +1427,42 @@ class RightsRequestAdmin(admin.ModelAdmin):
             "closed_day": _moment(case.closed_at),
         }
         return TemplateResponse(request, "rights/admin/case.html", context, status=status)
+
+    # --- the proof of identity
+
+    def get_urls(self) -> list[Any]:
+        identity_view = self.admin_site.admin_view(self.identity_view, cacheable=True)
+        return [
+            path(
+                "<path:object_id>/identity/",
+                identity_view,
+                name=f"{self.opts.app_label}_{self.opts.model_name}_identity",
+            ),
+            *super().get_urls(),
+        ]
+
+    def identity_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """The proof of identity received, as an attachment, to the DPO only; each reading is
+        audited. Its name is the request's reference, never the name it was uploaded with."""
+        if not request.user.has_perm(IDENTITY_PERMISSION):
+            raise PermissionDenied
+        if request.method not in ("GET", "HEAD"):
+            return HttpResponseNotAllowed(["GET", "HEAD"])
+        case = self._case(object_id)
+        if case is None:
+            raise Http404(_("There is no rights request with this address."))
+        found = identity.read(case, actor=Actor.staff(request.user))
+        if found is None:
+            raise Http404(_("No proof of identity was received for this request."))
+        content_type, data = found
+        extension = identity.ACCEPTED.get(content_type, (b"", ""))[1]
+        response = HttpResponse(data, content_type=content_type)
+        response["Content-Disposition"] = (
+            f'attachment; filename="identity-{case.reference}{extension}"'
+        )
+        response["Cache-Control"] = "no-store"
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
 
     # --- entering a request
 

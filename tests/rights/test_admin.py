@@ -8,6 +8,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import struct
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,8 +28,8 @@ from gardien.contact.models import ContactMessage
 from gardien.lib import clock, crypto
 from gardien.newsletter.models import ConsentProof, Subscription
 from gardien.processors.models import OutboxItem
-from gardien.rights import services
-from gardien.rights.models import CaseEvent, RightsRequest
+from gardien.rights import identity, recipients, services
+from gardien.rights.models import CaseEvent, IdentityDocument, RightsRequest
 from gardien.vault import services as vault
 from gardien.vault.models import Person, Restriction
 from tests.backoffice.helpers import (
@@ -36,6 +40,7 @@ from tests.backoffice.helpers import (
     otp_session_client,
     verified_client,
 )
+from tests.mailserver import MailServer, serving
 
 pytestmark = pytest.mark.django_db
 
@@ -355,9 +360,10 @@ def test_the_case_page_shows_the_request_its_dates_and_its_timeline(dpo, publish
     assert "access to my data, erasure (email)" in timeline
     assert "Gardien, automatically" in timeline
 
-    # Only the verification, extension, refusal and closing are offered before it is verified.
+    # Only the verification, a proof of identity, the extension, refusal and closing are
+    # offered before it is verified.
     offered = re.findall(r'id="action-(\w+)"', html)
-    assert offered == ["verify", "extend", "refuse", "close"]
+    assert offered == ["verify", "identity", "extend", "refuse", "close"]
     assert "appear once the identity is verified" in html
     assert html.count('name="csrfmiddlewaretoken"') >= len(offered)
 
@@ -719,3 +725,567 @@ def test_the_pages_open_in_french(dpo, queue):
         response = dpo.get(page, headers={"Accept-Language": "fr"})
         assert response.status_code == 200, page
         assert 'lang="fr"' in response.text, page
+
+
+# --- rectification ------------------------------------------------------------------------
+
+NEW = "ada.lovelace@example.net"
+MESSAGE = "contact.contactmessage"
+
+
+@pytest.fixture
+def smtp(settings: Any) -> Iterator[MailServer]:
+    settings.SITE_URL = "https://gardien.coopo.example"
+    with serving(settings) as server:
+        yield server
+
+
+def later(minutes: int = 5) -> dt.datetime:
+    """An instant by which every task the test enqueued is due."""
+    return clock.now() + dt.timedelta(minutes=minutes)
+
+
+def timeline(html: str) -> list[tuple[str, str, str]]:
+    """The timeline's steps: what, by whom, the note."""
+    table = re.search(r'id="rights-timeline">.*?</table>', html, re.S)
+    assert table, "no timeline"
+    return re.findall(
+        r"<tr><td>[^<]*</td><th scope=\"row\">([^<]*)</th><td>([^<]*)</td><td>([^<]*)</td></tr>",
+        table.group(0),
+    )
+
+
+def notice_rows(html: str) -> list[str]:
+    block = re.search(r'id="rights-notices">.*?</div>', html, re.S)
+    assert block, "no notices"
+    return re.findall(
+        r"<tr(?: class=\"rights-to-tell\")?><th scope=\"row\">.*?</tr>", block.group(0), re.S
+    )
+
+
+def options(html: str, name: str) -> list[tuple[str, str]]:
+    """The (value, words) of a select of the case page."""
+    select = re.search(rf'<select name="{name}"[^>]*>(.*?)</select>', html, re.S)
+    assert select, name
+    return re.findall(r'<option value="([^"]*)"[^>]*>([^<]*)</option>', select.group(1))
+
+
+def answers() -> dict[str, str]:
+    """Ada's contact message's answers."""
+    person = vault.find_person(ADA) or vault.find_person(NEW)
+    return json.loads(ContactMessage.objects.get(person=person).answers)
+
+
+def rectification(rights: tuple[str, ...] = ("rectification",)) -> RightsRequest:
+    """A verified request for a rectification, Ada having written a contact message first."""
+    contact_message(ADA)
+    return verified(rights=rights, lang="en")
+
+
+def correction(message: ContactMessage | None, field: str, value: str) -> dict[str, str]:
+    if message is None:
+        return {
+            "record": f"vault.person:{vault.find_person(ADA).pk}",
+            "field": field,
+            "value": value,
+        }
+    return {"record": f"{MESSAGE}:{message.pk}", "field": field, "value": value}
+
+
+def test_the_case_page_offers_rectification_only_when_asked_and_verified(dpo, published):
+    contact_message(ADA)
+    waiting = file(at("2027-02-01"), rights=("rectification",))
+    html = dpo.get(case_url(waiting)).text
+    offered = re.findall(r'id="action-(\w+)"', html)
+    assert "contest" not in offered and "rectify_preview" not in offered
+    assert "If they contest the accuracy of their data, record it first" in html
+    assert "Gardien has no button for it" not in html
+
+    access = verified(rights=("access",))
+    offered = re.findall(r'id="action-(\w+)"', dpo.get(case_url(access)).text)
+    assert "contest" not in offered and "rectify_preview" not in offered
+
+    request = verified(rights=("rectification",))
+    html = dpo.get(case_url(request)).text
+    offered = re.findall(r'id="action-(\w+)"', html)
+    assert {"contest", "rectify_preview"} <= set(offered) and "decide" not in offered
+    assert "identity" not in offered  # verified: no proof of identity to ask
+    assert 'class="rights-action asked" id="action-rectify_preview"' in html
+    # The person's records in words, never their values; their fields in words.
+    message = ContactMessage.objects.get()
+    records = dict(options(html, "record"))
+    person = vault.find_person(ADA)
+    assert (
+        records[f"vault.person:{person.pk}"] == "The person&#x27;s own record (their email address)"
+    )
+    assert records[f"{MESSAGE}:{message.pk}"].startswith(f"Contact message {message.reference}, ")
+    assert f"rights.rightsrequest:{request.pk}" in records
+    fields = [words for _value, words in options(html, "field")]
+    for words in ("Email address", "Last name", "Status", "Organisation", "Message"):
+        assert words in fields, words
+    assert "Postal address" in fields  # what the person wrote on their request
+    assert "Reasons for the extension" not in fields  # what staff wrote
+    assert "Email address until filed" not in fields  # the address is kept on the person
+    assert "Hello" not in html and "Lovelace" not in fields
+
+
+def test_contest_restricts_and_deciding_lifts_once_the_person_is_told(
+    dpo, published, smtp, run_worker
+):
+    request = rectification()
+    person = vault.find_person(ADA)
+
+    response = act(dpo, request, "contest", activity="no-such-activity")
+    assert _errors(response.text) == ["Choose the data contested from the list."]
+    assert not Restriction.objects.exists()
+
+    html = done(dpo, request, "contest", activity="")
+    restriction = Restriction.objects.get(person=person)
+    assert restriction.ground == Restriction.Ground.ACCURACY
+    assert vault.is_restricted(person.pk, "contact")
+    assert "restricted while you check the accuracy contested" in success(html)[0]
+    offered = re.findall(r'id="action-(\w+)"', html)
+    assert "decide" in offered and "contest" not in offered
+    assert (
+        "the person contests the accuracy of their data: processing restricted until the DPO "
+        "decides",
+        "dpo-rr",
+        "every activity",
+    ) in timeline(html)
+    # Deciding "not accurate" before any correction is refused, and changes nothing.
+    response = act(dpo, request, "decide", accurate="no")
+    assert response.status_code == 400
+    assert "Apply the corrections first" in _errors(response.text)[0]
+    response = act(dpo, request, "decide")
+    assert _errors(response.text) == ["Say whether the data was accurate."]
+    assert "accuracy_decided" not in kinds(request)
+    # Closing waits for the decision.
+    response = act(dpo, request, "close")
+    assert "Decide on the contested accuracy first" in _errors(response.text)[0]
+
+    html = done(dpo, request, "decide", accurate="yes")
+    assert "the data is accurate" in success(html)[0]
+    assert vault.is_restricted(person.pk)  # not before the person is told
+    assert "decide" not in re.findall(r'id="action-(\w+)"', html)
+    assert (
+        "contested accuracy decided, the person told",
+        "dpo-rr",
+        "found accurate: nothing corrected",
+    ) in timeline(html)
+
+    run_worker(later())  # its retention purge ends the sessions, which expire before 2027
+
+    assert not vault.is_restricted(person.pk)
+    letters = [e for e in smtp.emails() if e["To"] == ADA]
+    assert [request.reference in e["Subject"] for e in letters] == [True, True]
+    contested = letters[0].get_body(preferencelist=("plain",)).get_content()
+    assert "restricted (Article 18(1)(a) GDPR)" in contested
+    decision = letters[1].get_body(preferencelist=("plain",)).get_content()
+    assert "found it accurate" in decision and "about to lift the restriction" in decision
+    assert kinds(request)[-1] == "restriction_lifted"
+    user, password, two_factor = accounts.create_account("dpo-again", BY_SLUG["dpo"])
+    again = verified_client(Account(user, password, two_factor))
+    assert timeline(again.get(case_url(request)).text)[-1] == (
+        "restriction lifted",
+        "Gardien, automatically",
+        "accuracy contested (Art. 18(1)(a))",
+    )
+    assert answers()["message"] == "Hello"
+
+
+def test_contesting_one_activity_says_which(dpo, published):
+    request = rectification()
+    html = done(dpo, request, "contest", activity="contact")
+    person = vault.find_person(ADA)
+    assert vault.is_restricted(person.pk, "contact")
+    assert not vault.is_restricted(person.pk, "newsletter")
+    step = [s for s in timeline(html) if s[0].startswith("the person contests")]
+    assert step[0][2] == "Contact form"
+
+
+def test_the_preview_shows_old_and_new_and_changes_nothing(dpo, published):
+    request = rectification()
+    message = ContactMessage.objects.get()
+    audited = AuditEntry.objects.count()
+
+    response = dpo.post(
+        case_url(request),
+        {"action": "rectify_preview", **correction(message, "message", "Hello again")},
+    )
+
+    assert response.status_code == 200, _errors(response.text)
+    html = response.text
+    block = re.search(r'id="rectify-preview">.*?</form>', html, re.S)
+    assert block, "no preview"
+    preview = block.group(0)
+    assert "Nothing is changed yet." in preview
+    row = re.search(r"<tr><td>.*?</tr>", preview, re.S).group(0)
+    assert f"Contact message {message.reference}" in row and "Message" in row
+    assert re.search(r'class="rights-old">Hello</td><td class="rights-new">Hello again</td>', row)
+    # The second step carries the same correction, and asks to confirm.
+    for name, value in correction(message, "message", "Hello again").items():
+        assert f'type="hidden" name="{name}" value="{value}"' in preview, name
+    assert 'name="action" value="rectify"' in preview and 'name="confirm"' in preview
+    assert "Apply this correction" in preview
+    # Nothing changed: the message, the timeline; only the reading is audited.
+    assert answers()["message"] == "Hello"
+    assert kinds(request) == ["received", "verified"]
+    assert AuditEntry.objects.count() == audited + 1
+    read = AuditEntry.objects.get(action="read")
+    assert (read.action, read.target_type, read.target_ref) == ("read", MESSAGE, str(message.pk))
+    assert read.actor_kind == "staff"
+
+    # Applying without ticking the box changes nothing, and shows the preview again.
+    response = dpo.post(
+        case_url(request),
+        {"action": "rectify", **correction(message, "message", "Hello again")},
+    )
+    assert response.status_code == 400
+    assert _errors(response.text) == ["Tick the box to confirm; nothing was done."]
+    assert 'id="rectify-preview"' in response.text
+    assert answers()["message"] == "Hello"
+
+
+@pytest.mark.parametrize(
+    ("record", "field", "value", "says"),
+    [
+        ("message", "message", "Hello", "already holds this value"),
+        ("message", "status", "astronaut", "takes one of"),
+        ("message", "last_name", "", "is required"),
+        ("person", "message", "x", "This value is not one of the record chosen"),
+        ("person", "email", "not an address", "is not an email address"),
+        ("person", "email", "bob@example.org", "Another person"),
+        ("elsewhere", "message", "x", "Choose the record to correct from the list."),
+        ("message", "colour", "x", "Choose the value to correct from the list."),
+    ],
+)
+def test_a_correction_that_cannot_be_made_says_why(dpo, published, record, field, value, says):
+    request = rectification()
+    message = ContactMessage.objects.get()
+    theirs = contact_message("bob@example.org")
+    given = {
+        "message": correction(message, field, value),
+        "person": correction(None, field, value),
+        "elsewhere": {"record": f"{MESSAGE}:{theirs.pk}", "field": field, "value": value},
+    }[record]
+
+    for action in ("rectify_preview", "rectify"):
+        response = act(dpo, request, action, **given)
+        assert response.status_code == 400, action
+        assert says in " ".join(_errors(response.text)), (action, _errors(response.text))
+        assert 'id="rectify-preview"' not in response.text
+    assert answers()["message"] == "Hello" and vault.find_person(ADA) is not None
+    assert kinds(request) == ["received", "verified"]
+
+
+def test_applying_corrects_a_message_and_the_persons_address(dpo, published):
+    request = rectification()
+    message = ContactMessage.objects.get()
+    person = vault.find_person(ADA)
+
+    html = done(dpo, request, "rectify", **correction(message, "message", "Hello again"))
+    assert answers()["message"] == "Hello again"
+    assert success(html) == [
+        f"Corrected: Message of Contact message {message.reference}, Feb. 10, 2027. The person "
+        "is told by email; the recipients to tell are listed below."
+    ]
+
+    html = done(dpo, request, "rectify", **correction(None, "email", NEW))
+    assert vault.find_person(NEW) == person and vault.find_person(ADA) is None
+    assert "Corrected: Email address of The person" in success(html)[0]
+
+    steps = [s for s in timeline(html) if s[0] == "data rectified, the person told"]
+    assert steps == [
+        ("data rectified, the person told", "dpo-rr", "Message"),
+        ("data rectified, the person told", "dpo-rr", "Email address"),
+    ]
+    for value in (ADA, NEW, "Hello again"):
+        assert not CaseEvent.objects.filter(note__contains=value).exists()
+    # The recipients of the contact form, to tell of the rectification.
+    rows = notice_rows(html)
+    assert rows and all("rectification" in row for row in rows)
+    assert any("Google Workspace" in row and "to tell" in row for row in rows)
+    assert OutboxItem.objects.filter(task_path__endswith="send_rectified").count() == 2
+
+
+def test_deciding_not_accurate_after_the_correction(dpo, published):
+    request = rectification()
+    message = ContactMessage.objects.get()
+    done(dpo, request, "contest", activity="")
+    done(dpo, request, "rectify", **correction(message, "status", "employee"))
+
+    html = done(dpo, request, "decide", accurate="no")
+
+    assert "the data was corrected" in success(html)[0]
+    assert answers()["status"] == "employee"
+    assert (
+        "contested accuracy decided, the person told",
+        "dpo-rr",
+        "found inaccurate: corrected",
+    ) in timeline(html)
+    assert OutboxItem.objects.filter(task_path__endswith="send_decision_then_lift").exists()
+
+
+# --- Art. 19 notices ----------------------------------------------------------------------
+
+
+def test_the_recipients_to_tell_are_listed_and_marked_told(dpo, published):
+    request = rectification(("restriction",))
+    html = done(dpo, request, "restrict", ground=Restriction.Ground.UNLAWFUL)
+
+    rows = notice_rows(html)
+    assert len(rows) == 3
+    for name in ("Google Workspace", "Gardien", "mail"):
+        assert any(name.lower() in row.lower() for row in rows), name
+    google = next(row for row in rows if "Google Workspace" in row)
+    assert "restriction" in google and "<strong>to tell</strong>" in google
+    assert 'name="action" value="mark_told"' in google and 'value="google"' in google
+    assert "Mark as told" in google
+    assert ("recipient to tell (Art. 19)", "dpo-rr", "restriction: Google Workspace") in timeline(
+        html
+    )
+
+    response = dpo.post(case_url(request), {"action": "mark_told", "recipient": "google"})
+    assert _errors(response.text) == ["Tick the box to confirm; nothing was done."]
+    response = act(dpo, request, "mark_told", recipient="framer")
+    assert response.status_code == 400
+    assert "Nothing is waiting to be told to framer" in _errors(response.text)[0]
+    assert recipients.notices(request)[0].state != recipients.State.TOLD
+
+    html = done(dpo, request, "mark_told", recipient="google")
+
+    assert success(html) == ["Google Workspace is recorded as told, with the date and your name."]
+    states = {n.recipient: n.state for n in recipients.notices(request)}
+    assert states["google"] == recipients.State.TOLD
+    assert [s for r, s in states.items() if r != "google"] == [recipients.State.TO_TELL] * 2
+    google = next(row for row in notice_rows(html) if "Google Workspace" in row)
+    assert "told on Feb. 10, 2027" in google and "by dpo-rr" in google
+    assert "mark_told" not in google
+    assert (
+        "recipient told by the DPO (Art. 19)",
+        "dpo-rr",
+        "restriction: Google Workspace",
+    ) in timeline(html)
+    assert len([r for r in notice_rows(html) if "mark_told" in r]) == 2
+
+
+def test_a_case_without_notices_says_so(dpo, published):
+    html = dpo.get(case_url(file(at("2027-02-01")))).text
+    assert "No recipient is to be told of anything on this request yet." in html
+
+
+# --- proof of identity --------------------------------------------------------------------
+
+REASON = "The request names an account we cannot match with the details given."
+
+
+def png() -> bytes:
+    """A valid 1×1 PNG."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00"))
+        + chunk(b"IEND", b"")
+    )
+
+
+@pytest.fixture
+def private_files(settings: Any, tmp_path: Path) -> Path:
+    settings.GARDIEN_PRIVATE_FILES_DIR = tmp_path / "private"
+    return settings.GARDIEN_PRIVATE_FILES_DIR
+
+
+def document_url(request: RightsRequest) -> str:
+    return f"{LIST}{request.pk}/identity/"
+
+
+def received(data: bytes) -> RightsRequest:
+    """A request whose proof of identity was asked and uploaded."""
+    request = file(at("2027-02-01"))
+    identity.ask(request, reason=REASON, actor=SYSTEM)
+    token = identity.new_upload_token(request)
+    assert token
+    assert identity.store(token, data) is not None
+    return request
+
+
+def test_asking_for_a_proof_by_email_sends_the_link(dpo, published):
+    request = file(at("2027-02-01"))
+
+    response = act(dpo, request, "identity", reason="  ")
+    assert response.status_code == 400
+    assert "Give the reason for the doubt" in _errors(response.text)[0]
+    assert "identity_asked" not in kinds(request)
+
+    html = done(dpo, request, "identity", reason=REASON)
+
+    assert success(html) == [
+        "An upload link is being sent to the address the request is about, with the reason."
+    ]
+    request.refresh_from_db()
+    assert request.doubt_reason == REASON
+    assert IdentityDocument.objects.filter(request=request, uploaded_at__isnull=True).exists()
+    assert OutboxItem.objects.filter(task_path__endswith="send_identity_link").exists()
+    assert (
+        "proof of identity asked, the person told why",
+        "dpo-rr",
+        "upload link sent by email",
+    ) in timeline(html)
+    assert "not received yet" in html and REASON in html
+    assert 'id="identity-document"' not in html
+    assert "identity" in re.findall(r'id="action-(\w+)"', html)  # the link can be sent again
+
+
+def test_asking_for_a_proof_by_post_only_says_so(dpo, published):
+    request = file(at("2027-02-01"), channel="post")
+
+    html = done(dpo, request, "identity", reason=REASON)
+
+    [said] = success(html)
+    assert "This request has no email address, so no upload link can be sent" in said
+    assert "asks for the proof of identity by post" in said
+    assert not OutboxItem.objects.filter(task_path__endswith="send_identity_link").exists()
+    assert not IdentityDocument.objects.exists()
+    assert (
+        "proof of identity asked, the person told why",
+        "dpo-rr",
+        "by post: no email address",
+    ) in timeline(html)
+
+
+def test_the_dpo_opens_the_proof_as_an_attachment_and_it_is_audited(dpo, published, private_files):
+    original = png()
+    request = received(original)
+    document = IdentityDocument.objects.get()
+
+    html = dpo.get(case_url(request)).text
+    assert (
+        f'<a href="{document_url(request)}" id="identity-document">Open the proof of identity</a>'
+        in html
+    )
+    assert "identity" not in re.findall(r'id="action-(\w+)"', html)  # received: not asked again
+    assert ("proof of identity received", "Gardien, automatically", "a PNG picture") in timeline(
+        html
+    )
+    assert not AuditEntry.objects.filter(action="read", target_ref=str(document.pk)).exists()
+
+    response = dpo.get(document_url(request))
+
+    assert response.status_code == 200
+    assert response.content == original
+    assert response["Content-Type"] == "image/png"
+    assert response["Content-Disposition"] == (
+        f'attachment; filename="identity-{request.reference}.png"'
+    )
+    assert response["Cache-Control"] == "no-store"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    entry = AuditEntry.objects.get(action="read", target_ref=str(document.pk))
+    assert (entry.actor_kind, entry.target_type) == ("staff", "rights.identitydocument")
+    assert entry.actor_ref == str(get_user_model().objects.get(username="dpo-rr").pk)
+    assert dpo.post(document_url(request)).status_code in (403, 405)
+
+
+@pytest.mark.parametrize("persona", ["superuser", "staff", "viewer", "outsider", "anonymous"])
+def test_only_the_dpo_opens_the_proof(persona, published, private_files):
+    request = received(png())
+    response = client_of(persona).get(document_url(request))
+    if persona == "superuser":
+        assert response.status_code == 200
+    elif persona in ("staff", "viewer"):
+        assert response.status_code == 403
+        assert b"PNG" not in response.content
+    else:
+        assert response.status_code == 302
+        assert response["Location"].startswith(LOGIN)
+    read = AuditEntry.objects.filter(action="read", target_type="rights.identitydocument")
+    assert read.exists() == (persona == "superuser")
+
+
+def test_no_proof_is_not_found(dpo, published, private_files):
+    asked_only = file(at("2027-02-01"))
+    identity.ask(asked_only, reason=REASON, actor=SYSTEM)
+    assert dpo.get(document_url(asked_only)).status_code == 404
+    assert dpo.get(document_url(file(at("2027-02-02")))).status_code == 404
+    assert dpo.get(f"{LIST}00000000-0000-0000-0000-000000000000/identity/").status_code == 404
+    assert dpo.get(f"{LIST}not-a-uuid/identity/").status_code == 404
+    assert not AuditEntry.objects.filter(action="read").exists()
+
+
+# --- the timeline in words ----------------------------------------------------------------
+
+
+def test_every_new_step_reads_in_words(dpo, published):
+    request = file(at("2027-02-01"), rights=("rectification",))
+    dpo_user = get_user_model().objects.get(username="dpo-rr")
+    staff = Actor.staff(dpo_user)
+    for kind, note in [
+        ("identity_asked", "upload link sent by email"),
+        ("identity_received", "application/pdf"),
+        ("accuracy_contested", ""),
+        ("accuracy_contested", "newsletter"),
+        ("rectified", "vault.person.email, contact.contactmessage.message"),
+        ("rectified", "contact.contactmessage.status"),
+        ("accuracy_decided", "accurate"),
+        ("accuracy_decided", "inaccurate"),
+        ("recipient_synced", "erasure: brevo (Brevo)"),
+        ("recipient_to_tell", "restriction: google (Google Workspace)"),
+        ("recipient_told", "rectification: google (Google Workspace)"),
+        ("restriction_lifted", "accuracy"),
+    ]:
+        services.event(request, kind, staff if kind != "restriction_lifted" else SYSTEM, note=note)
+
+    steps = timeline(dpo.get(case_url(request)).text)[1:]
+
+    assert steps == [
+        ("proof of identity asked, the person told why", "dpo-rr", "upload link sent by email"),
+        ("proof of identity received", "dpo-rr", "a PDF document"),
+        (
+            "the person contests the accuracy of their data: processing restricted until the "
+            "DPO decides",
+            "dpo-rr",
+            "every activity",
+        ),
+        (
+            "the person contests the accuracy of their data: processing restricted until the "
+            "DPO decides",
+            "dpo-rr",
+            "Newsletter",
+        ),
+        ("data rectified, the person told", "dpo-rr", "Email address, Message"),
+        ("data rectified, the person told", "dpo-rr", "Status"),
+        (
+            "contested accuracy decided, the person told",
+            "dpo-rr",
+            "found accurate: nothing corrected",
+        ),
+        ("contested accuracy decided, the person told", "dpo-rr", "found inaccurate: corrected"),
+        ("recipient told through the processor sync (Art. 19)", "dpo-rr", "erasure: Brevo"),
+        ("recipient to tell (Art. 19)", "dpo-rr", "restriction: Google Workspace"),
+        ("recipient told by the DPO (Art. 19)", "dpo-rr", "rectification: Google Workspace"),
+        ("restriction lifted", "Gardien, automatically", "accuracy contested (Art. 18(1)(a))"),
+    ]
+
+
+@pytest.mark.parametrize("persona", ["staff", "viewer"])
+def test_nobody_but_the_dpo_contests_corrects_or_marks_told(persona, published):
+    request = rectification()
+    message = ContactMessage.objects.get()
+    client = client_of(persona)
+    for action, data in [
+        ("contest", {"activity": ""}),
+        ("rectify_preview", correction(message, "message", "x")),
+        ("rectify", correction(message, "message", "x")),
+        ("decide", {"accurate": "yes"}),
+        ("mark_told", {"recipient": "google"}),
+        ("identity", {"reason": REASON}),
+    ]:
+        assert act(client, request, action, **data).status_code == 403, action
+    assert answers()["message"] == "Hello"
+    assert kinds(request) == ["received", "verified"]
+    assert not Restriction.objects.exists()
