@@ -323,5 +323,8 @@ LOGGING = {
         "django.server": {"level": "WARNING", "propagate": True},
         # httpx logs each request's URL, where Brevo's API puts the contact's address.
         "httpx": {"level": "WARNING", "propagate": True},
+        # WeasyPrint narrates each step of every PDF letter at INFO.
+        "weasyprint": {"level": "WARNING", "propagate": True},
+        "fontTools": {"level": "WARNING", "propagate": True},
     },
 }
