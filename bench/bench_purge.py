@@ -27,12 +27,12 @@ postgres, a throw-away database ``gardien_bench_purge`` and its snapshot
   the proofs a month's clamping makes due one by one: none here, the log says when), timed
   as a whole (lease, receipts and audit entry included); rows/s = rows removed / seconds.
   Every SQL statement of the run is timed through a Django execute wrapper, and the
-  commits through the connection's ``_commit``; each batch is cut in three: choosing (the
-  SELECT … LIMIT B outside the transaction, the rows fetched, the DELETE built), the
-  transaction (SQLite: from ``BEGIN IMMEDIATE``, which takes the write lock, to the end of
-  the commit, a WAL checkpoint included when the commit sets one off; PostgreSQL: from the
-  DELETE to the end of the commit) and the loop back (the next batch's condition). Checked:
-  the expired rows are all gone, the recent ones all there;
+  commits through the connection's ``_commit``; each batch is cut in up to three phases
+  (see ``Timer``): choosing (only when the engine selects the rows before its
+  transaction), the transaction (SQLite: from ``BEGIN IMMEDIATE``, which takes the write
+  lock, to the end of the commit, a WAL checkpoint included when the commit sets one off;
+  PostgreSQL: from the DELETE to the end of the commit) and the loop back to the next
+  batch. Checked: the expired rows are all gone, the recent ones all there;
 - **bare**: the same database restored, then ``DELETE FROM consent_consentrecord WHERE id IN
   (SELECT id FROM consent_consentrecord WHERE recorded_at < %s LIMIT B)`` repeated until it
   deletes nothing, each statement its own transaction (autocommit), on a connection of its
@@ -479,11 +479,13 @@ class Ledger:
 
 class Timer:
     """Every SQL statement of the engine's run, timed and sorted by kind, the commits, and
-    each batch cut in three: choosing (from the SELECT … LIMIT B, outside the transaction,
-    to the transaction's first statement: the rows fetched, the DELETE built), the
-    transaction (its first statement, ``BEGIN IMMEDIATE`` on SQLite, the DELETE on
-    PostgreSQL, to the end of the commit: on SQLite the time the write lock is held) and
-    the loop (from the commit to the next SELECT)."""
+    each batch cut in up to three: choosing (when the engine selects the rows first: from
+    the SELECT … LIMIT B, outside the transaction, to the transaction's first statement),
+    the transaction (its first statement, ``BEGIN IMMEDIATE`` on SQLite, the DELETE on
+    PostgreSQL, to the end of the commit: on SQLite the time the write lock is held, and
+    the checkpoint a commit sets off) and the loop back (from the commit to the next
+    batch). A transaction without a DELETE of the ledger (the lease, the receipts) is not
+    a batch: its time goes to the loop."""
 
     def __init__(self, connection: Any) -> None:
         self.connection = connection
@@ -491,8 +493,10 @@ class Timer:
         self.calls: dict[str, int] = {}
         self.phases: dict[str, list[float]] = {"choose": [], "transaction": [], "loop": []}
         self.samples: dict[str, str] = {}
-        self._state = ""
-        self._mark = 0.0
+        self._state = ""  # "", "choose", "transaction", "loop"
+        self._mark = 0.0  # when the current phase started
+        self._before: tuple[str, float] = ("", 0.0)  # the phase a transaction interrupted
+        self._deleted = False  # the open transaction deleted ledger rows
 
     def kind(self, sql: str) -> str:
         text = sql.lstrip().upper()
@@ -512,24 +516,46 @@ class Timer:
         self.seconds[kind] = self.seconds.get(kind, 0.0) + seconds
         self.calls[kind] = self.calls.get(kind, 0) + 1
 
+    def _open(self, start: float, kind: str) -> None:
+        if self._state != "transaction":
+            self._before = (self._state, self._mark)
+            self._state, self._mark, self._deleted = "transaction", start, False
+        self._deleted |= kind == "delete"
+
+    def _closed(self, end: float) -> None:
+        if self._state != "transaction":
+            return
+        state, mark = self._before
+        if not self._deleted:  # not a batch: back to the phase it interrupted
+            self._state, self._mark = state, mark
+            return
+        if state == "choose":
+            self.phases["choose"].append(self._mark - mark)
+        elif state == "loop":
+            self.phases["loop"].append(self._mark - mark)
+        self.phases["transaction"].append(end - self._mark)
+        self._state, self._mark = "loop", end
+
     def __call__(self, execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
         kind = self.kind(sql)
         start = time.perf_counter()
-        if kind == "select":
+        if kind == "select" and self._state != "transaction":
             if self._state == "loop":
                 self.phases["loop"].append(start - self._mark)
             self._state, self._mark = "choose", start
-        elif kind in ("begin", "delete") and self._state == "choose":
-            self.phases["choose"].append(start - self._mark)
-            self._state, self._mark = "transaction", start
+        elif kind in ("begin", "delete"):
+            self._open(start, kind)
         try:
             return execute(sql, params, many, context)
         finally:
-            self._add(kind, time.perf_counter() - start)
+            end = time.perf_counter()
+            self._add(kind, end - start)
             if kind not in self.samples:
                 self.samples[kind] = sql[:300] + (
                     f" … [{len(params)} parameters]" if params else ""
                 )
+            if kind == "delete" and self.connection.get_autocommit():
+                self._closed(end)  # a statement of its own: committed as it ends
 
     @contextlib.contextmanager
     def installed(self) -> Any:
@@ -543,9 +569,7 @@ class Timer:
             finally:
                 end = time.perf_counter()
                 self._add("commit", end - start)
-                if self._state == "transaction":
-                    self.phases["transaction"].append(end - self._mark)
-                    self._state, self._mark = "loop", end
+                self._closed(end)
 
         conn._commit = timed_commit
         try:
@@ -823,10 +847,19 @@ def _measure() -> dict[str, Any]:
         f"{timing['batches']} batches"
     )
     phases = timing["phase_ms_per_batch"]
+    held = timing["phase_ms"]["transaction"]
     say(
-        f"engine, a batch on average: choosing {phases['choose']:.2f} ms, transaction "
-        f"{phases['transaction']:.2f} ms (max {timing['phase_ms']['transaction']['max']:.1f}), "
-        f"loop {phases['loop']:.2f} ms; SQL statements: "
+        "engine, a batch on average: "
+        + ", ".join(
+            f"{name} {phases[key]:.2f} ms"
+            for key, name in (
+                ("choose", "choosing"),
+                ("transaction", "transaction"),
+                ("loop", "loop"),
+            )
+            if timing["phase_ms"][key]["writes"]
+        )
+        + f" (transaction p99 {held['p99']:.1f}, max {held['max']:.1f} ms); SQL statements: "
         + ", ".join(
             f"{k} {v:.2f} ms"
             for k, v in sorted(timing["ms_per_batch"].items(), key=lambda kv: -kv[1])
