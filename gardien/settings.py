@@ -285,7 +285,11 @@ DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "gardien@localhost")
 GARDIEN_PURGE_HOUR = envint("GARDIEN_PURGE_HOUR", 3, minimum=0)
 if GARDIEN_PURGE_HOUR > 23:
     raise EnvError(f"GARDIEN_PURGE_HOUR is {GARDIEN_PURGE_HOUR}: give an hour from 0 to 23.")
-GARDIEN_PURGE_BATCH = envint("GARDIEN_PURGE_BATCH", 1000, minimum=1)
+# Measured (bench/bench_purge.py): on SQLite a smaller batch keeps a concurrent consent
+# write under a few milliseconds at the same rows per second; on PostgreSQL a larger one
+# costs writers nothing and removes faster.
+_PURGE_BATCH_DEFAULT = 250 if DATABASES["default"]["ENGINE"].endswith("sqlite3") else 5000
+GARDIEN_PURGE_BATCH = envint("GARDIEN_PURGE_BATCH", _PURGE_BATCH_DEFAULT, minimum=1)
 
 # Who receives the daily list of open rights requests (comma-separated); empty: the DPO's
 # address from the manifest.

@@ -490,7 +490,7 @@ Progress = Callable[[Category, int, int], None]  # (category, done so far, total
 
 
 def batch_size() -> int:
-    return int(getattr(settings, "GARDIEN_PURGE_BATCH", 1000))
+    return int(getattr(settings, "GARDIEN_PURGE_BATCH", 1000))  # settings pick it per database
 
 
 def run(
@@ -619,18 +619,20 @@ def _remove(
     total = category.removable(now).count() if progress is not None else 0
     if progress is not None:
         progress(category, 0, total)
+    # Built once: the due condition (and the month-end rows checked one by one) does not
+    # change during the run, rows only leave it.
+    plain = category.removable(now).order_by().values("pk") if _plain(category) else None
     while True:
         if stop.requested():
             return True
         if lease is not None:
             lease.keep()
-        if _plain(category):
+        if plain is not None:
             # Rows about no one, with nothing to tell anyone: one statement per batch,
             # DELETE … WHERE pk IN (SELECT pk … due … LIMIT n), as a bare purge would do.
             with transaction.atomic():
-                chosen = category.removable(now).order_by().values("pk")[:batch]
                 removed, _per_model = category.model._default_manager.filter(
-                    pk__in=models.Subquery(chosen)
+                    pk__in=models.Subquery(plain[:batch])
                 ).delete()
             if removed == 0:
                 return False

@@ -49,7 +49,8 @@ class Command(BaseCommand):
             type=int,
             default=None,
             metavar="N",
-            help="rows per transaction (default: GARDIEN_PURGE_BATCH, 1000)",
+            help="rows per transaction (default: GARDIEN_PURGE_BATCH, 250 on SQLite, "
+            "5000 on PostgreSQL)",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
