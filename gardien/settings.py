@@ -288,7 +288,7 @@ if GARDIEN_PURGE_HOUR > 23:
 # Measured (bench/bench_purge.py): on SQLite a smaller batch keeps a concurrent consent
 # write under a few milliseconds at the same rows per second; on PostgreSQL a larger one
 # costs writers nothing and removes faster.
-_PURGE_BATCH_DEFAULT = 250 if DATABASES["default"]["ENGINE"].endswith("sqlite3") else 5000
+_PURGE_BATCH_DEFAULT = 250 if str(DATABASES["default"]["ENGINE"]).endswith("sqlite3") else 5000
 GARDIEN_PURGE_BATCH = envint("GARDIEN_PURGE_BATCH", _PURGE_BATCH_DEFAULT, minimum=1)
 
 # Who receives the daily list of open rights requests (comma-separated); empty: the DPO's
