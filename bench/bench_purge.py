@@ -22,7 +22,8 @@ postgres, a throw-away database ``gardien_bench_purge`` and its snapshot
 - **writer alone**: a consent writer (below) for ``PURGE_BENCH_WRITER_SECONDS`` (10 s), no
   purge running: the reference latencies;
 - **engine**: ``engine.run(now, only="consent", batch=B)`` (B = ``engine.batch_size()``,
-  the ``GARDIEN_PURGE_BATCH`` setting (250 on SQLite, 5000 on PostgreSQL), unless ``PURGE_BENCH_BATCH`` says otherwise;
+  the ``GARDIEN_PURGE_BATCH`` setting, 250 on SQLite and 5000 on PostgreSQL, unless
+  ``PURGE_BENCH_BATCH`` says otherwise;
   ``now`` is the clock's, so on the last day of a month the engine also reads, each batch,
   the proofs a month's clamping makes due one by one: none here, the log says when), timed
   as a whole (lease, receipts and audit entry included); rows/s = rows removed / seconds.
