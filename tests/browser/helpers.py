@@ -1,7 +1,7 @@
 """What the browser tests share: the configuration document, recording a choice, the ledger.
 
 Written against docs/consent.md (the contract between the banner and the server) and the
-demo page examples/coopo/site/index.html. Nothing here imports Playwright at import time,
+demo site (gardien/demo). Nothing here imports Playwright at import time,
 so that a machine without it still gets the one skip line of conftest.py.
 """
 
