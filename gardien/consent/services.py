@@ -32,6 +32,10 @@ REQUIRED_FIELDS = ("action", "decisions", "version", "config_hash", "lang")
 CONSENT_ID = re.compile(r"[A-Za-z0-9_-]{22}")
 HASH = re.compile(r"[0-9a-f]{64}")
 ACTIONS = frozenset(ConsentAction.values)
+#: What every choice cookie holds (docs/consent.md); a cookie without one of them is no choice.
+CHOICE_KEYS = frozenset({"id", "d", "v", "h", "p"})
+#: How far ahead of the server's clock a choice may be dated (the visitor's clock may be fast).
+CHOICE_CLOCK_SKEW = 86400
 
 
 class ChoiceRefused(Exception):
@@ -243,22 +247,34 @@ def choice_cookie(record: Proof, configuration: config.Configuration) -> str:
 
 
 def read_choice_cookie(value: str | None) -> Mapping[str, Any] | None:
-    """A choice cookie's content when it is well formed; None otherwise."""
+    """A choice cookie's content when it is well formed (docs/consent.md); None otherwise.
+
+    Anything else is no choice at all: keys missing or of the wrong type, a decision that
+    is not 0 or 1, a date before 1970 or ahead of the server's clock by more than
+    ``CHOICE_CLOCK_SKEW`` seconds (the banner dates the choice with the visitor's clock).
+    """
     if not value or len(value) > MAX_BODY:
         return None
     try:
         choice = json.loads(unquote(value))
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
-    if not isinstance(choice, dict) or not isinstance(choice.get("p"), dict):
+    if not isinstance(choice, dict) or not choice.keys() >= CHOICE_KEYS:
         return None
     # The id stays null until the server has answered the banner once.
-    consent_id = choice.get("id")
+    consent_id = choice["id"]
     if consent_id is not None and (
         not isinstance(consent_id, str) or not CONSENT_ID.fullmatch(consent_id)
     ):
         return None
-    if type(choice.get("d")) is not int or not isinstance(choice.get("h"), str):
+    made, version, purposes = choice["d"], choice["v"], choice["p"]
+    if type(made) is not int or not 0 <= made <= clock.now().timestamp() + CHOICE_CLOCK_SKEW:
+        return None
+    if type(version) is not int or version < 1 or not isinstance(choice["h"], str):
+        return None
+    if not isinstance(purposes, dict) or not all(
+        type(granted) is int and granted in (0, 1) for granted in purposes.values()
+    ):
         return None
     return choice
 
