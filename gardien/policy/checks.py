@@ -1,13 +1,30 @@
-"""`gardien check` (and Django's check framework) validates the manifest."""
+"""`gardien check` (and Django's check framework) validates the manifest.
+
+- gardien.E001: the manifest has a problem (each with its line); nothing runs until it is fixed.
+- gardien.W001: the visitors' cookie choice is kept longer than the 6 months the CNIL
+  recommends. Advice, not a problem: `gardien check` shows it (for the configured manifest
+  or the one given) and still passes; ``choice_lifetime = "6 months"`` silences it.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.core import checks
 from django.core.checks import Error, register
 
-from gardien.manifest import ManifestError, load_path
+from gardien.manifest import Manifest, ManifestError, load_path
+from gardien.manifest.locate import Locator
+from gardien.manifest.schema import CONSENT_MAX_LIFETIME
+
+# The CNIL's guidelines and recommendation on cookies (deliberations 2020-091 and 2020-092
+# of 17 September 2020) call keeping the visitor's choice for 6 months, then asking again,
+# good practice. Six calendar months span 181 to 184 days ("6 months", "26 weeks",
+# "183 days" all fit); longer draws the warning.
+CNIL_CHOICE_MONTHS = 6
+CNIL_CHOICE_DAYS = 184
 
 
 @register("gardien")
@@ -20,3 +37,38 @@ def check_manifest(app_configs: Any = None, **kwargs: Any) -> list[Error]:
             for line in exc.lines()
         ]
     return []
+
+
+def _line(filename: str | Path, path: tuple[str, ...]) -> int:
+    try:
+        text = Path(filename).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return 1
+    return Locator(text).line_of(path)
+
+
+def manifest_warnings(manifest: Manifest, filename: str | Path) -> list[checks.CheckMessage]:
+    """What `gardien check` advises about a valid manifest, each at its line of ``filename``.
+
+    Advice only: the manifest stays valid and the check passes."""
+    found: list[checks.CheckMessage] = []
+    cookies = manifest.cookies
+    lifetime = cookies.choice_lifetime
+    if lifetime.days > CNIL_CHOICE_DAYS:
+        written = "choice_lifetime" in cookies.model_fields_set
+        where = ("cookies", "choice_lifetime") if written else ("cookies",)
+        kept = f"kept {lifetime}" if written else f"kept {lifetime} (choice_lifetime's default)"
+        found.append(
+            checks.Warning(
+                f"The visitors' cookie choices are {kept} before the banner asks again; the CNIL "
+                f"recommends asking again about every {CNIL_CHOICE_MONTHS} months (its "
+                "guidelines and recommendation on cookies of 17 September 2020, deliberations "
+                "2020-091 and 2020-092).",
+                hint=f'To follow it and silence this warning, set choice_lifetime = "'
+                f'{CNIL_CHOICE_MONTHS} months" in [cookies]. A longer life, up to '
+                f"{CONSENT_MAX_LIFETIME}, is allowed: the check still passes.",
+                obj=f"{filename}:{_line(filename, where)}",
+                id="gardien.W001",
+            )
+        )
+    return [message for message in found if not message.is_silenced()]

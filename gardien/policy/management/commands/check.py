@@ -9,13 +9,16 @@ from django.core.management.base import CommandParser
 from django.core.management.commands.check import Command as DjangoCheck
 
 from gardien.manifest import ManifestError, load_path
+from gardien.policy.checks import manifest_warnings
 
 
 class Command(DjangoCheck):
     help = (
         "Checks the manifest (gardien.toml) and lists every problem with its line number, "
         "then runs Gardien's other start-up checks. Give PATH to check another manifest file "
-        "without touching the running configuration. Exits with status 1 when anything is wrong."
+        "without touching the running configuration. Exits with status 1 when anything is wrong; "
+        "the manifest's warnings (advice, such as the CNIL's recommendations) are shown but "
+        "do not change the exit status."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -41,5 +44,12 @@ class Command(DjangoCheck):
             f"{len(manifest.processors)} processors, "
             f"{len(manifest.cookies.purposes)} cookie purposes)."
         )
+        # Advice on a valid manifest: shown, never a failure (not even with --fail-level).
+        warnings = manifest_warnings(manifest, target)
+        if warnings:
+            count = len(warnings)
+            self.stderr.write(f"{count} warning{'s' if count != 1 else ''} in {target}:")
+            for warning in warnings:
+                self.stderr.write("  " + str(warning).replace("\n\tHINT:", "\n    HINT:"))
         if not paths:
             super().handle(*labels, **options)
