@@ -29,7 +29,8 @@ def _required_message(declared: DeclaredField, lang: str) -> str:
     return f"{message} {consequence}".strip()
 
 
-def _field(declared: DeclaredField, lang: str) -> forms.Field:
+def form_field(declared: DeclaredField, lang: str) -> forms.Field:
+    """The form field collecting one declared field, in ``lang``."""
     common: dict[str, Any] = {
         "label": declared.label.get(lang),
         "required": declared.required,
@@ -64,7 +65,7 @@ def declared_form(
 ) -> forms.Form:
     """An unbound or bound form with exactly the activity's collected fields."""
     form = forms.Form(data=data, initial=initial)
-    form.fields = {declared.name: _field(declared, lang) for declared in collected(activity)}
+    form.fields = {declared.name: form_field(declared, lang) for declared in collected(activity)}
     return form
 
 

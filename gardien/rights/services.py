@@ -123,9 +123,9 @@ def intake_fields(activity: Activity) -> list[Any]:
 
 def form(activity: Activity, lang: str, data: Any = None, initial: Any = None) -> forms.Form:
     """The hosted form: the declared fields, then the rights asked."""
-    from gardien.policy.forms import _field
-
-    fields: dict[str, forms.Field] = {f.name: _field(f, lang) for f in intake_fields(activity)}
+    fields: dict[str, forms.Field] = {
+        f.name: declared_forms.form_field(f, lang) for f in intake_fields(activity)
+    }
     fields[RIGHTS_FIELD] = forms.MultipleChoiceField(
         label=_("The rights you wish to exercise"),
         choices=Right.choices,
