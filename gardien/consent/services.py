@@ -26,11 +26,15 @@ from gardien.lib import clock
 from gardien.lib.sql import Insert
 
 MAX_BODY = 4096
-FIELDS = frozenset({"consent_id", "action", "decisions", "version", "config_hash", "lang", "gpc"})
+FIELDS = frozenset(
+    {"consent_id", "action", "decisions", "version", "config_hash", "lang", "gpc", "request_id"}
+)
 REQUIRED_FIELDS = ("action", "decisions", "version", "config_hash", "lang")
 # Accepted: 22 URL-safe characters, so every id Gardien ever handed out still looks up.
 CONSENT_ID = re.compile(r"[A-Za-z0-9_-]{22}")
 HASH = re.compile(r"[0-9a-f]{64}")
+#: The banner's key for one choice, resent unchanged when it retries that choice.
+REQUEST_ID = re.compile(r"[A-Za-z0-9_-]{22}")
 ACTIONS = frozenset(ConsentAction.values)
 #: What every choice cookie holds (docs/consent.md); a cookie without one of them is no choice.
 CHOICE_KEYS = frozenset({"id", "d", "v", "h", "p"})
@@ -163,6 +167,15 @@ def validate_choice(payload: object) -> tuple[dict[str, Any], config.Configurati
         raise _bad(
             "invalid_consent_id",
             '"consent_id" must be null or the 22-character id Gardien returned earlier.',
+        )
+    request_id = payload.get("request_id")
+    if request_id is not None and (
+        not isinstance(request_id, str) or not REQUEST_ID.fullmatch(request_id)
+    ):
+        raise _bad(
+            "invalid_request_id",
+            '"request_id" must be null or 22 URL-safe characters drawn by the banner for '
+            "this choice.",
         )
     gpc = payload.get("gpc", False)
     if not isinstance(gpc, bool):
