@@ -48,6 +48,15 @@ GARDIEN_BLIND_INDEX_KEYS = [
     if key.strip()
 ]
 
+# Earlier values of SECRET_KEY, newest first (comma-separated), after a change of it: what
+# was signed under them is still accepted (Django's sessions and tokens, and the consent ids
+# visitors keep in their choice cookie for up to 13 months: docs/consent.md).
+SECRET_KEY_FALLBACKS = [
+    key.strip()
+    for key in envsecret("SECRET_KEY_FALLBACKS", required=False).split(",")
+    if key.strip()
+]
+
 # Uploaded personal files (identity documents), encrypted, never served directly.
 GARDIEN_PRIVATE_FILES_DIR = Path(envstr("GARDIEN_PRIVATE_FILES_DIR", str(VAR_DIR / "private")))
 GARDIEN_MANIFEST = Path(envstr("GARDIEN_MANIFEST", str(BASE_DIR / "examples/coopo/gardien.toml")))
@@ -244,6 +253,11 @@ GARDIEN_ALTCHA_MAXNUMBER = envint("GARDIEN_ALTCHA_MAXNUMBER", 50_000, minimum=10
 GARDIEN_ALTCHA_EXPIRES_SECONDS = envint("GARDIEN_ALTCHA_EXPIRES_SECONDS", 600, minimum=60)
 GARDIEN_RATE_LIMIT = envstr("GARDIEN_RATE_LIMIT", "5/600")
 parse_rate_limit(GARDIEN_RATE_LIMIT)  # a malformed value stops the start with a sentence
+# The consent API's limit per client address, "<choices>/<seconds>": a bucket of that many
+# choices, refilled evenly over the seconds, kept in each web process's memory under a keyed
+# hash of the address (gardien/consent/throttle.py).
+GARDIEN_CONSENT_RATE_LIMIT = envstr("GARDIEN_CONSENT_RATE_LIMIT", "20/60")
+parse_rate_limit(GARDIEN_CONSENT_RATE_LIMIT, "GARDIEN_CONSENT_RATE_LIMIT")
 
 # Gardien's emails leave through one SMTP relay (a processor declared in the manifest).
 # EMAIL_FILE_PATH instead writes each email to a file in that folder (the demo of `make run`).

@@ -4,6 +4,9 @@ Keys are lists, newest first: values are always written under the newest key and
 read under any of them, so a key can be rotated in (``gardien keys rotate``) and
 the old one removed afterwards. A value that no configured key can read is a
 loud error, never a silent return of ciphertext.
+
+``signing_keys`` alone derives from SECRET_KEY: it signs what Gardien hands out and
+checks later (consent ids), which no personal data depends on.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import unicodedata
-from functools import cache
+from functools import cache, lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
@@ -120,3 +123,22 @@ def index_is_current(index: str) -> bool:
 def normalise_email(email: str) -> str:
     """The form under which an email is indexed: trimmed, Unicode-normalised, lower-case."""
     return unicodedata.normalize("NFKC", email).strip().lower()
+
+
+def signing_keys(purpose: str) -> tuple[bytes, ...]:
+    """Keys for one ``purpose`` only, derived from SECRET_KEY then each of
+    SECRET_KEY_FALLBACKS: sign under the first, accept under any, so that changing
+    SECRET_KEY (the old value kept in the fallbacks) invalidates nothing already signed.
+
+    Derived (HMAC-SHA256 of a label naming the purpose), so that no two uses of the
+    secret, Gardien's or Django's, ever share a key.
+    """
+    from django.conf import settings
+
+    return _derived(purpose, (settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS))
+
+
+@lru_cache(maxsize=16)
+def _derived(purpose: str, secrets: tuple[str, ...]) -> tuple[bytes, ...]:
+    label = f"gardien.signing.{purpose}".encode()
+    return tuple(hmac.digest(secret.encode("utf-8"), label, "sha256") for secret in secrets)
