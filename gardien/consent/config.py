@@ -150,6 +150,7 @@ def build_document(
         "vendors": vendors,
         "changes": changes_line(previous, manifest, lang),
         "text": banner_texts(manifest, lang),
+        "theme": cookies.theme.model_dump() if cookies.theme else None,
     }
     digest = sha256_hex(document)
     return {"version": number, "hash": digest, **document}

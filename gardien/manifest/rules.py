@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from gardien.lib import contrast
 from gardien.manifest import retention
 from gardien.manifest.schema import CONSENT_MAX_LIFETIME, COUNTRY_CODE, EEA_CODES
 from gardien.manifest.taxonomy import fideslang_categories
@@ -98,6 +99,7 @@ def check(data: Any) -> list[Problem]:
     problems += _check_activities(data)
     problems += _check_processors(data)
     problems += _check_cookies(data)
+    problems += _check_theme(data)
     problems += _check_newsletter(data)
     return problems
 
@@ -318,6 +320,71 @@ def _check_cookies(data: dict[str, Any]) -> Iterator[Problem]:
                         f"consent or the audience exemption may live {CONSENT_MAX_LIFETIME} "
                         f"({CONSENT_MAX_LIFETIME.days} days) at most",
                     )
+
+
+#: WCAG 2.2 level AA: the buttons' text against their background (SC 1.4.3; the banner's
+#: 16 px bold text is below the 18.66 px bold of "large text"), and the brand colour, which
+#: draws the buttons, their borders and a switch that is on, against the banner's white
+#: background (SC 1.4.11).
+TEXT_CONTRAST = 4.5
+COMPONENT_CONTRAST = 3.0
+BANNER_BACKGROUND = contrast.WHITE
+
+
+def _readable(brand: str, on_brand: str) -> bool:
+    return (
+        contrast.contrast_ratio(on_brand, brand) >= TEXT_CONTRAST
+        and contrast.contrast_ratio(brand, BANNER_BACKGROUND) >= COMPONENT_CONTRAST
+    )
+
+
+def _theme_fix(brand: str, on_brand: str) -> str:
+    """The smallest change that passes both checks, as the line to write."""
+    if contrast.relative_luminance(on_brand) >= contrast.relative_luminance(brand):
+        for step in range(1, 33):  # light text: the same hue, darker
+            shade = contrast.darker(brand, step)
+            if _readable(shade, on_brand):
+                return f'a darker brand colour, e.g. brand = "{shade}"'
+    for text in (contrast.WHITE, contrast.BLACK):
+        if _readable(brand, text):
+            return f'another text colour: on_brand = "{text}"'
+    shade = next(
+        contrast.darker(brand, step)
+        for step in range(1, 33)
+        if _readable(contrast.darker(brand, step), contrast.WHITE)
+    )
+    return f'a darker brand colour with white text, e.g. brand = "{shade}", on_brand = "#ffffff"'
+
+
+def _check_theme(data: dict[str, Any]) -> Iterator[Problem]:
+    cookies = data.get("cookies")
+    theme = cookies.get("theme") if isinstance(cookies, dict) else None
+    if not isinstance(theme, dict):
+        return
+    brand = contrast.normalised(_str(theme, "brand") or "")
+    on_brand = contrast.normalised(_str(theme, "on_brand") or contrast.WHITE)
+    if brand is None or on_brand is None:
+        return  # a missing or malformed colour is the schema's to report
+    here: Path = ("cookies", "theme")
+    text = contrast.contrast_ratio(on_brand, brand)
+    if text < TEXT_CONTRAST:
+        yield (
+            (*here, "on_brand" if "on_brand" in theme else "brand"),
+            f'the buttons\' text "{on_brand}" on the brand colour "{brand}" has a contrast '
+            f"ratio of {text:.2f}:1; WCAG 2.2 success criterion 1.4.3 (Contrast, level AA) "
+            f"needs at least {TEXT_CONTRAST:g}:1 for their 16 px bold text. "
+            f"Choose {_theme_fix(brand, on_brand)}",
+        )
+    component = contrast.contrast_ratio(brand, BANNER_BACKGROUND)
+    if component < COMPONENT_CONTRAST:
+        yield (
+            (*here, "brand"),
+            f'the brand colour "{brand}" against the banner\'s white background '
+            f'"{BANNER_BACKGROUND}" has a contrast ratio of {component:.2f}:1; WCAG 2.2 '
+            "success criterion 1.4.11 (Non-text Contrast, level AA) needs at least "
+            f"{COMPONENT_CONTRAST:g}:1 for the buttons, their borders and the switches. "
+            f"Choose {_theme_fix(brand, on_brand)}",
+        )
 
 
 #: The records a newsletter activity declares: how long an unconfirmed sign-up lasts (its

@@ -24,6 +24,7 @@ from pydantic import (
     field_validator,
 )
 
+from gardien.lib import contrast
 from gardien.manifest import retention
 from gardien.manifest.taxonomy import (
     category_label,
@@ -366,8 +367,33 @@ def _check_wording(value: dict[str, Text], info: ValidationInfo) -> dict[str, Te
     return value
 
 
+def _colour(value: str) -> str:
+    found = contrast.normalised(value)
+    if found is None:
+        raise ValueError(
+            f'"{value}" is not a colour; write "#" and six hexadecimal digits, '
+            'e.g. "#1d3d6b" (or three, e.g. "#fff")'
+        )
+    return found
+
+
+#: A colour as ``#rgb`` or ``#rrggbb``, kept as lower-case ``#rrggbb``.
+Colour = Annotated[str, AfterValidator(_colour)]
+
+
+class Theme(Strict):
+    """The banner's colours. Their contrast is checked by :mod:`gardien.manifest.rules`
+    (WCAG 2.2 AA), so a manifest cannot publish a banner some visitors cannot read."""
+
+    brand: Colour  # the buttons' background, borders, a switch when on
+    on_brand: Colour = contrast.WHITE  # the buttons' text
+
+
 class Cookies(Strict):
     choice_lifetime: Period = retention.Duration(12, "months")
+    # Left out of the stored manifest when absent, so that a manifest without one keeps the
+    # content hash it was published under.
+    theme: Theme | None = Field(default=None, exclude_if=lambda theme: theme is None)
     purposes: list[CookiePurpose] = Field(min_length=1)
     services: list[CookieService] = Field(default_factory=list)
     wording: Annotated[dict[str, Text], AfterValidator(_check_wording)] = Field(

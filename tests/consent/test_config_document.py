@@ -27,6 +27,7 @@ KEYS = {
     "vendors",
     "changes",
     "text",
+    "theme",
 }
 
 
