@@ -35,6 +35,7 @@ _ADD_HINTS = {
     "id": 'id = "a_short_name"',
     "lifetime": 'lifetime = "13 months"',
     "consent": 'consent = "required" (or "not_needed", "exempt_with_opt_out")',
+    "brand": 'brand = "#1d3d6b" (the colour of the banner\'s buttons)',
 }
 
 

@@ -134,7 +134,10 @@ def test_a_malformed_text_colour_is_named_too(draft):
 def test_a_theme_needs_its_brand_colour(draft):
     with_theme(draft, '  on_brand = "#ffffff"\n')
 
-    assert draft.problem().message == "[cookies]: theme.brand is missing; add brand = …"
+    assert draft.problem().message == (
+        '[cookies]: theme.brand is missing; add brand = "#1d3d6b" (the colour of the '
+        "banner's buttons)"
+    )
 
 
 def test_an_unknown_key_is_refused_with_its_likely_spelling(draft):
