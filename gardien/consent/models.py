@@ -12,12 +12,17 @@ from typing import Any
 
 from django.db import models
 from django.db.models.functions import Length
-from django.db.models.lookups import Exact
+from django.db.models.lookups import Exact, In
 from django.utils.translation import gettext_lazy as _
 
 from gardien.retention.registry import retained
 
-CONSENT_ID_LENGTH = 22  # secrets.token_urlsafe(16)
+#: A consent id Gardien issues: 16 random bytes and 8 of their HMAC, URL-safe base64.
+CONSENT_ID_LENGTH = 32
+#: The unsigned ids issued before (secrets.token_urlsafe(16)), still in the ledger.
+LEGACY_CONSENT_ID_LENGTH = 22
+#: The banner's key for one choice (docs/consent.md), so that its retry writes no second proof.
+REQUEST_ID_LENGTH = 22
 HASH_LENGTH = 64
 
 
@@ -54,6 +59,11 @@ class ConsentRecord(models.Model):
     config_hash = models.CharField(_("configuration hash"), max_length=HASH_LENGTH)
     lang = models.CharField(_("language"), max_length=2)
     gpc = models.BooleanField(_("Global Privacy Control"), default=False)
+    # Not part of the proof (LEDGER_COLUMNS): random, drawn by the banner per choice. NULL,
+    # not "", when the banner sent none: NULLs never collide in the unique constraint.
+    request_id = models.CharField(  # noqa: DJ001
+        _("request id"), max_length=REQUEST_ID_LENGTH, null=True, blank=True, editable=False
+    )
 
     class Meta:
         ordering = ["-recorded_at"]
@@ -66,11 +76,13 @@ class ConsentRecord(models.Model):
             ),
             models.CheckConstraint(
                 condition=models.Q(
-                    Exact(Length("consent_id"), CONSENT_ID_LENGTH),
+                    In(Length("consent_id"), [LEGACY_CONSENT_ID_LENGTH, CONSENT_ID_LENGTH]),
                     Exact(Length("config_hash"), HASH_LENGTH),
                 ),
                 name="consent_record_ids_have_their_length",
             ),
+            # NULLs are distinct: only the choices the banner keyed are unique.
+            models.UniqueConstraint(fields=["request_id"], name="consent_record_request_id_unique"),
             models.CheckConstraint(
                 condition=models.Q(lang__in=["fr", "en"]), name="consent_record_lang_known"
             ),
@@ -95,10 +107,12 @@ class ConsentRecord(models.Model):
         )
 
 
-#: A proof's columns, all but the row id, in the model's order: the ledger's INSERT, the
-#: export's columns and the back office's page of a proof.
+#: A proof's columns, all but the row id and the request id, in the model's order: the
+#: ledger's INSERT, the export's columns and the back office's page of a proof.
 LEDGER_COLUMNS: tuple[str, ...] = tuple(
-    field.name for field in ConsentRecord._meta.local_fields if not field.primary_key
+    field.name
+    for field in ConsentRecord._meta.local_fields
+    if not field.primary_key and field.name != "request_id"
 )
 
 

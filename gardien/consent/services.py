@@ -5,15 +5,20 @@ from gardien.consent.services import ChoiceRefused, record_choice, proofs_of
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
+import hmac
 import json
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from operator import attrgetter
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import quote, unquote
+
+from django.db import connections, router
 
 from gardien.consent import config
 from gardien.consent.models import (
@@ -22,7 +27,7 @@ from gardien.consent.models import (
     ConsentAction,
     ConsentRecord,
 )
-from gardien.lib import clock
+from gardien.lib import clock, crypto
 from gardien.lib.sql import Insert
 
 MAX_BODY = 4096
@@ -30,8 +35,14 @@ FIELDS = frozenset(
     {"consent_id", "action", "decisions", "version", "config_hash", "lang", "gpc", "request_id"}
 )
 REQUIRED_FIELDS = ("action", "decisions", "version", "config_hash", "lang")
-# Accepted: 22 URL-safe characters, so every id Gardien ever handed out still looks up.
-CONSENT_ID = re.compile(r"[A-Za-z0-9_-]{22}")
+#: The shape of every id Gardien ever handed out: 32 URL-safe characters (signed, see
+#: ``new_consent_id``) or the 22 of the unsigned ids issued before, so that every one still
+#: looks up (``gardien consent show``, rights requests, the back office). Whether Gardien
+#: issued it is ``issued_consent_id``.
+CONSENT_ID = re.compile(r"[A-Za-z0-9_-]{32}|[A-Za-z0-9_-]{22}")
+#: What a consent id is made of: random bytes, then the first bytes of their HMAC.
+ID_RANDOM_BYTES = 16
+ID_MAC_BYTES = 8
 HASH = re.compile(r"[0-9a-f]{64}")
 #: The banner's key for one choice, resent unchanged when it retries that choice.
 REQUEST_ID = re.compile(r"[A-Za-z0-9_-]{22}")
@@ -166,7 +177,7 @@ def validate_choice(payload: object) -> tuple[dict[str, Any], config.Configurati
     ):
         raise _bad(
             "invalid_consent_id",
-            '"consent_id" must be null or the 22-character id Gardien returned earlier.',
+            '"consent_id" must be null or the id Gardien returned earlier.',
         )
     request_id = payload.get("request_id")
     if request_id is not None and (
@@ -180,6 +191,12 @@ def validate_choice(payload: object) -> tuple[dict[str, Any], config.Configurati
     gpc = payload.get("gpc", False)
     if not isinstance(gpc, bool):
         raise _bad("invalid_gpc", '"gpc" must be true or false.')
+    if consent_id is not None and not issued_consent_id(consent_id):
+        raise _bad(
+            "invalid_consent_id",
+            '"consent_id" is not an id Gardien issued (or it was altered); send the choice '
+            "again with null to start a new consent id.",
+        )
     configuration = config.configuration(version, lang)
     if configuration is None or configuration.hash != config_hash:
         raise ChoiceRefused(
@@ -201,17 +218,54 @@ def validate_choice(payload: object) -> tuple[dict[str, Any], config.Configurati
     return clean, configuration
 
 
-def new_consent_id() -> str:
-    """A random consent id: 22 URL-safe characters (128 random bits), the first a letter or
-    a digit, so that no command line takes it for an option (``gardien consent show ID``).
+def _mac(random_part: bytes, key: bytes) -> bytes:
+    return hmac.digest(key, random_part, "sha256")[:ID_MAC_BYTES]
 
-    Drawn again in the 1 case out of 32 where it would start with "-" or "_": what remains
-    is uniform over the ids allowed.
+
+def new_consent_id() -> str:
+    """A consent id: 128 random bits and a 64-bit HMAC of them under the newest key of
+    ``crypto.signing_keys("consent-id")``, as 32 URL-safe characters without padding.
+
+    Signed so that the API and the no-JavaScript page tell, without reading the ledger,
+    an id Gardien issued from one made up or altered (which would append choices to
+    someone else's proofs). The first character is a letter or a digit, so that no command
+    line takes it for an option (``gardien consent show ID``): the random bytes are drawn
+    again in the 1 case out of 32 where it would be "-" or "_" (the first character comes
+    from them alone), and what remains is uniform over the ids allowed.
     """
+    key = crypto.signing_keys("consent-id")[0]
     while True:
-        consent_id = secrets.token_urlsafe(16)
+        random_part = secrets.token_bytes(ID_RANDOM_BYTES)
+        consent_id = base64.urlsafe_b64encode(random_part + _mac(random_part, key)).decode()
         if consent_id[0].isalnum():
             return consent_id
+
+
+def signed_consent_id(consent_id: str) -> bool:
+    """True when ``consent_id`` carries a valid HMAC under any key still configured (the
+    newest SECRET_KEY or one of SECRET_KEY_FALLBACKS); no database read."""
+    if len(consent_id) != 32 or not CONSENT_ID.fullmatch(consent_id):
+        return False
+    try:
+        raw = base64.urlsafe_b64decode(consent_id)
+    except (binascii.Error, ValueError):
+        return False
+    random_part, mac = raw[:ID_RANDOM_BYTES], raw[ID_RANDOM_BYTES:]
+    return any(
+        hmac.compare_digest(mac, _mac(random_part, key))
+        for key in crypto.signing_keys("consent-id")
+    )
+
+
+def issued_consent_id(consent_id: str) -> bool:
+    """True when Gardien issued ``consent_id``: a signed id that checks, or an unsigned
+    22-character one issued before ids were signed, if the ledger holds it (one indexed
+    read, for that shape only). What the API and the no-JavaScript page continue."""
+    if len(consent_id) == 32:
+        return signed_consent_id(consent_id)
+    return bool(CONSENT_ID.fullmatch(consent_id)) and (
+        ConsentRecord.objects.filter(consent_id=consent_id).exists()
+    )
 
 
 @dataclass(frozen=True)
@@ -228,22 +282,89 @@ class Proof:
     gpc: bool
 
 
+class _KeyedInsert(Insert):
+    """The ledger's INSERT with the banner's request id, skipped when that id was already
+    recorded (``ON CONFLICT … DO NOTHING``, SQLite and PostgreSQL alike): one round trip,
+    and the database, not a read before the write, decides which of two retries wins."""
+
+    def _prepare(self, alias: str) -> tuple[str, tuple[Any, ...]]:
+        sql, converters = super()._prepare(alias)
+        column = connections[alias].ops.quote_name("request_id")
+        self._prepared[alias] = (f"{sql} ON CONFLICT ({column}) DO NOTHING", converters)
+        return self._prepared[alias]
+
+    def written(self, values: Sequence[Any]) -> bool:
+        """Execute; False when a proof already holds this request id (nothing written)."""
+        alias = router.db_for_write(self.model)
+        sql, converters = self._prepared.get(alias) or self._prepare(alias)
+        params = [
+            value if convert is None else convert(value)
+            for convert, value in zip(converters, values, strict=True)
+        ]
+        with connections[alias].cursor() as cursor:
+            cursor.execute(sql, params)
+            return bool(cursor.rowcount)
+
+
 _ledger_values = attrgetter(*LEDGER_COLUMNS)
 # One INSERT, its SQL prepared once: this is the hot path of every banner on every site
 # (see bench/), and the ORM's save() costs more than the write itself.
 _ledger = Insert(ConsentRecord, LEDGER_COLUMNS)
+_keyed_ledger = _KeyedInsert(ConsentRecord, (*LEDGER_COLUMNS, "request_id"))
 
 
 def _insert(proof: Proof) -> None:
     _ledger.execute(_ledger_values(proof))
 
 
-def record_choice(payload: object) -> tuple[Proof, config.Configuration]:
-    """Validate a choice and write its proof (one INSERT); ChoiceRefused writes nothing."""
+class Recorded(NamedTuple):
+    """What ``record_choice`` did: the proof, its configuration, and whether it was written
+    now (False: a retry of a choice already recorded under the same request id)."""
+
+    proof: Proof
+    configuration: config.Configuration
+    created: bool
+
+
+def record_choice(payload: object) -> Recorded:
+    """Validate a choice and write its proof (one INSERT); ChoiceRefused writes nothing.
+
+    With a ``request_id``, the banner's retry of a choice whose answer it lost writes no
+    second proof: the first one is answered again. The same request id with another
+    choice is refused (422), since one of the two would be lost unseen.
+    """
     clean, configuration = validate_choice(payload)
     proof = Proof(recorded_at=clock.now(), **clean)
-    _insert(proof)
-    return proof, configuration
+    given: Mapping[str, Any] = payload if isinstance(payload, dict) else {}
+    request_id = given.get("request_id")
+    if request_id is None:
+        _insert(proof)
+        return Recorded(proof, configuration, True)
+    if _keyed_ledger.written((*_ledger_values(proof), request_id)):
+        return Recorded(proof, configuration, True)
+    return Recorded(_earlier(request_id, proof, given.get("consent_id")), configuration, False)
+
+
+def _earlier(request_id: str, proof: Proof, given_id: str | None) -> Proof:
+    """The proof already recorded under ``request_id``, if ``proof`` is the same choice."""
+    row = ConsentRecord.objects.filter(request_id=request_id).first()
+    earlier = (
+        Proof(**{name: getattr(row, name) for name in LEDGER_COLUMNS}) if row is not None else None
+    )
+    same = earlier is not None and (
+        (earlier.action, earlier.decisions, earlier.policy_version, earlier.config_hash)
+        == (proof.action, proof.decisions, proof.policy_version, proof.config_hash)
+        and (earlier.lang, earlier.gpc) == (proof.lang, proof.gpc)
+        and given_id in (None, earlier.consent_id)
+    )
+    if earlier is None or not same:
+        raise ChoiceRefused(
+            422,
+            "request_id_reused",
+            '"request_id" was already used for another choice; draw a new one for each '
+            "choice and resend it unchanged only when retrying that same choice.",
+        )
+    return earlier
 
 
 def choice_cookie(record: Proof, configuration: config.Configuration) -> str:
@@ -289,6 +410,10 @@ def read_choice_cookie(value: str | None) -> Mapping[str, Any] | None:
         type(granted) is int and granted in (0, 1) for granted in purposes.values()
     ):
         return None
+    if consent_id is not None and not issued_consent_id(consent_id):
+        # Still the visitor's own choice, but not under an id Gardien issued: the next one
+        # starts a new consent id rather than continuing someone else's proofs.
+        return {**choice, "id": None}
     return choice
 
 

@@ -18,7 +18,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
-from gardien.consent import config, inventory
+from gardien.consent import config, inventory, throttle
 from gardien.consent.models import ConsentAction
 from gardien.consent.services import (
     MAX_BODY,
@@ -116,6 +116,15 @@ def api_consent(request: HttpRequest) -> HttpResponse:
         return _error(
             415, "unsupported_media_type", "Send the choice as Content-Type: application/json."
         )
+    wait = throttle.retry_after(request)
+    if wait:
+        response = _error(
+            429,
+            "too_many_requests",
+            f"Too many choices from this address; send this one again in {wait} seconds.",
+        )
+        response["Retry-After"] = str(wait)
+        return response
     try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
@@ -125,17 +134,18 @@ def api_consent(request: HttpRequest) -> HttpResponse:
             raise ChoiceRefused(
                 413, "too_large", f"The body is larger than {MAX_BODY} bytes; send only the choice."
             )
-        record, _configuration = record_choice(parse_body(request.body))
+        record, _configuration, created = record_choice(parse_body(request.body))
     except ChoiceRefused as refused:
         return JsonResponse(refused.as_json(), status=refused.status)
     recorded_at = record.recorded_at.astimezone(dt.UTC)
+    # A retry of a choice already recorded (same request_id) gets the same answer, as 200.
     return JsonResponse(
         {
             "consent_id": record.consent_id,
             "recorded_at": recorded_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
             "version": record.policy_version,
         },
-        status=201,
+        status=201 if created else 200,
     )
 
 
@@ -256,7 +266,7 @@ def _save_from_form(
         "gpc": gpc,
     }
     try:
-        record, used = record_choice(payload)
+        record, used, _created = record_choice(payload)
     except ChoiceRefused as refused:
         if refused.status == 409:
             message = _(

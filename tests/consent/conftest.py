@@ -24,6 +24,14 @@ def recomputed_hash(document: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_throttle() -> None:
+    """Every test's choices come from 127.0.0.1: each test starts with a full bucket."""
+    from gardien.consent import throttle
+
+    throttle.forget()
+
+
 @pytest.fixture
 def browser(db: Any) -> Client:
     """A client that enforces CSRF like a real browser."""

@@ -17,7 +17,7 @@ from gardien.consent.models import ConsentRecord
 from gardien.lib import clock
 from gardien.policy.services import publish
 
-ID = re.compile(r"^[A-Za-z0-9_-]{22}$")
+ID = re.compile(r"^[A-Za-z0-9_-]{32}$")  # signed: tests/consent/test_signed_ids.py
 
 
 @pytest.fixture
@@ -88,6 +88,7 @@ def test_it_stores_nothing_about_the_visitor_but_the_choice(choice, post_choice)
         "config_hash",
         "lang",
         "gpc",
+        "request_id",
     }
     stored = json.dumps(list(ConsentRecord.objects.values()), default=str)
     assert "203.0.113.9" not in stored and "Firefox" not in stored

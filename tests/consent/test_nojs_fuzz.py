@@ -165,8 +165,18 @@ def test_the_well_formed_cookie_is_still_the_current_choice(current):
         response = _send("GET", quote(json.dumps(_valid_choice(current, **changes))))
         assert _boxes(response.text) == {"audience": False, "brevo_tracking": True}
         assert "Your current choice was made" in response.text
+    # EARLIER_ID has the shape of the unsigned ids issued before: continued when in the ledger.
+    ConsentRecord.objects.create(
+        consent_id=EARLIER_ID,
+        recorded_at=clock.now(),
+        action="custom",
+        decisions={"audience": False, "brevo_tracking": True},
+        policy_version=current["version"],
+        config_hash=current["hash"],
+        lang="en",
+    )
     _send("POST", quote(json.dumps(_valid_choice(current))), _form(current, "refuse_all"))
-    proof = ConsentRecord.objects.get()
+    proof = ConsentRecord.objects.latest("pk")
     # Continued under the cookie's id, and a withdrawal of the consent the cookie shows.
     assert (proof.consent_id, proof.action) == (EARLIER_ID, "withdraw")
 
