@@ -192,11 +192,23 @@ STATIC_ROOT = VAR_DIR / "static"
 if not PRODUCTION:
     # WhiteNoise serves from the finders in development; it expects the folder to exist.
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+# `gardien collectstatic` writes each file under a content-hashed name with a brotli and a
+# gzip copy beside it; WhiteNoise serves those forever-cacheable (docs/consent.md, "Serving").
+# Before any collectstatic, files keep their names and come from the apps' folders.
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+    "staticfiles": {"BACKEND": "gardien.consent.delivery.BannerStorage"},
 }
 WHITENOISE_USE_FINDERS = True
+
+
+def _static_headers(headers: object, path: str, url: str) -> None:
+    from gardien.consent.delivery import static_headers  # needs the apps, loaded later
+
+    static_headers(headers, path, url)
+
+
+WHITENOISE_ADD_HEADERS_FUNCTION = _static_headers
 
 LOGIN_URL = "admin:login"
 

@@ -5,13 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 from collections.abc import Mapping
 from typing import Any
 
-from django.contrib.staticfiles import finders
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
-from django.http.response import HttpResponseBase
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
@@ -30,13 +27,9 @@ from gardien.consent.services import (
 )
 from gardien.lib import clock
 from gardien.policy import services as policy
-from gardien.security import allowed_origins, state_changing
+from gardien.security import state_changing
 
 CONFIG_MAX_AGE = 300
-BANNER_ASSETS = {
-    "gardien.js": "text/javascript; charset=utf-8",
-    "gardien.css": "text/css; charset=utf-8",
-}
 
 
 def _error(status: int, code: str, message: str) -> JsonResponse:
@@ -49,59 +42,6 @@ def _unpublished() -> JsonResponse:
         "unpublished",
         "No privacy policy is published yet; run “gardien policy publish”.",
     )
-
-
-def _config_response(request: HttpRequest, configuration: config.Configuration) -> HttpResponse:
-    response = HttpResponse(configuration.body, content_type="application/json")
-    response["Cache-Control"] = f"public, max-age={CONFIG_MAX_AGE}"
-    response["ETag"] = f'"{configuration.hash}"'
-    origin = request.headers.get("Origin", "")
-    if origin and origin in allowed_origins():
-        response["Access-Control-Allow-Origin"] = origin
-    patch_vary_headers(response, ("Origin",))
-    return response
-
-
-def _unknown_language(lang: str) -> JsonResponse:
-    return _error(404, "unknown_language", 'The configuration exists in "fr" and "en" only.')
-
-
-@require_safe
-def config_latest(request: HttpRequest, lang: str) -> HttpResponse:
-    if lang not in config.LANGUAGES:
-        return _unknown_language(lang)
-    configuration = config.current(lang)
-    if configuration is None:
-        return _unpublished()
-    return _config_response(request, configuration)
-
-
-@require_safe
-def config_shown(request: HttpRequest, hash_hex: str) -> HttpResponse:
-    """The exact document a proof's configuration hash refers to."""
-    body = config.shown(hash_hex) if re.fullmatch(r"[0-9a-f]{64}", hash_hex) else None
-    if body is None:
-        return _error(
-            404,
-            "unknown_configuration",
-            "No configuration was served under this hash; copy the hash from the proof "
-            "(gardien consent show CONSENT_ID).",
-        )
-    return HttpResponse(body, content_type="application/json; charset=utf-8")
-
-
-@require_safe
-def config_of_version(request: HttpRequest, version: int, lang: str) -> HttpResponse:
-    if lang not in config.LANGUAGES:
-        return _unknown_language(lang)
-    configuration = config.configuration(version, lang)
-    if configuration is None:
-        return _error(
-            404,
-            "unknown_version",
-            f"No policy version {version} is published; see /privacy/history/ for the versions.",
-        )
-    return _config_response(request, configuration)
 
 
 @state_changing
@@ -332,16 +272,4 @@ def gpc_json(request: HttpRequest) -> HttpResponse:
     response = JsonResponse(body)
     response["Cache-Control"] = "public, max-age=3600"
     response["Access-Control-Allow-Origin"] = "*"
-    return response
-
-
-@require_safe
-def banner_asset(request: HttpRequest, name: str) -> HttpResponseBase:
-    """The banner's script and stylesheet at the address docs/consent.md gives the sites."""
-    found = finders.find(f"consent/{name}") if name in BANNER_ASSETS else None
-    if not isinstance(found, str):
-        raise Http404
-    response = FileResponse(open(found, "rb"), content_type=BANNER_ASSETS[name])  # noqa: SIM115
-    response["Cache-Control"] = "public, max-age=3600"
-    response["Cross-Origin-Resource-Policy"] = "cross-origin"
     return response

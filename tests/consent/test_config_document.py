@@ -236,7 +236,7 @@ def test_durations_become_the_fewest_days_they_span_on_any_date(text, days):
     [("/consent/gardien.js", "text/javascript"), ("/consent/gardien.css", "text/css")],
 )
 def test_it_serves_the_banner_at_the_address_sites_use(browser, db, url, content_type):
-    response = browser.get(url)
+    response = browser.get(url, follow=True)  # to the current file (tests/consent/test_delivery)
     assert response.status_code == 200
     assert response["Content-Type"].startswith(content_type)
     assert response["Cross-Origin-Resource-Policy"] == "cross-origin"
