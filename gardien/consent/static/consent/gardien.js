@@ -7,14 +7,15 @@
   window.gardienLoaded = true;
 
   const doc = document;
-  const gpc = navigator.globalPrivacyControl === true;
+  // Also true when Gardien saw the Sec-GPC header (Gardien-GPC: 1)
+  let gpc = navigator.globalPrivacyControl === true;
   const lang =
     [doc.documentElement.lang, navigator.language]
       .map((l) => (l || "").slice(0, 2).toLowerCase())
       .find((l) => l === "fr" || l === "en") || "fr";
   const now = () => Math.floor(Date.now() / 1000);
 
-  let cfg, t, hash, life, asked, old, choice, root, backdrop, fab, back;
+  let cfg, t, hash, life, asked, old, choice, root, backdrop, fab, back, pad;
   let layer = 0; // 0 closed, 1 banner, 2 settings
   let granted = {}; // purpose id -> may run
   let switches = {}; // purpose id -> its switch, in layer 2
@@ -39,7 +40,17 @@
     fetch(new URL(`config/${lang}.json`, me.src), {
       credentials: "omit",
       cache: fresh ? "no-cache" : "default",
-    }).then((r) => (r.ok ? r.json() : Promise.reject(r.status)));
+    }).then((r) => {
+      if (r.headers.get("Gardien-GPC") === "1") gpc = true;
+      return r.ok ? r.json() : Promise.reject(r.status);
+    });
+
+  // A choice's request_id, kept on its retries: 22 URL-safe characters
+  const newId = () =>
+    btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16))))
+      .slice(0, 22)
+      .replace(/\+/g, "-")
+      .replace(/\//g, "_");
 
   loadConfig()
     .then((c) => cssReady.then(() => start(c)))
@@ -85,15 +96,20 @@
       "aria-describedby": "gardien-intro",
       tabindex: -1,
       hidden: true,
+      lang: c.lang,
       keydown: onKey,
     });
-    backdrop = h("div", { class: "gardien-backdrop", hidden: true });
-    doc.body.append(backdrop, root);
+    backdrop = paint(h("div", { class: "gardien-backdrop", hidden: true }));
+    doc.body.append(backdrop, paint(root));
     if (!doc.querySelector("[data-gardien-open-settings]")) {
-      const attrs = { type: "button", class: "gardien-fab", "data-gardien-open-settings": "" };
-      fab = h("button", attrs, t.settings);
+      const attrs = { type: "button", class: "gardien-fab", lang: c.lang };
+      fab = paint(h("button", { ...attrs, "data-gardien-open-settings": "" }, t.settings));
       doc.body.append(fab);
     }
+    // Room for the first layer: nothing focused in the page hides behind it (WCAG 2.4.11)
+    new ResizeObserver(reserve).observe(root);
+    doc.addEventListener("focusin", uncover);
+    addEventListener("blur", uncover); // into an iframe
 
     if (choice) apply();
     else if (gpc) decide("gpc", false);
@@ -101,6 +117,27 @@
       apply();
       open(1);
     }
+  }
+
+  // The manifest's colours (checked by `gardien check`) win over the site's stylesheet
+  function paint(el) {
+    for (const k of cfg.theme ? ["brand", "on_brand"] : []) {
+      el.style.setProperty("--gardien-" + k.replace("_", "-"), cfg.theme[k]);
+    }
+    return el;
+  }
+
+  function uncover() {
+    const e = doc.activeElement;
+    const r = layer === 1 && !root.contains(e) && e.getBoundingClientRect();
+    if (r && r.bottom > root.getBoundingClientRect().top) e.scrollIntoView(false);
+  }
+
+  function reserve() {
+    if (!pad) return; // the page is untouched until the banner opens
+    const px = layer === 1 ? root.offsetHeight + 1 + "px" : ""; // +1: offsetHeight is rounded
+    doc.documentElement.style.setProperty("scroll-padding-bottom", px);
+    doc.body.style.setProperty("padding-bottom", px && `calc(${pad} + ${px})`);
   }
 
   function readChoice() {
@@ -205,6 +242,7 @@
     hide();
     const body = {
       consent_id: id,
+      request_id: newId(),
       action,
       decisions,
       version: cfg.version,
@@ -215,9 +253,11 @@
     send(body, choice, true);
   }
 
-  // Nothing waits for this. Retried once; after a 409 (policy republished) re-sent if the
-  // purposes are unchanged, else the next page asks again.
-  function send(body, sent, retry) {
+  // Nothing waits for this. Retried once, same request_id: after a network error, a 5xx, a
+  // 429 or a 409 (policy republished: if the purposes are unchanged, else the next page
+  // asks again). A consent id Gardien cannot vouch for: sent again as a new visitor.
+  function send(body, sent, retry = 1) {
+    const again = (b, ms) => retry && setTimeout(() => send(b, sent, 0), ms);
     fetch(cfg.api, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
@@ -230,13 +270,21 @@
         if (r.status === 409 && retry) {
           return loadConfig(true).then((c) => {
             const same = c.purposes_hash === cfg.purposes_hash;
-            if (same) send({ ...body, version: c.version, config_hash: c.hash }, sent);
+            if (same) send({ ...body, version: c.version, config_hash: c.hash }, sent, 0);
           });
+        }
+        if (r.status === 429) return again(body, 1000 * (r.headers.get("Retry-After") ?? 10));
+        if (r.status === 400 && body.consent_id) {
+          return r.json().then(
+            (j) =>
+              j.error === "invalid_consent_id" &&
+              again({ ...body, consent_id: null, request_id: newId() }, 0),
+          );
         }
         if (r.status < 500) return console.warn("Gardien: choice refused,", r.status);
         throw r.status;
       })
-      .catch(() => retry && setTimeout(() => send(body, sent), 10000));
+      .catch(() => again(body, 10000));
   }
 
   function remember(sent, id) {
@@ -248,7 +296,10 @@
   }
 
   function open(n) {
-    if (!layer) back = doc.activeElement;
+    if (!layer) {
+      back = doc.activeElement;
+      pad = getComputedStyle(doc.body).paddingBottom;
+    }
     layer = n;
     switches = {};
     root.replaceChildren(...(n === 1 ? banner() : settings()).filter(Boolean));
@@ -262,11 +313,17 @@
     root.focus({ preventScroll: true });
   }
 
+  // Focus back where it was, or to the page's first control: never lost on <body>
   function hide() {
+    const at = doc.activeElement;
+    if (!layer) return; // GPC decided: nothing was shown
     layer = 0;
     root.hidden = backdrop.hidden = true;
     if (fab) fab.hidden = false;
-    if (back && back.isConnected && back !== doc.body) back.focus({ preventScroll: true });
+    if (!back || !back.isConnected || back === doc.body) {
+      back = [...doc.querySelectorAll("a[href],button,input")].find((e) => e.getClientRects()[0]);
+    }
+    if (back && (at === doc.body || root.contains(at))) back.focus({ preventScroll: true });
     back = null;
   }
 
