@@ -7,7 +7,7 @@
   window.gardienLoaded = true;
 
   const doc = document;
-  // Also true when Gardien saw the Sec-GPC header (Gardien-GPC: 1)
+  // or Gardien-GPC: 1 on the configuration
   let gpc = navigator.globalPrivacyControl === true;
   const lang =
     [doc.documentElement.lang, navigator.language]
@@ -15,7 +15,7 @@
       .find((l) => l === "fr" || l === "en") || "fr";
   const now = () => Math.floor(Date.now() / 1000);
 
-  let cfg, t, hash, life, asked, old, choice, root, backdrop, fab, back, pad;
+  let cfg, t, hash, life, asked, old, choice, root, backdrop, fab, back;
   let layer = 0; // 0 closed, 1 banner, 2 settings
   let granted = {}; // purpose id -> may run
   let switches = {}; // purpose id -> its switch, in layer 2
@@ -45,12 +45,11 @@
       return r.ok ? r.json() : Promise.reject(r.status);
     });
 
-  // A choice's request_id, kept on its retries: 22 URL-safe characters
+  // A choice's request_id: 22 URL-safe characters
   const newId = () =>
     btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16))))
       .slice(0, 22)
-      .replace(/\+/g, "-")
-      .replace(/\//g, "_");
+      .replace(/\W/g, "_");
 
   loadConfig()
     .then((c) => cssReady.then(() => start(c)))
@@ -106,7 +105,7 @@
       fab = paint(h("button", { ...attrs, "data-gardien-open-settings": "" }, t.settings));
       doc.body.append(fab);
     }
-    // Room for the first layer: nothing focused in the page hides behind it (WCAG 2.4.11)
+    // Nothing focused in the page hides behind the first layer (WCAG 2.4.11)
     new ResizeObserver(reserve).observe(root);
     doc.addEventListener("focusin", uncover);
     addEventListener("blur", uncover); // into an iframe
@@ -119,11 +118,11 @@
     }
   }
 
-  // The manifest's colours (checked by `gardien check`) win over the site's stylesheet
+  // The manifest's colours win over the site's stylesheet
   function paint(el) {
-    for (const k of cfg.theme ? ["brand", "on_brand"] : []) {
-      el.style.setProperty("--gardien-" + k.replace("_", "-"), cfg.theme[k]);
-    }
+    const th = cfg.theme;
+    if (th) el.style.setProperty("--gardien-brand", th.brand);
+    if (th) el.style.setProperty("--gardien-on-brand", th.on_brand);
     return el;
   }
 
@@ -134,10 +133,9 @@
   }
 
   function reserve() {
-    if (!pad) return; // the page is untouched until the banner opens
     const px = layer === 1 ? root.offsetHeight + 1 + "px" : ""; // +1: offsetHeight is rounded
     doc.documentElement.style.setProperty("scroll-padding-bottom", px);
-    doc.body.style.setProperty("padding-bottom", px && `calc(${pad} + ${px})`);
+    doc.body.style.setProperty("padding-bottom", px);
   }
 
   function readChoice() {
@@ -253,9 +251,8 @@
     send(body, choice, true);
   }
 
-  // Nothing waits for this. Retried once, same request_id: after a network error, a 5xx, a
-  // 429 or a 409 (policy republished: if the purposes are unchanged, else the next page
-  // asks again). A consent id Gardien cannot vouch for: sent again as a new visitor.
+  // Nothing waits for this. Retried once, same request_id; after a 409 (policy republished)
+  // re-sent if the purposes are unchanged, else the next page asks again.
   function send(body, sent, retry = 1) {
     const again = (b, ms) => retry && setTimeout(() => send(b, sent, 0), ms);
     fetch(cfg.api, {
@@ -296,10 +293,7 @@
   }
 
   function open(n) {
-    if (!layer) {
-      back = doc.activeElement;
-      pad = getComputedStyle(doc.body).paddingBottom;
-    }
+    if (!layer) back = doc.activeElement;
     layer = n;
     switches = {};
     root.replaceChildren(...(n === 1 ? banner() : settings()).filter(Boolean));
@@ -313,7 +307,7 @@
     root.focus({ preventScroll: true });
   }
 
-  // Focus back where it was, or to the page's first control: never lost on <body>
+  // Focus back where it was, else on the page's first control, never on <body>
   function hide() {
     const at = doc.activeElement;
     if (!layer) return; // GPC decided: nothing was shown
