@@ -15,8 +15,11 @@ from collections.abc import Callable
 from typing import Any
 
 import brotli
+import rcssmin
+import rjsmin
 from django.conf import settings
 from django.contrib.staticfiles.storage import staticfiles_storage
+from django.core.files.base import ContentFile
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.csp import csp_override
@@ -30,18 +33,27 @@ from gardien.security import allowed_origins
 CONFIG_MAX_AGE = 300
 #: Hashed static files never change under their name.
 IMMUTABLE = "public, max-age=31536000, immutable"
-BANNER_FILES = ("gardien.js", "gardien.css")
+# What every site's visitors download: minified when collected (comments and spaces only).
+MINIFIED: dict[str, Callable[[str], str]] = {
+    "consent/gardien.js": rjsmin.jsmin,
+    "consent/gardien.css": rcssmin.cssmin,
+}
+
+_HASH = re.compile(r"\.[0-9a-f]{12}(\.\w+)$")
 
 # The banner script finds its stylesheet beside itself: ``new URL("gardien.css", me.src)``.
 _BESIDE_SCRIPT = (
-    r"""(?P<matched>new URL\("(?P<url>[\w.-]+\.css)", me\.src\))""",
-    """new URL("%(url)s", me.src)""",
+    r"""(?P<matched>new URL\("(?P<url>[\w.-]+\.css)",\s*me\.src\))""",
+    """new URL("%(url)s",me.src)""",
 )
 
 
 class BannerStorage(CompressedManifestStaticFilesStorage):
     """WhiteNoise's hashed and compressed storage (a ``.br`` and a ``.gz`` beside each file),
-    with two additions.
+    with three additions.
+
+    - The banner's script and stylesheet are minified as they are collected (MINIFIED):
+      a fifth of their compressed size, on every first visit of every site.
 
     - The script's stylesheet becomes the hashed stylesheet's absolute path: the script is
       loaded from a stable address that redirects to its hashed name, and
@@ -52,6 +64,15 @@ class BannerStorage(CompressedManifestStaticFilesStorage):
     """
 
     patterns = (*CompressedManifestStaticFilesStorage.patterns, ("*.js", (_BESIDE_SCRIPT,)))
+
+    def _save(self, name: str, content: Any) -> str:
+        # The copy and each hashed name (hashed from the source, so still one per release).
+        unhashed = _HASH.sub(r"\1", name.replace("\\", "/"))
+        minify = MINIFIED.get(unhashed)
+        if minify is not None:
+            source = b"".join(content.chunks()).decode("utf-8")
+            content = ContentFile(minify(source).encode("utf-8"))
+        return super()._save(name, content)
 
     def url_converter(
         self,
@@ -77,12 +98,14 @@ class BannerStorage(CompressedManifestStaticFilesStorage):
 
 
 def static_headers(headers: Any, path: str, url: str) -> None:
-    """WHITENOISE_ADD_HEADERS_FUNCTION: a year for hashed files, as browsers cap it anyway,
-    and the banner's files loadable by pages that isolate themselves (COEP)."""
+    """WHITENOISE_ADD_HEADERS_FUNCTION: a year for hashed files, as browsers cap it anyway;
+    the banner's files loadable by pages that isolate themselves (COEP), and without the
+    headers a ``<script>`` or ``<link>`` tag never uses (each costs every first visit)."""
     if "immutable" in headers.get("Cache-Control", ""):
         headers["Cache-Control"] = IMMUTABLE
     if url.startswith(f"{settings.STATIC_URL}consent/"):
         headers["Cross-Origin-Resource-Policy"] = "cross-origin"
+        del headers["Access-Control-Allow-Origin"]
 
 
 def _not_a_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -101,6 +124,7 @@ def banner_file(request: HttpRequest, name: str) -> HttpResponse:
     """
     response = HttpResponseRedirect(staticfiles_storage.url(f"consent/{name}"))
     response["Cache-Control"] = f"public, max-age={CONFIG_MAX_AGE}"
+    del response["Content-Type"]  # no body
     return response
 
 

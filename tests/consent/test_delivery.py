@@ -86,6 +86,7 @@ def test_the_stable_address_redirects_to_the_hashed_file_for_five_minutes(
     assert response["Location"].endswith(name.rpartition(".")[2])
     assert response["Cache-Control"] == "public, max-age=300"
     assert "Content-Security-Policy" not in response
+    assert "Content-Type" not in response  # no body: each header costs every first visit
     assert not response.cookies
 
 
@@ -111,6 +112,7 @@ def test_the_hashed_files_are_precompressed_immutable_and_cross_origin(
     assert response["Content-Encoding"] == encoding
     assert response["Cache-Control"] == "public, max-age=31536000, immutable"
     assert response["Cross-Origin-Resource-Policy"] == "cross-origin"
+    assert "Access-Control-Allow-Origin" not in response  # a tag never reads it
     assert "Accept-Encoding" in response["Vary"]
     source = deployed / hashed.removeprefix("/static/")
     assert decoded(response) == source.read_bytes()
@@ -121,7 +123,17 @@ def test_the_hashed_script_loads_the_hashed_stylesheet_from_gardiens_origin(clie
     stylesheet = client.get("/consent/gardien.css")["Location"]
     # An absolute path: resolved against the script's address, so Gardien's origin even on
     # another site's page, and no second trip through the stable address.
-    assert f'new URL("{stylesheet}", me.src)'.encode() in body(script)
+    assert f'new URL("{stylesheet}",me.src)'.encode() in body(script)
+
+
+@pytest.mark.parametrize("name", ["gardien.js", "gardien.css"])
+def test_the_collected_files_are_minified(client, db, deployed, name):
+    source = Path(__file__).parents[2] / "gardien/consent/static/consent" / name
+    hashed = deployed / client.get(f"/consent/{name}")["Location"].removeprefix("/static/")
+    collected = hashed.read_text()
+    assert len(collected) < 0.8 * len(source.read_text())
+    assert "/*" not in collected
+    assert "\n  " not in collected
 
 
 @pytest.mark.parametrize(
