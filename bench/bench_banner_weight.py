@@ -6,7 +6,8 @@ a few bytes off, only when there is no gzip command), and the sizes are summed: 
 stylesheet + one language's strings, French where there is one.
 
 Files counted:
-- gardien: gardien/consent/static/consent/gardien.js, gardien.css, and the `text` object of
+- gardien: gardien/consent/static/consent/gardien.js, gardien.css, minified as
+  `gardien collectstatic` serves them (rjsmin, rcssmin), and the `text` object of
   the French configuration document as compact JSON ("fr.json"), built by
   gardien.consent.config.build_document from the Coopo manifest; when that builder cannot
   run, from the fixture bench/peers/gardien-config-coopo-fr.json (said on one line).
@@ -37,6 +38,9 @@ import sys
 import tempfile
 from pathlib import Path
 from typing import Any
+
+import rcssmin
+import rjsmin
 
 ROOT = Path(__file__).resolve().parent.parent
 STATIC = ROOT / "gardien" / "consent" / "static" / "consent"
@@ -146,7 +150,12 @@ def run() -> list[dict[str, Any]]:
     with tempfile.TemporaryDirectory() as tmp:
         fr_json = Path(tmp) / "fr.json"
         fr_json.write_bytes(strings)
-        code, code_sizes = measure([STATIC / "gardien.js", STATIC / "gardien.css"], ROOT)
+        code_files = []
+        for name, minify in (("gardien.js", rjsmin.jsmin), ("gardien.css", rcssmin.cssmin)):
+            served = Path(tmp) / name
+            served.write_text(minify((STATIC / name).read_text(encoding="utf-8")))
+            code_files.append(served)
+        code, code_sizes = measure(code_files, Path(tmp))
         text, text_sizes = measure([fr_json], Path(tmp))
     total = code + text
 
