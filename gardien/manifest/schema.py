@@ -354,6 +354,8 @@ BANNER_STRINGS = (
     "vendors",
     "inventory",
     "policy",
+    "blocked",
+    "allow",
 )
 
 

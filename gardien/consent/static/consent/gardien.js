@@ -101,6 +101,7 @@
       apply();
       open(1);
     }
+    watch();
   }
 
   function readChoice() {
@@ -132,28 +133,7 @@
     granted = {};
     for (const p of cfg.purposes) granted[p.id] = isGranted(p);
 
-    for (const el of doc.querySelectorAll("[data-gardien-purpose]")) {
-      const on = granted[el.dataset.gardienPurpose] === true;
-      if (el.localName === "script") {
-        if (el.type !== "text/plain") continue; // an activated copy
-        if (on && !el.gardienCopy) {
-          const s = doc.createElement("script");
-          for (const a of el.attributes) if (a.name !== "type") s.setAttribute(a.name, a.value);
-          s.nonce = el.nonce;
-          s.async = false; // keeps document order
-          s.textContent = el.textContent;
-          el.after(s);
-          el.gardienCopy = s;
-        } else if (!on && el.gardienCopy) {
-          el.gardienCopy.remove();
-          el.gardienCopy = null;
-        }
-      } else if (on && el.dataset.src) {
-        if (el.getAttribute("src") !== el.dataset.src) el.src = el.dataset.src;
-      } else if (!on) {
-        el.removeAttribute("src");
-      }
-    }
+    doc.querySelectorAll("[data-gardien-purpose]").forEach(gate);
 
     for (const p of cfg.purposes) {
       if (!granted[p.id]) for (const s of p.services) for (const k of s.cookies) erase(k);
@@ -163,6 +143,33 @@
       const signal = (mode) =>
         cfg.purposes.some((p) => p.consent_mode === mode && granted[p.id]) ? "granted" : "denied";
       googleConsent("update", signal("advertising"), signal("analytics"));
+    }
+  }
+
+  // An element marked with a purpose: at load, after each choice, and once added later.
+  function gate(el) {
+    const on = granted[el.dataset.gardienPurpose] === true;
+    if (el.localName === "script") {
+      if (el.type !== "text/plain") return; // an activated copy
+      if (on && !el.gardienCopy) {
+        const s = doc.createElement("script");
+        for (const a of el.attributes) if (a.name !== "type") s.setAttribute(a.name, a.value);
+        s.nonce = el.nonce;
+        s.async = false; // keeps document order
+        s.textContent = el.textContent;
+        el.after(s);
+        el.gardienCopy = s;
+      } else if (!on && el.gardienCopy) {
+        el.gardienCopy.remove();
+        el.gardienCopy = null;
+      }
+      return;
+    }
+    cover(el, on);
+    if (on && el.dataset.src) {
+      if (el.getAttribute("src") !== el.dataset.src) el.src = el.dataset.src;
+    } else if (!on) {
+      el.removeAttribute("src");
     }
   }
 
@@ -188,12 +195,12 @@
     }
   }
 
-  // all: true/false for every purpose, or null to read the switches.
+  // all: true/false for every purpose, {purpose id: true/false}, or null to read the switches.
   function decide(action, all) {
     const p = {};
     const decisions = {};
     for (const x of asked) {
-      decisions[x.id] = all === null ? switches[x.id].checked : all;
+      decisions[x.id] = all === null ? switches[x.id].checked : (all[x.id] ?? all);
       p[x.id] = +decisions[x.id];
     }
     const consented = choice && asked.some((x) => x.consent === "required" && choice.p[x.id]);
@@ -374,5 +381,80 @@
       p.consent === "exempt_with_opt_out" && h("p", {}, t.exempt),
       h("ul", {}, ...p.services.map((s) => h("li", {}, h("strong", {}, s.name), cookies(s)))),
     );
+  }
+
+  // Blocked embeds (anything with data-src) show a placeholder laid over their own box, which
+  // stays in the layout, only hidden: nothing moves when the embed loads. The site's own
+  // placeholder instead: data-gardien-placeholder="off".
+  const sizer = new ResizeObserver((all) => all.forEach((e) => fit(e.target)));
+
+  function cover(el, on) {
+    const p = cfg.purposes.find((x) => x.id === el.dataset.gardienPurpose);
+    let ph = el.gardienCover;
+    if (on || !p || !el.dataset.src || el.dataset.gardienPlaceholder === "off") {
+      if (ph) {
+        ph.remove();
+        sizer.unobserve(el);
+        el.removeAttribute("data-gardien-blocked");
+        el.gardienCover = null;
+      }
+      return;
+    }
+    if (!ph) {
+      ph = el.gardienCover = placeholder(p, el.dataset.gardienService);
+      sizer.observe(el);
+    }
+    el.setAttribute("data-gardien-blocked", "");
+    if (el.previousSibling !== ph) el.before(ph);
+    fit(el);
+  }
+
+  function placeholder(p, service) {
+    const mine = p.services.filter((s) => s.id === service);
+    const names = (mine.length ? mine : p.services).map((s) => s.name).join(", ") || p.name;
+    const fill = (text) =>
+      text.replace(/\{(service|purpose)\}/g, (_, k) => (k === "service" ? names : p.name));
+    const attrs = { class: "gardien-placeholder", role: "group", "aria-label": names };
+    return h(
+      "div",
+      { ...attrs, lang: cfg.lang, hidden: true },
+      h("p", {}, fill(t.blocked)),
+      h(
+        "p",
+        {},
+        button(fill(t.allow), () => decide("custom", { ...granted, [p.id]: true })),
+        h("a", { href: cfg.nojs_url, "data-gardien-open-settings": "" }, t.settings),
+      ),
+    );
+  }
+
+  // Static position first (where the element starts in most layouts), then moved onto the
+  // element's box, measured: a flex or grid parent puts it elsewhere.
+  function fit(el) {
+    const ph = el.gardienCover;
+    if (!ph) return;
+    if (!el.isConnected) return ph.remove(); // put back if the element comes back
+    const a = el.getBoundingClientRect();
+    const s = ph.style; // CSSOM, which a strict CSP allows
+    ph.hidden = !(a.width && a.height);
+    s.width = a.width + "px";
+    s.height = a.height + "px";
+    s.transform = "";
+    const b = ph.getBoundingClientRect();
+    s.transform = `translate(${a.left - b.left}px,${a.top - b.top}px)`;
+  }
+
+  // Elements added after load are gated as the others; the script's own additions (script
+  // copies, placeholders, the banner) hold nothing to gate.
+  function watch() {
+    new MutationObserver((records) => {
+      for (const r of records) {
+        for (const n of r.addedNodes) {
+          if (n.nodeType !== 1) continue;
+          if (n.matches("[data-gardien-purpose]")) gate(n);
+          n.querySelectorAll("[data-gardien-purpose]").forEach(gate);
+        }
+      }
+    }).observe(doc.documentElement, { childList: true, subtree: true });
   }
 })();
