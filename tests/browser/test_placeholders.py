@@ -147,3 +147,41 @@ def test_axe_finds_nothing_on_a_page_with_placeholders(site, page):
             f"- {v['rule']} ({v['impact']}): {v['help']} at {', '.join(v['nodes'][:5])}"
             for v in violations
         )
+
+
+# Added after load: a flex row whose embed follows a sibling (its placeholder's static place
+# is then the row's start), and a tracking pixel without a size.
+FLEX_AND_PIXEL = """() => {
+  const row = document.createElement("div");
+  row.style.display = "flex";
+  row.style.gap = "2rem";
+  const side = document.createElement("p");
+  side.textContent = "Beside the video";
+  const frame = document.createElement("iframe");
+  frame.title = "Video";
+  frame.id = "in-row";
+  frame.dataset.gardienPurpose = "brevo_tracking";
+  frame.dataset.src = "/demo/embed.html";
+  const pixel = document.createElement("img");
+  pixel.alt = "";
+  pixel.dataset.gardienPurpose = "brevo_tracking";
+  pixel.dataset.src = "/demo/embed.html";
+  row.append(side, frame, pixel);
+  document.querySelector("main").prepend(row);
+}"""
+
+
+def test_the_placeholder_covers_an_embed_in_a_flex_row_and_never_an_empty_box(site, page):
+    cfg = config(page, site)
+    visit(page, site, offer("fr"))
+    choose(page, button(page, cfg, "refuse_all").click)
+    page.evaluate(FLEX_AND_PIXEL)
+    frame = page.locator("#in-row")
+    cover = page.locator("#in-row").locator("xpath=preceding-sibling::div[1]")
+    expect(cover).to_be_visible()
+    assert box(cover) == box(frame)
+    # The pixel has no box: its placeholder stays invisible, so is its button.
+    pixel_cover = page.locator("main img").locator("xpath=preceding-sibling::div[1]")
+    expect(pixel_cover).to_have_class("gardien-placeholder")
+    expect(pixel_cover).to_be_hidden()
+    expect(placeholder(page)).to_have_count(2)  # the page's embed's and the row's

@@ -383,69 +383,48 @@
     );
   }
 
-  // Blocked embeds (anything with data-src) show a placeholder laid over their own box, which
-  // stays in the layout, only hidden: nothing moves when the embed loads. The site's own
-  // placeholder instead: data-gardien-placeholder="off".
+  // A blocked embed's placeholder lies over its box, kept in the layout: nothing moves.
   const sizer = new ResizeObserver((all) => all.forEach((e) => fit(e.target)));
 
   function cover(el, on) {
     const p = cfg.purposes.find((x) => x.id === el.dataset.gardienPurpose);
-    let ph = el.gardienCover;
-    if (on || !p || !el.dataset.src || el.dataset.gardienPlaceholder === "off") {
-      if (ph) {
-        ph.remove();
-        sizer.unobserve(el);
-        el.removeAttribute("data-gardien-blocked");
-        el.gardienCover = null;
-      }
-      return;
-    }
-    if (!ph) {
-      ph = el.gardienCover = placeholder(p, el.dataset.gardienService);
-      sizer.observe(el);
-    }
-    el.setAttribute("data-gardien-blocked", "");
+    const off = on || !p || !el.dataset.src || el.dataset.gardienPlaceholder === "off";
+    const ph = el.gardienCover || (!off && placeholder(el, p));
+    el.toggleAttribute("data-gardien-blocked", !off);
+    if (off) return ph && ph.remove();
     if (el.previousSibling !== ph) el.before(ph);
     fit(el);
   }
 
-  function placeholder(p, service) {
-    const mine = p.services.filter((s) => s.id === service);
-    const names = (mine.length ? mine : p.services).map((s) => s.name).join(", ") || p.name;
-    const fill = (text) =>
-      text.replace(/\{(service|purpose)\}/g, (_, k) => (k === "service" ? names : p.name));
+  function placeholder(el, p) {
+    const mine = p.services.filter((s) => s.id === el.dataset.gardienService);
+    const names = (mine[0] ? mine : p.services).map((s) => s.name).join(", ") || p.name;
+    const fill = (s) => s.replace("{service}", () => names).replace("{purpose}", () => p.name);
     const attrs = { class: "gardien-placeholder", role: "group", "aria-label": names };
-    return h(
+    sizer.observe(el);
+    return (el.gardienCover = h(
       "div",
-      { ...attrs, lang: cfg.lang, hidden: true },
-      h("p", {}, fill(t.blocked)),
-      h(
-        "p",
-        {},
-        button(fill(t.allow), () => decide("custom", { ...granted, [p.id]: true })),
-        h("a", { href: cfg.nojs_url, "data-gardien-open-settings": "" }, t.settings),
-      ),
-    );
+      { ...attrs, lang: cfg.lang },
+      h("div", {}, fill(t.blocked)),
+      button(fill(t.allow), () => decide("custom", { ...granted, [p.id]: true })),
+      h("a", { href: cfg.nojs_url, "data-gardien-open-settings": "" }, t.settings),
+    ));
   }
 
-  // Static position first (where the element starts in most layouts), then moved onto the
-  // element's box, measured: a flex or grid parent puts it elsewhere.
+  // Moved from its static place onto the element: they differ in a flex or grid parent.
   function fit(el) {
     const ph = el.gardienCover;
-    if (!ph) return;
-    if (!el.isConnected) return ph.remove(); // put back if the element comes back
+    if (!el.isConnected) ph.remove();
+    if (!ph.isConnected) return;
     const a = el.getBoundingClientRect();
-    const s = ph.style; // CSSOM, which a strict CSP allows
-    ph.hidden = !(a.width && a.height);
-    s.width = a.width + "px";
-    s.height = a.height + "px";
-    s.transform = "";
+    const s = ph.style; // CSSOM: a strict CSP allows it
+    s.cssText = `width:${a.width}px;height:${a.height}px`;
+    s.visibility = a.width && a.height ? "" : "hidden";
     const b = ph.getBoundingClientRect();
     s.transform = `translate(${a.left - b.left}px,${a.top - b.top}px)`;
   }
 
-  // Elements added after load are gated as the others; the script's own additions (script
-  // copies, placeholders, the banner) hold nothing to gate.
+  // The script's own additions (copies, placeholders) hold nothing to gate: no loop.
   function watch() {
     new MutationObserver((records) => {
       for (const r of records) {
