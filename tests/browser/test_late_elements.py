@@ -94,7 +94,6 @@ def test_late_elements_are_gated_before_and_after_a_grant(site, new_page):
     page.evaluate(ADD, 2)
     wait_until(page, "n => window.__runs === n", base + 2)
     wait_until(page, "() => document.querySelectorAll('iframe.late[src]').length === 2")
-    settle(page)
     assert page.evaluate(LATE) == [{"src": "/demo/embed.html", "covered": False}] * 2
     assert page.locator(".gardien-placeholder").count() == 0
     # Each inert script once, plus one activated copy of each of the three (the page's
@@ -108,6 +107,10 @@ def test_late_elements_are_gated_before_and_after_a_grant(site, new_page):
     expect(dialog(page)).to_be_hidden()
     assert page.evaluate(LATE) == [{"src": None, "covered": True}] * 2
     assert page.locator(".gardien-placeholder").count() == 3
+
+    # Removed from the page: their placeholders go with them.
+    page.evaluate("() => document.querySelectorAll('iframe.late').forEach((f) => f.remove())")
+    wait_until(page, "() => document.querySelectorAll('.gardien-placeholder').length === 1")
 
 
 def test_a_late_embed_may_opt_out_of_the_placeholder(site, page):
@@ -128,5 +131,4 @@ def test_a_late_embed_may_opt_out_of_the_placeholder(site, page):
         }"""
     )
     wait_until(page, "() => document.querySelectorAll('.gardien-placeholder').length === 2")
-    settle(page)
     assert page.evaluate(LATE) == [{"src": None, "covered": False}, {"src": None, "covered": True}]
