@@ -150,7 +150,7 @@ def test_axe_finds_nothing_on_a_page_with_placeholders(site, page):
 
 
 # Added after load: a flex row whose embed follows a sibling (its placeholder's static place
-# is then the row's start), and a tracking pixel without a size.
+# is then the row's start), a tracking pixel without a size, an inline embed after text.
 FLEX_AND_PIXEL = """() => {
   const row = document.createElement("div");
   row.style.display = "flex";
@@ -167,11 +167,14 @@ FLEX_AND_PIXEL = """() => {
   pixel.dataset.gardienPurpose = "brevo_tracking";
   pixel.dataset.src = "/demo/embed.html";
   row.append(side, frame, pixel);
-  document.querySelector("main").prepend(row);
+  const line = document.createElement("p");
+  line.append("In the text: ", frame.cloneNode());
+  line.lastChild.id = "inline";
+  document.querySelector("main").prepend(row, line);
 }"""
 
 
-def test_the_placeholder_covers_an_embed_in_a_flex_row_and_never_an_empty_box(site, page):
+def test_the_placeholder_covers_an_embed_in_a_row_or_a_line_and_never_an_empty_box(site, page):
     cfg = config(page, site)
     visit(page, site, offer("fr"))
     choose(page, button(page, cfg, "refuse_all").click)
@@ -184,4 +187,6 @@ def test_the_placeholder_covers_an_embed_in_a_flex_row_and_never_an_empty_box(si
     pixel_cover = page.locator("main img").locator("xpath=preceding-sibling::div[1]")
     expect(pixel_cover).to_have_class("gardien-placeholder")
     expect(pixel_cover).to_be_hidden()
-    expect(placeholder(page)).to_have_count(2)  # the page's embed's and the row's
+    inline = page.locator("#inline")
+    assert box(inline.locator("xpath=preceding-sibling::div[1]")) == box(inline)
+    expect(placeholder(page)).to_have_count(3)  # the page's embed's, the row's, the line's
