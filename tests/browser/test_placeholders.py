@@ -104,6 +104,10 @@ def test_the_placeholder_names_service_and_purpose_and_grants_that_purpose_alone
     choose(page, button(page, cfg, "refuse_all").click)
     expect(placeholder(page)).to_be_visible()
     assert frame.get_attribute("src") is None
+    # The embedded page is gone too, not just hidden (it could go on running).
+    wait_until(
+        page, "(sel) => document.querySelector(sel).contentDocument.URL === 'about:blank'", FRAME
+    )
     assert box(placeholder(page)) == box(frame) == before
     assert page.evaluate("window.__shifts") == []
 
