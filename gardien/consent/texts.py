@@ -40,6 +40,12 @@ DEFAULTS: dict[str, dict[str, str]] = {
         "vendors": "Tiers concernés :",
         "inventory": "Liste de tous les cookies",
         "policy": "Politique de confidentialité",
+        # The placeholder of a blocked embed; the script puts in {service} and {purpose}.
+        "blocked": (
+            "Contenu de {service} bloqué : il ne se charge qu'avec votre accord pour "
+            "«\u00a0{purpose}\u00a0»."
+        ),
+        "allow": "Autoriser «\u00a0{purpose}\u00a0»",
     },
     "en": {
         "title": "Cookies and your choices",
@@ -67,6 +73,8 @@ DEFAULTS: dict[str, dict[str, str]] = {
         "vendors": "Third parties involved:",
         "inventory": "List of all cookies",
         "policy": "Privacy policy",
+        "blocked": "Content from {service}, blocked: it loads only once you allow “{purpose}”.",
+        "allow": "Allow “{purpose}”",
     },
 }
 

@@ -355,6 +355,8 @@ BANNER_STRINGS = (
     "vendors",
     "inventory",
     "policy",
+    "blocked",
+    "allow",
 )
 
 

@@ -116,6 +116,7 @@
       apply();
       open(1);
     }
+    watch();
   }
 
   // The manifest's colours win over the site's stylesheet
@@ -167,28 +168,7 @@
     granted = {};
     for (const p of cfg.purposes) granted[p.id] = isGranted(p);
 
-    for (const el of doc.querySelectorAll("[data-gardien-purpose]")) {
-      const on = granted[el.dataset.gardienPurpose] === true;
-      if (el.localName === "script") {
-        if (el.type !== "text/plain") continue; // an activated copy
-        if (on && !el.gardienCopy) {
-          const s = doc.createElement("script");
-          for (const a of el.attributes) if (a.name !== "type") s.setAttribute(a.name, a.value);
-          s.nonce = el.nonce;
-          s.async = false; // keeps document order
-          s.textContent = el.textContent;
-          el.after(s);
-          el.gardienCopy = s;
-        } else if (!on && el.gardienCopy) {
-          el.gardienCopy.remove();
-          el.gardienCopy = null;
-        }
-      } else if (on && el.dataset.src) {
-        if (el.getAttribute("src") !== el.dataset.src) el.src = el.dataset.src;
-      } else if (!on) {
-        el.removeAttribute("src");
-      }
-    }
+    doc.querySelectorAll("[data-gardien-purpose]").forEach(gate);
 
     for (const p of cfg.purposes) {
       if (!granted[p.id]) for (const s of p.services) for (const k of s.cookies) erase(k);
@@ -198,6 +178,33 @@
       const signal = (mode) =>
         cfg.purposes.some((p) => p.consent_mode === mode && granted[p.id]) ? "granted" : "denied";
       googleConsent("update", signal("advertising"), signal("analytics"));
+    }
+  }
+
+  // An element marked with a purpose: at load, after each choice, and once added later.
+  function gate(el) {
+    const on = granted[el.dataset.gardienPurpose] === true;
+    if (el.localName === "script") {
+      if (el.type !== "text/plain") return; // an activated copy
+      if (on && !el.gardienCopy) {
+        const s = doc.createElement("script");
+        for (const a of el.attributes) if (a.name !== "type") s.setAttribute(a.name, a.value);
+        s.nonce = el.nonce;
+        s.async = false; // keeps document order
+        s.textContent = el.textContent;
+        el.after(s);
+        el.gardienCopy = s;
+      } else if (!on && el.gardienCopy) {
+        el.gardienCopy.remove();
+        el.gardienCopy = null;
+      }
+      return;
+    }
+    cover(el, on);
+    if (on && el.dataset.src) {
+      if (el.getAttribute("src") !== el.dataset.src) el.src = el.dataset.src;
+    } else if (!on) {
+      el.removeAttribute("src");
     }
   }
 
@@ -223,12 +230,12 @@
     }
   }
 
-  // all: true/false for every purpose, or null to read the switches.
+  // all: true/false for every purpose, {purpose id: true/false}, or null to read the switches.
   function decide(action, all) {
     const p = {};
     const decisions = {};
     for (const x of asked) {
-      decisions[x.id] = all === null ? switches[x.id].checked : all;
+      decisions[x.id] = all === null ? switches[x.id].checked : (all[x.id] ?? all);
       p[x.id] = +decisions[x.id];
     }
     const consented = choice && asked.some((x) => x.consent === "required" && choice.p[x.id]);
@@ -425,5 +432,59 @@
       p.consent === "exempt_with_opt_out" && h("p", {}, t.exempt),
       h("ul", {}, ...p.services.map((s) => h("li", {}, h("strong", {}, s.name), cookies(s)))),
     );
+  }
+
+  // A blocked embed's placeholder lies over its box, kept in the layout: nothing moves.
+  const sizer = new ResizeObserver((all) => all.forEach((e) => fit(e.target)));
+
+  function cover(el, on) {
+    const p = cfg.purposes.find((x) => x.id === el.dataset.gardienPurpose);
+    const off = on || !p || !el.dataset.src || el.dataset.gardienPlaceholder === "off";
+    const ph = el.gardienCover || (!off && placeholder(el, p));
+    el.toggleAttribute("data-gardien-blocked", !off);
+    if (off) return ph && ph.remove();
+    if (el.previousSibling !== ph) el.before(ph);
+    fit(el);
+  }
+
+  function placeholder(el, p) {
+    const mine = p.services.filter((s) => s.id === el.dataset.gardienService);
+    const names = (mine[0] ? mine : p.services).map((s) => s.name).join(", ") || p.name;
+    const fill = (s) => s.replace("{service}", () => names).replace("{purpose}", () => p.name);
+    const attrs = { class: "gardien-placeholder", role: "group", "aria-label": names };
+    sizer.observe(el);
+    return (el.gardienCover = h(
+      "div",
+      { ...attrs, lang: cfg.lang },
+      h("div", {}, fill(t.blocked)),
+      button(fill(t.allow), () => decide("custom", { ...granted, [p.id]: true })),
+      h("a", { href: cfg.nojs_url, "data-gardien-open-settings": "" }, t.settings),
+    ));
+  }
+
+  // Moved from its static place onto the element: they differ in a flex or grid parent.
+  function fit(el) {
+    const ph = el.gardienCover;
+    if (!el.isConnected) ph.remove();
+    if (!ph.isConnected) return;
+    const a = el.getBoundingClientRect();
+    const s = ph.style; // CSSOM: a strict CSP allows it
+    s.cssText = `width:${a.width}px;height:${a.height}px`;
+    s.visibility = a.width && a.height ? "" : "hidden";
+    const b = ph.getBoundingClientRect();
+    s.transform = `translate(${a.left - b.left}px,${a.top - b.top}px)`;
+  }
+
+  // The script's own additions (copies, placeholders) hold nothing to gate: no loop.
+  function watch() {
+    new MutationObserver((records) => {
+      for (const r of records) {
+        for (const n of r.addedNodes) {
+          if (n.nodeType !== 1) continue;
+          if (n.matches("[data-gardien-purpose]")) gate(n);
+          n.querySelectorAll("[data-gardien-purpose]").forEach(gate);
+        }
+      }
+    }).observe(doc.documentElement, { childList: true, subtree: true });
   }
 })();
