@@ -453,12 +453,14 @@
     const fill = (s) => s.replace("{service}", () => names).replace("{purpose}", () => p.name);
     const attrs = { class: "gardien-placeholder", role: "group", "aria-label": names };
     sizer.observe(el);
-    return (el.gardienCover = h(
-      "div",
-      { ...attrs, lang: cfg.lang },
-      h("div", {}, fill(t.blocked)),
-      button(fill(t.allow), () => decide("custom", { ...granted, [p.id]: true })),
-      h("a", { href: cfg.nojs_url, "data-gardien-open-settings": "" }, t.settings),
+    return (el.gardienCover = paint(
+      h(
+        "div",
+        { ...attrs, lang: cfg.lang },
+        h("div", {}, fill(t.blocked)),
+        button(fill(t.allow), () => decide("custom", { ...granted, [p.id]: true })),
+        h("a", { href: cfg.nojs_url, "data-gardien-open-settings": "" }, t.settings),
+      ),
     ));
   }
 
@@ -469,7 +471,9 @@
     if (!ph.isConnected) return;
     const a = el.getBoundingClientRect();
     const s = ph.style; // CSSOM: a strict CSP allows it
-    s.cssText = `width:${a.width}px;height:${a.height}px`;
+    s.transform = ""; // measured from its static place; the theme's properties stay
+    s.width = a.width + "px";
+    s.height = a.height + "px";
     s.visibility = a.width && a.height ? "" : "hidden";
     const b = ph.getBoundingClientRect();
     s.transform = `translate(${a.left - b.left}px,${a.top - b.top}px)`;
