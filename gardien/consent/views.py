@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
 from gardien.consent import config, inventory, throttle
+from gardien.consent import gpc as gpc_signal
 from gardien.consent.models import ConsentAction
 from gardien.consent.services import (
     MAX_BODY,
@@ -64,6 +65,7 @@ def api_consent(request: HttpRequest) -> HttpResponse:
             f"Too many choices from this address; send this one again in {wait} seconds.",
         )
         response["Retry-After"] = str(wait)
+        response["Access-Control-Expose-Headers"] = "Retry-After"  # the banner waits that long
         return response
     try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
@@ -87,10 +89,6 @@ def api_consent(request: HttpRequest) -> HttpResponse:
         },
         status=201 if created else 200,
     )
-
-
-def _gpc(request: HttpRequest) -> bool:
-    return request.headers.get("Sec-GPC") == "1"
 
 
 def _page_context(
@@ -136,7 +134,7 @@ def consent_page(request: HttpRequest, lang: str | None = None) -> HttpResponse:
     configuration = config.current(language)
     if configuration is None:
         return render(request, "policy/unpublished.html", status=503)
-    gpc = _gpc(request)
+    gpc = gpc_signal.signalled(request)
     cookie_choice = read_choice_cookie(request.COOKIES.get(config.COOKIE_NAME))
     checked, saved = _current_checked(cookie_choice, configuration, gpc)
     context = _page_context(configuration, checked, gpc)

@@ -183,13 +183,23 @@ def test_gpc_is_shown_and_pre_set_as_refusal(visitor, published):
     assert row.decisions == {"audience": False, "brevo_tracking": False}
 
 
-@pytest.mark.parametrize("value", ["0", "true", "1 ", "yes"])
+@pytest.mark.parametrize("value", ["0", "true", "yes", "1, 0", "11", ""])
 def test_only_sec_gpc_1_is_the_signal(visitor, published, value):
     page = visitor.get("/en/consent/", headers={"Sec-GPC": value})
     assert "Global Privacy Control" not in page.text
     assert _boxes(page.text) == {"audience": True, "brevo_tracking": False}
     _choose(visitor, "/en/consent/", "custom", "audience", **{"Sec-GPC": value})
     assert ConsentRecord.objects.get().gpc is False
+
+
+@pytest.mark.parametrize("value", ["1, 1", " 1 ", "1,1"])
+def test_a_repeated_or_padded_sec_gpc_1_is_the_signal(visitor, published, value):
+    """Header lines sent twice reach Gardien joined with ", " (the GPC specification
+    defines the value "1" only): the signal counts when every copy says 1."""
+    page = visitor.get("/en/consent/", headers={"Sec-GPC": value})
+    assert _boxes(page.text) == {"audience": False, "brevo_tracking": False}
+    _choose(visitor, "/en/consent/", "custom", **{"Sec-GPC": value})
+    assert ConsentRecord.objects.get().gpc is True
 
 
 def test_an_opt_in_despite_gpc_is_recorded_as_such(visitor, published):

@@ -32,6 +32,8 @@ def test_a_flood_from_one_address_gets_429_and_another_address_still_records(
     refused = answers[-1]
     assert refused.json()["error"] == "too_many_requests"
     assert 1 <= int(refused["Retry-After"]) <= 12  # 5 per minute: one every 12 seconds
+    # Readable by the banner on another site's page, which waits that long before retrying.
+    assert refused["Access-Control-Expose-Headers"] == "Retry-After"
     assert f"{refused['Retry-After']} seconds" in refused.json()["message"]
     assert post_choice(body, REMOTE_ADDR=OTHER).status_code == 201
     assert ConsentRecord.objects.count() == 6
