@@ -290,6 +290,10 @@ def _rows(browser: Any, procs: Processes) -> list[dict[str, Any]]:
                 "responses": found["responses"],
             }
         )
+    # Orejime, the lightest peer, is the baseline (as in bench_banner_weight.py).
+    orejime = next((r for r in rows if r["name"].startswith("orejime ")), None)
+    if orejime is not None:
+        rows[0]["baseline"] = orejime["value"]
     return rows
 
 
