@@ -12,7 +12,12 @@ from typing import Any
 
 from gardien.lib import contrast
 from gardien.manifest import retention
-from gardien.manifest.schema import CONSENT_MAX_LIFETIME, COUNTRY_CODE, EEA_CODES
+from gardien.manifest.schema import (
+    AUDIENCE_MAX_RETENTION,
+    CONSENT_MAX_LIFETIME,
+    COUNTRY_CODE,
+    EEA_CODES,
+)
 from gardien.manifest.taxonomy import fideslang_categories
 
 Path = tuple[str | int, ...]
@@ -101,6 +106,7 @@ def check(data: Any) -> list[Problem]:
     problems += _check_cookies(data)
     problems += _check_theme(data)
     problems += _check_newsletter(data)
+    problems += _check_audience(data)
     return problems
 
 
@@ -457,3 +463,76 @@ def _check_newsletter(data: dict[str, Any]) -> Iterator[Problem]:
             f'processor "{processor}" is not one of activity "{name}"\'s recipients; add it '
             "to its recipients so that the policy names it",
         )
+
+
+def _check_audience(data: dict[str, Any]) -> Iterator[Problem]:
+    """Gardien's audience measurement stays within the CNIL's exemption: it runs under an
+    exempt purpose the visitor can object to, its page views are kept 25 months at most,
+    and an identifier, if any, is first party and declared."""
+    section = data.get("audience")
+    if not isinstance(section, dict):
+        return
+    cookies = data.get("cookies") if isinstance(data.get("cookies"), dict) else {}
+    purposes = dict((_str(p, "id"), p) for _, p in _tables(cookies, "purposes"))
+    purpose_id = _str(section, "purpose")
+    purpose = purposes.get(purpose_id)
+    if purpose is None:
+        known = ", ".join(sorted(p for p in purposes if p)) or "none"
+        yield (
+            ("audience", "purpose"),
+            f'purpose "{purpose_id}" is not a declared cookie purpose (declared: {known}); '
+            "name the [[cookies.purposes]] entry the audience measurement runs under",
+        )
+        return
+    if _str(purpose, "consent") != "exempt_with_opt_out":
+        yield (
+            ("audience", "purpose"),
+            f'cookie purpose "{purpose_id}" must have consent = "exempt_with_opt_out": '
+            "Gardien's audience measurement is built for the CNIL's exemption, which requires "
+            "that visitors can object in the cookie window",
+        )
+    activities = dict((_str(a, "id"), a) for _, a in _tables(data, "activities"))
+    activity = activities.get(_str(purpose, "activity"))
+    if activity is None:
+        yield (
+            ("audience", "purpose"),
+            f'cookie purpose "{purpose_id}" must name its activity (activity = "<id>"): the '
+            "activity says how long page views are kept and the policy describes it",
+        )
+    else:
+        try:
+            rule = retention.parse_rule(activity.get("retention", ""))
+        except retention.RetentionSyntaxError:
+            rule = None  # reported with the activity
+        if rule is not None and (rule.after("collected") is None or len(rule.clauses) != 1):
+            yield (
+                ("audience", "purpose"),
+                f'activity "{activity.get("id")}" must keep page views for a period after they '
+                'are collected: write retention = "25 months after collected" (or less)',
+            )
+        elif (
+            rule is not None and rule.longest and rule.longest.days > (AUDIENCE_MAX_RETENTION.days)
+        ):
+            yield (
+                ("audience", "purpose"),
+                f'activity "{activity.get("id")}" keeps page views {rule.text}, longer than '
+                f"the {AUDIENCE_MAX_RETENTION} the CNIL's exemption allows for audience data; "
+                'write e.g. retention = "25 months after collected"',
+            )
+    if section.get("unique_visitors") is True:
+        key = _str(section, "visitor_key") or "gardien_vid"
+        declared = [
+            item
+            for _, service in _tables(cookies, "services")
+            if _str(service, "purpose") == purpose_id and service.get("party") == "first"
+            for _, item in _tables(service, "cookies")
+            if _str(item, "name") == key
+        ]
+        if not declared or declared[0].get("storage") != "local_storage":
+            yield (
+                ("audience", "unique_visitors"),
+                f"counting unique visitors keeps an identifier in the visitor's browser: "
+                f'declare it in a first-party [[cookies.services]] of purpose "{purpose_id}" '
+                f'as {{ name = "{key}", storage = "local_storage", lifetime = "13 months", '
+                "description = { … } }",
+            )

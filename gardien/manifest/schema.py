@@ -63,6 +63,9 @@ EEA_CODES = frozenset(
 #: exemption, may last (CNIL guidelines on cookies, 2020).
 CONSENT_MAX_LIFETIME = retention.Duration(13, "months")
 
+#: The longest raw audience-measurement data may be kept under the CNIL's exemption.
+AUDIENCE_MAX_RETENTION = retention.Duration(25, "months")
+
 COUNTRY_CODE = re.compile(r"^([A-Z]{2}|EU|EEA)$")
 
 
@@ -428,6 +431,29 @@ class Newsletter(Strict):
     at_processor_on_withdrawal: Literal["delete", "blocklist"] = "delete"
 
 
+class Audience(Strict):
+    """Gardien's own audience measurement (``gardien/audience``), built to stay within the
+    CNIL's exemption from consent: first party, anonymous statistics, objection honoured at
+    once. Checked by :mod:`gardien.manifest.rules`.
+
+    ``purpose`` is the cookie purpose it runs under (``consent = "exempt_with_opt_out"``);
+    that purpose's activity says how long page views are kept (25 months at most) and the
+    policy describes it. ``query_parameters`` are the only query-string parameters kept in a
+    page's address (every other one is dropped before anything is sent). With
+    ``unique_visitors``, the beacon keeps one random identifier in the site's local storage
+    under ``visitor_key``, which a first-party service of the purpose must declare (its
+    lifetime, 13 months at most, counted from its creation and never extended); without it,
+    nothing is stored in the visitor's browser and the statistics count visits, not visitors.
+    """
+
+    purpose: Identifier
+    query_parameters: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9_.\-]{1,40}$")]] = Field(
+        default_factory=list
+    )
+    unique_visitors: bool = False
+    visitor_key: NonEmpty = "gardien_vid"
+
+
 class Manifest(Strict):
     schema_version: Literal[1] = 1
     controller: Controller
@@ -441,6 +467,7 @@ class Manifest(Strict):
     processors: list[Processor] = Field(default_factory=list)
     cookies: Cookies
     newsletter: Newsletter | None = None
+    audience: Audience | None = None
 
     def activity(self, activity_id: str) -> Activity:
         for activity in self.activities:

@@ -20,7 +20,7 @@ COOPO = Path(__file__).resolve().parents[2] / "examples" / "coopo" / "gardien.to
 API = "/api/consent"
 CHOICE_COOKIE = "eu-consent"
 TRACKER_COOKIES = {"sib_cuid", "uuid"}  # set by /demo/tracker.js (brevo_tracking)
-AUDIENCE_KEY = "__framer_analytics"  # set in localStorage by /demo/audience.js (audience)
+AUDIENCE_KEY = "gardien_vid"  # set in localStorage by /demo/audience.js (audience)
 
 # What the demo page shows of its optional content.
 STATE_JS = """() => {
@@ -29,7 +29,7 @@ STATE_JS = """() => {
     tracker: window.demoTrackerLoaded === true,
     audience: window.demoAudienceLoaded === true,
     iframe: frame.getAttribute('src'),
-    audience_key: localStorage.getItem('__framer_analytics') !== null,
+    audience_key: localStorage.getItem('gardien_vid') !== null,
   };
 }"""
 

@@ -58,7 +58,7 @@ def test_everything_stored_after_accept_all_is_in_the_inventory(site, page):
     for frame in page.frames:  # the page and its (same-origin) embed
         for storage, keys in frame.evaluate(STORAGE_KEYS).items():
             observed += [(key, storage, None) for key in keys]
-    assert {"eu-consent", "sib_cuid", "uuid", "__framer_analytics"} <= {n for n, _, _ in observed}
+    assert {"eu-consent", "sib_cuid", "uuid", "gardien_vid"} <= {n for n, _, _ in observed}
 
     undeclared = [(n, s) for n, s, _ in observed if declared(inventory, n, s) is None]
     assert not undeclared, f"stored but missing from /privacy/cookies.json: {undeclared}"

@@ -49,7 +49,7 @@ def test_it_serves_the_published_configuration_with_the_contract_fields(browser,
     assert doc["inventory_url"] == f"http://127.0.0.1:8000/{lang}/privacy/cookies/"
     assert doc["nojs_url"] == f"http://127.0.0.1:8000/{lang}/consent/"
     assert doc["google_consent_mode"] is False
-    assert doc["vendors"] == ["Brevo", "Framer"]
+    assert doc["vendors"] == ["Brevo"]
     assert doc["changes"] == ""
     assert list(doc["text"]) == list(BANNER_STRINGS)
     assert all(isinstance(v, str) and v for v in doc["text"].values())

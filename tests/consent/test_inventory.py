@@ -23,13 +23,13 @@ def test_the_json_lists_every_declared_cookie_and_the_providers(client, publishe
     body = response.json()
     names = {c["name"] for c in body["cookies"]}
     assert names == _declared(coopo_manifest)
-    assert {"eu-consent", "csrftoken", "sessionid", "__framer_analytics"} <= names
-    assert {v["name"] for v in body["vendors"]} == _providers(coopo_manifest) == {"Brevo", "Framer"}
+    assert {"eu-consent", "csrftoken", "sessionid", "gardien_vid"} <= names
+    assert {v["name"] for v in body["vendors"]} == _providers(coopo_manifest) == {"Brevo"}
     cookies = {c["name"]: c for c in body["cookies"]}
     assert cookies["eu-consent"]["consent"] == "not_needed"
     assert cookies["eu-consent"]["party"] == "first" and cookies["eu-consent"]["provider"] is None
-    assert cookies["__framer_analytics"]["consent"] == "exempt_with_opt_out"
-    assert cookies["__framer_analytics"]["storage"] == "local_storage"
+    assert cookies["gardien_vid"]["consent"] == "exempt_with_opt_out"
+    assert cookies["gardien_vid"]["storage"] == "local_storage"
     assert cookies["sib_cuid"]["consent"] == "required"
     assert cookies["sib_cuid"]["provider"] == "Brevo"
     assert cookies["sib_cuid"]["lifetime"] == "6 months"

@@ -73,7 +73,7 @@ def test_it_lets_no_cookie_under_consent_live_more_than_thirteen_months(coopo):
         for item in service.cookies
     }
 
-    assert set(lifetimes) == {"__framer_analytics", "sib_cuid", "uuid"}
+    assert set(lifetimes) == {"gardien_vid", "sib_cuid", "uuid"}
     assert all(d.days <= CONSENT_MAX_LIFETIME.days for d in lifetimes.values())
     assert max(lifetimes.values(), key=lambda d: d.days) == CONSENT_MAX_LIFETIME
 

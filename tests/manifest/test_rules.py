@@ -107,7 +107,7 @@ def test_it_names_an_unknown_top_level_key(draft):
 
     assert problem.line == draft.line_of('language = "fr"')
     assert problem.message.startswith('unknown key "language"; remove it or fix its spelling')
-    assert "(allowed here: activities, authority, controller, cookies" in problem.message
+    assert "(allowed here: activities, audience, authority, controller, cookies" in problem.message
 
 
 def test_it_reports_a_misspelt_required_key_once_with_a_hint(draft):
