@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "gardien.newsletter",
     "gardien.retention",
     "gardien.rights",
+    "gardien.audience",
     "gardien.demo",
 ]
 
