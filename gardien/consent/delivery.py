@@ -37,7 +37,10 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 MINIFIED: dict[str, Callable[[str], str]] = {
     "consent/gardien.js": rjsmin.jsmin,
     "consent/gardien.css": rcssmin.cssmin,
+    "audience/beacon.js": rjsmin.jsmin,
 }
+#: Loaded by other sites' pages: the banner's files and the audience beacon it inserts.
+CROSS_ORIGIN = ("consent/", "audience/")
 
 _HASH = re.compile(r"\.[0-9a-f]{12}(\.\w+)$")
 
@@ -99,11 +102,12 @@ class BannerStorage(CompressedManifestStaticFilesStorage):
 
 def static_headers(headers: Any, path: str, url: str) -> None:
     """WHITENOISE_ADD_HEADERS_FUNCTION: a year for hashed files, as browsers cap it anyway;
-    the banner's files loadable by pages that isolate themselves (COEP), and without the
-    headers a ``<script>`` or ``<link>`` tag never uses (each costs every first visit)."""
+    the banner's files (and the beacon) loadable by pages that isolate themselves (COEP),
+    and without the headers a ``<script>`` or ``<link>`` tag never uses (each costs every
+    first visit)."""
     if "immutable" in headers.get("Cache-Control", ""):
         headers["Cache-Control"] = IMMUTABLE
-    if url.startswith(f"{settings.STATIC_URL}consent/"):
+    if url.startswith(tuple(settings.STATIC_URL + folder for folder in CROSS_ORIGIN)):
         headers["Cross-Origin-Resource-Policy"] = "cross-origin"
         del headers["Access-Control-Allow-Origin"]
 

@@ -170,6 +170,13 @@
 
     doc.querySelectorAll("[data-gardien-purpose]").forEach(gate);
 
+    // Gardien's audience beacon (async, as inserted) reads `on` before each page view.
+    const a = cfg.audience;
+    if (a && (a.on = granted[a.purpose] && !gpc) && !a.el) {
+      a.el = h("script", { src: a.script });
+      doc.head.append(Object.assign(a.el, { gardien: a }));
+    }
+
     for (const p of cfg.purposes) {
       if (!granted[p.id]) for (const s of p.services) for (const k of s.cookies) erase(k);
     }
