@@ -271,6 +271,12 @@ parse_rate_limit(GARDIEN_RATE_LIMIT)  # a malformed value stops the start with a
 # hash of the address (gardien/consent/throttle.py).
 GARDIEN_CONSENT_RATE_LIMIT = envstr("GARDIEN_CONSENT_RATE_LIMIT", "20/60")
 parse_rate_limit(GARDIEN_CONSENT_RATE_LIMIT, "GARDIEN_CONSENT_RATE_LIMIT")
+# Audience measurement's limit per client address, "<page views>/<seconds>", kept like the
+# consent API's (gardien/audience/api.py); a page view repeated from one address within
+# GARDIEN_AUDIENCE_REPEAT_SECONDS (a reload) is counted once.
+GARDIEN_AUDIENCE_RATE_LIMIT = envstr("GARDIEN_AUDIENCE_RATE_LIMIT", "120/60")
+parse_rate_limit(GARDIEN_AUDIENCE_RATE_LIMIT, "GARDIEN_AUDIENCE_RATE_LIMIT")
+GARDIEN_AUDIENCE_REPEAT_SECONDS = envint("GARDIEN_AUDIENCE_REPEAT_SECONDS", 5, minimum=0)
 
 # Gardien's emails leave through one SMTP relay (a processor declared in the manifest).
 # EMAIL_FILE_PATH instead writes each email to a file in that folder (the demo of `make run`).
