@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from gardien.audience.describe import describe
 from gardien.manifest import Manifest
 from gardien.manifest import wording as say
 from gardien.manifest.schema import CONSENT_MAX_LIFETIME
@@ -65,10 +66,13 @@ def build(manifest: Manifest, lang: str) -> dict[str, Any]:
                 "privacy_url": processor.privacy_url,
             }
         )
+    audience = describe(manifest, lang)
     return {
         "lang": lang,
         "choice_lifetime": say.duration(manifest.cookies.choice_lifetime, lang),
         "consent_max_lifetime": say.duration(CONSENT_MAX_LIFETIME, lang),
         "cookies": [asdict(item) for item in items],
         "vendors": sorted(vendors, key=lambda v: str(v["name"]).casefold()),
+        # Gardien's own audience measurement and what makes it exempt; None without it.
+        "audience": asdict(audience) if audience is not None else None,
     }

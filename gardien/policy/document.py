@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from gardien.audience.describe import AudienceDescription, describe
 from gardien.manifest import Manifest
 from gardien.manifest import wording as say
 from gardien.manifest.schema import CONSENT_MAX_LIFETIME, Activity, Processor, Text
@@ -156,6 +157,8 @@ class PolicyDocument:
     amendments: str
     no_sale: str
     authority_name: str
+    # Gardien's own audience measurement, described from ``[audience]``; None without it.
+    audience: AudienceDescription | None = None
 
 
 def _text(value: Text | None, lang: str) -> str:
@@ -309,6 +312,7 @@ def build(manifest: Manifest, lang: str) -> PolicyDocument:
         amendments=manifest.policy.amendments.get(lang),
         no_sale=_text(manifest.policy.no_sale, lang),
         authority_name=manifest.authority.full_name.get(lang),
+        audience=describe(manifest, lang),
     )
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from gardien.audience.describe import describe
 from gardien.manifest import Manifest, content_hash
 from gardien.manifest import wording as say
 from gardien.policy import document
@@ -71,7 +72,9 @@ def build(manifest: Manifest, lang: str = "fr") -> dict[str, Any]:
         return _build(manifest, lang)
 
 
-def _activity(a: document.ActivityView, controller: dict[str, Any], security: str) -> dict:
+def _activity(
+    a: document.ActivityView, controller: dict[str, Any], security: str, exemption: str = ""
+) -> dict:
     return {
         "id": a.id,
         "name": a.name,
@@ -84,6 +87,8 @@ def _activity(a: document.ActivityView, controller: dict[str, Any], security: st
             "legitimate_interest": a.interest or None,
             "detail": a.basis_detail or None,
             "consent_recorded_by": a.consent_recorded_by or None,
+            # Gardien's audience measurement: who measures, what, how long, why exempt.
+            "exemption": exemption or None,
         },
         "data_subjects": a.subjects,
         "data_categories": [{"key": c.key, "name": c.name} for c in a.category_views],
@@ -147,12 +152,15 @@ def _processor(p: document.RecipientView) -> dict[str, Any]:
 def _build(manifest: Manifest, lang: str) -> dict[str, Any]:
     controller = _controller(manifest)
     security = manifest.policy.security.get(lang)
+    audience = describe(manifest, lang)
+    exempt = {audience.activity: audience.text()} if audience is not None else {}
     return {
         "controller": controller,
         "language": lang,
         "manifest_hash": content_hash(manifest),
         "activities": [
-            _activity(a, controller, security) for a in document.activities(manifest, lang)
+            _activity(a, controller, security, exempt.get(a.id, ""))
+            for a in document.activities(manifest, lang)
         ],
         "processors": [_processor(p) for p in document.processors(manifest, lang).values()],
     }
@@ -172,6 +180,7 @@ def _cell(key: str, value: Any, lang: str) -> str:
     if key == "legal_basis":
         parts = [f"{value['label']} ({value['article']})"]
         parts += [v for v in (value["legitimate_interest"], value["detail"]) if v]
+        parts += [value["exemption"]] if value.get("exemption") else []
         return " — ".join(parts)
     if key == "data_categories":
         return "; ".join(f"{c['name']} [{c['key']}]" for c in value)
