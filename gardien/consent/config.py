@@ -27,6 +27,10 @@ LANGUAGES = say.LANGUAGES
 COOKIE_NAME = "eu-consent"
 #: Purposes the visitor decides on: ``decisions`` names exactly these.
 SWITCHED = ("required", "exempt_with_opt_out")
+#: The audience beacon, a static file the banner loads (gardien/audience/static).
+BEACON = "audience/beacon.js"
+#: Where the beacon sends page views (docs/audience.md).
+AUDIENCE_API = "/api/audience"
 
 
 def canonical_json(value: Any) -> bytes:
@@ -91,6 +95,28 @@ def _absolute(name: str, lang: str | None = None) -> str:
     return f"{settings.SITE_URL}{path}"
 
 
+def audience_beacon(manifest: Manifest) -> dict[str, Any] | None:
+    """What the banner hands the audience beacon (docs/audience.md, "Beacon"); None without
+    ``[audience]``. The identifier's lifetime is the declared storage item's, so the
+    inventory, the policy and the beacon give the same one."""
+    from django.contrib.staticfiles.storage import staticfiles_storage
+
+    from gardien.audience.describe import visitor_item
+
+    audience = manifest.audience
+    if audience is None:
+        return None
+    item = visitor_item(manifest)
+    return {
+        "purpose": audience.purpose,
+        "api": f"{settings.SITE_URL}{AUDIENCE_API}",
+        # The hashed, immutable name: a new release changes the document, hence its hash.
+        "script": f"{settings.SITE_URL}{staticfiles_storage.url(BEACON)}",
+        "query": list(audience.query_parameters),
+        "visitor": {"key": item.name, "days": item.lifetime.days} if item else None,
+    }
+
+
 def build_document(
     manifest: Manifest, number: int, lang: str, previous: Manifest | None
 ) -> dict[str, Any]:
@@ -151,6 +177,7 @@ def build_document(
         "changes": changes_line(previous, manifest, lang),
         "text": banner_texts(manifest, lang),
         "theme": cookies.theme.model_dump() if cookies.theme else None,
+        "audience": audience_beacon(manifest),
     }
     digest = sha256_hex(document)
     return {"version": number, "hash": digest, **document}

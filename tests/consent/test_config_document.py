@@ -28,6 +28,7 @@ KEYS = {
     "changes",
     "text",
     "theme",
+    "audience",
 }
 
 
@@ -261,3 +262,44 @@ def test_it_answers_404_for_a_hash_never_served(client, published):
     assert response.status_code == 404
     assert "copy the hash from the proof" in response.json()["message"]
     assert client.get("/consent/config/shown/not-a-hash.json").status_code == 404
+
+
+AUDIENCE_SECTION = '[audience]\npurpose = "audience"\nunique_visitors = true'
+
+
+def test_it_hands_the_audience_beacon_its_settings_from_the_manifest(document, coopo_manifest):
+    """The identifier's lifetime is the declared storage item's, in days like its cookies."""
+    declared = next(
+        item
+        for service in coopo_manifest.cookies.services
+        for item in service.cookies
+        if item.name == "gardien_vid"
+    )
+    for lang in ("fr", "en"):
+        assert document(lang)["audience"] == {
+            "purpose": "audience",
+            "api": "http://127.0.0.1:8000/api/audience",
+            "script": "http://127.0.0.1:8000/static/audience/beacon.js",
+            "query": [],
+            "visitor": {"key": "gardien_vid", "days": declared.lifetime.days},
+        }
+    assert declared.lifetime.days == 393  # 13 months: the fewest days they span
+
+
+def test_the_audience_keeps_the_listed_parameters_and_no_identifier_unless_asked(
+    browser, db, edited_manifest
+):
+    edited = edited_manifest(
+        (AUDIENCE_SECTION, '[audience]\npurpose = "audience"\nquery_parameters = ["page", "q"]')
+    )
+    publish(edited)
+    audience = browser.get("/consent/config/fr.json").json()["audience"]
+    assert audience["query"] == ["page", "q"]
+    assert audience["visitor"] is None
+
+
+def test_the_audience_is_null_without_an_audience_section(browser, db, edited_manifest):
+    publish(edited_manifest((AUDIENCE_SECTION, "")))
+    doc = browser.get("/consent/config/fr.json").json()
+    assert doc["audience"] is None
+    assert doc["hash"] == recomputed_hash(doc)

@@ -136,6 +136,20 @@ def test_the_collected_files_are_minified(client, db, deployed, name):
     assert "\n  " not in collected
 
 
+def test_the_audience_beacon_is_hashed_minified_immutable_and_cross_origin(
+    client, published, deployed
+):
+    script = client.get("/consent/config/fr.json").json()["audience"]["script"]
+    path = script.removeprefix("http://127.0.0.1:8000")
+    assert re.fullmatch(r"/static/audience/beacon\.[0-9a-f]{12}\.js", path)
+    response = client.get(path, headers={"Accept-Encoding": "gzip, br"})
+    assert response["Content-Encoding"] == "br"
+    assert response["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert response["Cross-Origin-Resource-Policy"] == "cross-origin"
+    collected = decoded(response).decode()
+    assert "/*" not in collected and "\n  " not in collected
+
+
 @pytest.mark.parametrize(
     "url",
     [
