@@ -9,6 +9,7 @@ register_converter(LanguageConverter, "lang")
 urlpatterns = [
     # First: the consent API is the hot path (every page view of every site), resolve it first.
     path("api/consent", consent_views.api_consent, name="consent-api"),
+    path("", include("gardien.audience.urls")),
     path("", include("gardien.policy.urls")),
     path("", include("gardien.consent.urls")),
     path("", include("gardien.antispam.urls")),

@@ -51,7 +51,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gardien.settings")
 # - protects itself against cross-site requests: it is CSRF-exempt and checks the Origin
 #   (``gardien.security.state_changing``; tests/consent/test_wsgi_fast_path.py checks this);
 # - answers JSON or nothing, never a page (no Content-Security-Policy, no X-Frame-Options).
-LEAN_PATHS = frozenset({"/api/consent", "/api/contact", "/api/newsletter/subscribe"})
+LEAN_PATHS = frozenset(
+    {"/api/consent", "/api/contact", "/api/newsletter/subscribe", "/api/audience"}
+)
 
 
 def _host_checked_view(request: HttpRequest) -> HttpResponseBase:
