@@ -195,7 +195,7 @@ def page_view(
         raise Refused(400, "invalid_url", f"The page's path is at most {PATH_LENGTH} characters.")
     referrer, entry = _referrer(_text(body["referrer"], "referrer"), host, site_origins)
     screen = body["screen"]
-    if screen not in SCREENS:
+    if not isinstance(screen, str) or screen not in SCREENS:
         raise Refused(400, "invalid_screen", "screen is mobile, tablet or desktop.")
     lang = body["lang"]
     if not isinstance(lang, str) or (lang and not LANG.fullmatch(lang)):
