@@ -2,9 +2,10 @@
 
 In production the organisation's real site (Framer, WordPress, static) links to Gardien
 instead; these pages stand in for it and are off unless GARDIEN_DEMO_SITE. They share one
-layout (demo/layout.html): the navigation between the pages, the one banner tag, the gated
-stand-ins and the footer with the privacy links, as every page of a real site would. The
-stand-in scripts and the embed are the files next to the manifest (its ``site`` folder).
+layout (demo/layout.html): the navigation between the pages, the one banner tag (which also
+loads Gardien's audience beacon, so the statistics show these pages' views), the gated
+tracker stand-in and the footer with the privacy links, as every page of a real site would.
+The stand-in tracker and the embed are the files next to the manifest (its ``site`` folder).
 
     /            the home page, in the browser's language (/fr/, /en/ in one)
     /demo/offer/, /demo/contact/, /demo/newsletter/, /demo/legal/   (and /fr/…, /en/…)
@@ -27,7 +28,6 @@ from gardien.policy import services as policy
 ASSETS = {
     "site.css": "text/css; charset=utf-8",
     "tracker.js": "text/javascript; charset=utf-8",
-    "audience.js": "text/javascript; charset=utf-8",
     "embed.html": "text/html; charset=utf-8",
 }
 

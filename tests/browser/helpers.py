@@ -20,14 +20,16 @@ COOPO = Path(__file__).resolve().parents[2] / "examples" / "coopo" / "gardien.to
 API = "/api/consent"
 CHOICE_COOKIE = "eu-consent"
 TRACKER_COOKIES = {"sib_cuid", "uuid"}  # set by /demo/tracker.js (brevo_tracking)
-AUDIENCE_KEY = "gardien_vid"  # set in localStorage by /demo/audience.js (audience)
+AUDIENCE_KEY = "gardien_vid"  # set in localStorage by Gardien's audience beacon (audience)
+AUDIENCE_API = "/api/audience"
+BEACON = "/audience/beacon"  # in the beacon's address, hashed or not
 
 # What the demo page shows of its optional content.
 STATE_JS = """() => {
   const frame = document.querySelector('iframe[data-gardien-purpose="brevo_tracking"]');
   return {
     tracker: window.demoTrackerLoaded === true,
-    audience: window.demoAudienceLoaded === true,
+    audience: [...document.scripts].some((s) => s.src.includes('/audience/beacon')),
     iframe: frame.getAttribute('src'),
     audience_key: localStorage.getItem('gardien_vid') !== null,
   };

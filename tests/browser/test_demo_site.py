@@ -11,6 +11,7 @@ from django.utils import translation
 
 from gardien.demo.views import MENU
 from tests.browser.helpers import (
+    AUDIENCE_API,
     AUDIENCE_KEY,
     TRACKER_COOKIES,
     accessibility_violations,
@@ -30,12 +31,13 @@ from tests.browser.helpers import (
 
 PAGES = ["demo-home", "demo-offer", "demo-contact", "demo-newsletter", "demo-legal"]
 ALL_ON = {"audience": True, "brevo_tracking": True}
-OPTIONAL = ("/demo/tracker.js", "/demo/audience.js", "/demo/embed.html")
+OPTIONAL = ("/demo/tracker.js", AUDIENCE_API, "/demo/embed.html")
 
-# What runs of the page's gated stand-ins (any page: it may have no embed).
+# What runs of the page's gated stand-ins and the audience beacon (any page: it may have
+# no embed).
 GATED = """(key) => ({
   tracker: window.demoTrackerLoaded === true,
-  audience: window.demoAudienceLoaded === true,
+  audience: [...document.scripts].some((s) => s.src.includes('/audience/beacon')),
   audience_key: localStorage.getItem(key) !== null,
   frames: [...document.querySelectorAll('iframe[data-gardien-purpose]')]
     .map((frame) => frame.getAttribute('src')),
@@ -80,7 +82,7 @@ def test_a_choice_made_on_the_home_page_holds_on_the_offer_page(site, page, lang
     # No banner again, and the gated stand-ins of that page run from the start.
     expect(dialog(page)).to_be_hidden()
     wait_tracker(page)
-    wait_until(page, "() => window.demoAudienceLoaded === true")
+    wait_until(page, "() => localStorage.getItem('gardien_vid') !== null")
     frame = page.locator("iframe[data-gardien-purpose]")
     expect(frame).to_have_attribute("src", "/demo/embed.html")
     expect(frame.content_frame.locator("body")).not_to_be_empty()

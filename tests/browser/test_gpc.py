@@ -4,6 +4,7 @@ explicit opt-in is recorded with gpc true (docs/consent.md, "Global Privacy Cont
 from __future__ import annotations
 
 from tests.browser.helpers import (
+    AUDIENCE_API,
     TRACKER_COOKIES,
     answered,
     button,
@@ -47,7 +48,7 @@ def test_gpc_refuses_everything_optional_and_a_later_opt_in_keeps_the_flag(site,
     assert not shown["tracker"] and not shown["audience"] and not shown["audience_key"]
     assert shown["iframe"] is None
     assert not TRACKER_COOKIES & cookie_names(page)
-    optional = ("/demo/tracker.js", "/demo/audience.js", "/demo/embed.html")
+    optional = ("/demo/tracker.js", AUDIENCE_API, "/demo/embed.html")
     assert not [u for u in requested if u.endswith(optional)]
 
     # The panel says why everything is off, and lets the visitor opt in all the same.

@@ -21,11 +21,11 @@ from tests.browser.helpers import (
     wait_until,
 )
 
-# Counts the runs of the audience stand-in (/demo/audience.js), which the late script loads
-# under brevo_tracking: the page's own audience script runs no more once it is refused.
+# Counts the runs of the tracker stand-in (/demo/tracker.js): the page's own copy and the
+# late scripts, all under brevo_tracking.
 RUNS = """
 window.__runs = 0;
-Object.defineProperty(window, "demoAudienceLoaded", {
+Object.defineProperty(window, "demoTrackerLoaded", {
   configurable: true,
   get: () => window.__runs > 0,
   set: () => { window.__runs += 1; },
@@ -42,7 +42,7 @@ ADD = """(n) => {
   document.querySelector("main").append(frame);
   const block = document.createElement("div");
   block.innerHTML = '<script type="text/plain" data-gardien-purpose="brevo_tracking" '
-    + 'src="/demo/audience.js"></' + 'script>';
+    + 'src="/demo/tracker.js"></' + 'script>';
   document.querySelector("main").append(block);
 }"""
 
@@ -70,7 +70,7 @@ def test_late_elements_are_gated_before_and_after_a_grant(site, new_page):
     visit(page, site, offer())
     choose(page, button(page, cfg, "refuse_all").click)
     scripts = page.evaluate(GATED_SCRIPTS)
-    base = runs(page)  # the page's audience script ran before the refusal (exempt)
+    base = runs(page)
 
     # Added while refused: the frame gets a placeholder and no src, the script stays inert.
     page.evaluate(ADD, 1)
@@ -79,7 +79,8 @@ def test_late_elements_are_gated_before_and_after_a_grant(site, new_page):
     assert page.evaluate(LATE) == [{"src": None, "covered": True}]
     assert runs(page) == base
 
-    # Granted from the late frame's own placeholder: both late elements run, once.
+    # Granted from the late frame's own placeholder: both late elements run, once, and the
+    # page's own tracker.
     name = purpose(cfg, "brevo_tracking")["name"]
     allow = cfg["text"]["allow"].replace("{purpose}", name)
     late = page.locator(".gardien-placeholder + iframe.late")
@@ -87,19 +88,19 @@ def test_late_elements_are_gated_before_and_after_a_grant(site, new_page):
     grant = page.locator(".gardien-placeholder").last.get_by_role("button", name=allow)
     _, answer = choose(page, grant.click)
     recorded(answer, cfg, "custom", {"audience": False, "brevo_tracking": True})
-    wait_until(page, "n => window.__runs === n", base + 1)
+    wait_until(page, "n => window.__runs === n", base + 2)
     assert page.evaluate(LATE) == [{"src": "/demo/embed.html", "covered": False}]
 
     # Added once granted: loaded at once, no placeholder.
     page.evaluate(ADD, 2)
-    wait_until(page, "n => window.__runs === n", base + 2)
+    wait_until(page, "n => window.__runs === n", base + 3)
     wait_until(page, "() => document.querySelectorAll('iframe.late[src]').length === 2")
     assert page.evaluate(LATE) == [{"src": "/demo/embed.html", "covered": False}] * 2
     assert page.locator(".gardien-placeholder").count() == 0
     # Each inert script once, plus one activated copy of each of the three (the page's
     # tracker and the two late ones): the copies are not copied again.
     assert page.evaluate(GATED_SCRIPTS) == scripts + 2 + 3
-    assert runs(page) == base + 2
+    assert runs(page) == base + 3
 
     # Refused again: every frame, late ones included, is emptied and covered again.
     open_settings(page)

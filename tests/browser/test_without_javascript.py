@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tests.browser.helpers import (
+    AUDIENCE_API,
     TRACKER_COOKIES,
     choice_cookie,
     config,
@@ -23,7 +24,7 @@ def test_without_javascript_nothing_runs_and_the_consent_page_records_a_choice(s
 
     page.goto(site + "/")
     settle(page)
-    optional = ("/demo/tracker.js", "/demo/audience.js", "/demo/embed.html")
+    optional = ("/demo/tracker.js", AUDIENCE_API, "/demo/embed.html")
     assert not [u for u in requested if u.endswith(optional)]
     assert page.locator("iframe[data-gardien-purpose]").get_attribute("src") is None
     assert not TRACKER_COOKIES & cookie_names(page)

@@ -15,8 +15,8 @@
     const now = Math.floor(Date.now() / 1000);
     if (!v) return null;
     try {
-      let o = JSON.parse(localStorage.getItem(v.key));
-      const age = o && now - o.created;
+      let o = JSON.parse(localStorage.getItem(v.key)) || {};
+      const age = now - o.created; // NaN unless a number: replaced
       if (!(age >= 0 && age < v.days * 86400 && /^[\w-]{22}$/.test(o.id))) {
         const bytes = crypto.getRandomValues(new Uint8Array(16));
         const id = btoa(String.fromCharCode(...bytes)).slice(0, 22);
