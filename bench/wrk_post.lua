@@ -1,10 +1,11 @@
 -- wrk script for the write benchmarks (bench/_serving.py): POST a JSON body.
 --
 -- Environment: WRK_BODY (the JSON body), WRK_ORIGIN (the Origin header), WRK_SECONDS (how
--- long to send). Use as many threads as connections (-t N -c N): each thread then has one
--- connection, and once WRK_SECONDS have passed it stops right after a response, with
--- nothing in flight. So every request the server received got its answer counted, and the
--- number of 2xx answers can be compared with the rows written.
+-- long to send), WRK_USER_AGENT (optional: the User-Agent header). Use as many threads as
+-- connections (-t N -c N): each thread then has one connection, and once WRK_SECONDS have
+-- passed it stops right after a response, with nothing in flight. So every request the
+-- server received got its answer counted, and the number of 2xx answers can be compared
+-- with the rows written.
 --
 -- A body that must differ on each request (a new person per contact message): WRK_UNIQUE
 -- names a marker in WRK_BODY, replaced in each request by "<run>.<thread>.<n>" (WRK_RUN,
@@ -30,6 +31,9 @@ wrk.method = "POST"
 wrk.body = os.getenv("WRK_BODY")
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Origin"] = os.getenv("WRK_ORIGIN")
+if os.getenv("WRK_USER_AGENT") then -- a browser's, where robots are dropped
+  wrk.headers["User-Agent"] = os.getenv("WRK_USER_AGENT")
+end
 
 local threads = {}
 local started = nil
