@@ -26,6 +26,8 @@ Everyday commands:
   gardien audit verify            check that the audit log has not been tampered with
   gardien keys rotate             re-encrypt personal data under new keys
   gardien consent show ID         show the proofs of a visitor's cookie choices
+  gardien audience report --from DATE --to DATE
+                                  the site's audience statistics for a period
 
 Every command explains itself with --help, e.g. `gardien policy --help`.
 All of Django's commands are available too: `gardien help --all`.
