@@ -18,20 +18,26 @@ from tests.browser.helpers import (
     wait_until,
 )
 
-# Logs, in order, when each demo script runs and how long window.dataLayer was then.
-ORDER = """
-window.__order = [];
-for (const flag of ['demoAudienceLoaded', 'demoTrackerLoaded']) {
+# Logs, in order, when the tracker stand-in runs or the audience beacon sends a page view,
+# and how long window.dataLayer was then.
+ORDER = """(() => {
+  window.__order = [];
+  const log = (what) => window.__order.push([what, window.dataLayer ? window.dataLayer.length : 0]);
   let value;
-  Object.defineProperty(window, flag, {
+  Object.defineProperty(window, 'demoTrackerLoaded', {
     configurable: true,
     get: () => value,
     set: (v) => {
       value = v;
-      window.__order.push([flag, window.dataLayer ? window.dataLayer.length : 0]);
+      log('demoTrackerLoaded');
     },
   });
-}
+  const send = window.fetch;
+  window.fetch = function (url, ...rest) {
+    if (String(url).endsWith('/api/audience')) log('audience');
+    return send.call(this, url, ...rest);
+  };
+})();
 """
 DATA_LAYER = "() => (window.dataLayer || []).map((entry) => Array.from(entry))"
 DENIED = {
@@ -52,14 +58,14 @@ def test_consent_mode_defaults_to_denied_first_then_updates_per_purpose(
     cfg = config(page, site)
     assert cfg["google_consent_mode"] is True
     visit(page, site)
-    wait_until(page, "() => window.demoAudienceLoaded === true")
+    wait_until(page, "() => window.__order.some((e) => e[0] === 'audience')")
 
     layer = page.evaluate(DATA_LAYER)
     assert layer, "window.dataLayer received nothing"
     assert layer[0] == ["consent", "default", DENIED], f"first dataLayer entry: {layer[0]}"
-    # The exempt audience script ran after the default was in place.
+    # The exempt audience measurement ran after the default was in place.
     order = page.evaluate("window.__order")
-    assert order and order[0][0] == "demoAudienceLoaded" and order[0][1] >= 1, order
+    assert order and order[0][0] == "audience" and order[0][1] >= 1, order
     for entry in layer[1:]:
         assert entry[:2] == ["consent", "update"] and entry[2] == DENIED, (
             f"a signal granted before any choice: {entry}"

@@ -42,7 +42,7 @@ def test_everything_stored_after_accept_all_is_in_the_inventory(site, page):
     _, answer = choose(page, button(page, cfg, "accept_all").click)
     recorded(answer, cfg, "accept_all", {"audience": True, "brevo_tracking": True})
     wait_tracker(page)
-    wait_until(page, "() => window.demoAudienceLoaded === true")
+    wait_until(page, "() => localStorage.getItem('gardien_vid') !== null")  # the beacon's
     page.locator("iframe[data-gardien-purpose]").content_frame.locator("body").wait_for()
     # The visitor also browses Gardien's own pages: the policy and the cookie settings.
     for url in (cfg["policy_url"], cfg["nojs_url"]):
