@@ -32,8 +32,10 @@
   function view() {
     const path = loc.pathname;
     if (!a.on || path === last) return;
-    // After a same-document navigation the previous page is the referrer, as for a link.
-    const referrer = last ? loc.origin + last : document.referrer;
+    // Only the referring site's origin leaves the page (the server keeps its host alone);
+    // after a same-document navigation the site itself, as for a link.
+    const ref = document.referrer;
+    const referrer = last ? loc.origin : ref && new URL(ref).origin;
     last = path;
     const kept = new URLSearchParams();
     for (const [k, v] of new URLSearchParams(loc.search)) if (a.query.includes(k)) kept.append(k, v);

@@ -170,9 +170,10 @@
 
     doc.querySelectorAll("[data-gardien-purpose]").forEach(gate);
 
-    // Gardien's audience beacon (async, as inserted) reads `on` before each page view.
+    // Gardien's audience beacon (async, as inserted) reads `on` before each page view:
+    // off under GPC or an objection, on again only by the visitor's explicit choice.
     const a = cfg.audience;
-    if (a && (a.on = granted[a.purpose] && !gpc) && !a.el) {
+    if (a && (a.on = granted[a.purpose]) && !a.el) {
       a.el = h("script", { src: a.script });
       doc.head.append(Object.assign(a.el, { gardien: a }));
     }
