@@ -12,13 +12,11 @@ import hmac
 import json
 import re
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from operator import attrgetter
 from typing import Any, NamedTuple
 from urllib.parse import quote, unquote
-
-from django.db import connections, router
 
 from gardien.consent import config
 from gardien.consent.models import (
@@ -282,35 +280,13 @@ class Proof:
     gpc: bool
 
 
-class _KeyedInsert(Insert):
-    """The ledger's INSERT with the banner's request id, skipped when that id was already
-    recorded (``ON CONFLICT … DO NOTHING``, SQLite and PostgreSQL alike): one round trip,
-    and the database, not a read before the write, decides which of two retries wins."""
-
-    def _prepare(self, alias: str) -> tuple[str, tuple[Any, ...]]:
-        sql, converters = super()._prepare(alias)
-        column = connections[alias].ops.quote_name("request_id")
-        self._prepared[alias] = (f"{sql} ON CONFLICT ({column}) DO NOTHING", converters)
-        return self._prepared[alias]
-
-    def written(self, values: Sequence[Any]) -> bool:
-        """Execute; False when a proof already holds this request id (nothing written)."""
-        alias = router.db_for_write(self.model)
-        sql, converters = self._prepared.get(alias) or self._prepare(alias)
-        params = [
-            value if convert is None else convert(value)
-            for convert, value in zip(converters, values, strict=True)
-        ]
-        with connections[alias].cursor() as cursor:
-            cursor.execute(sql, params)
-            return bool(cursor.rowcount)
-
-
 _ledger_values = attrgetter(*LEDGER_COLUMNS)
 # One INSERT, its SQL prepared once: this is the hot path of every banner on every site
 # (see bench/), and the ORM's save() costs more than the write itself.
 _ledger = Insert(ConsentRecord, LEDGER_COLUMNS)
-_keyed_ledger = _KeyedInsert(ConsentRecord, (*LEDGER_COLUMNS, "request_id"))
+# The same, with the banner's request id: the database, not a read before the write,
+# decides which of two retries of one choice is recorded.
+_keyed_ledger = Insert(ConsentRecord, (*LEDGER_COLUMNS, "request_id"), unique="request_id")
 
 
 def _insert(proof: Proof) -> None:
@@ -340,7 +316,7 @@ def record_choice(payload: object) -> Recorded:
     if request_id is None:
         _insert(proof)
         return Recorded(proof, configuration, True)
-    if _keyed_ledger.written((*_ledger_values(proof), request_id)):
+    if _keyed_ledger.execute((*_ledger_values(proof), request_id)):
         return Recorded(proof, configuration, True)
     return Recorded(_earlier(request_id, proof, given.get("consent_id")), configuration, False)
 

@@ -12,7 +12,9 @@ and the table's constraints still apply::
     _ledger.execute((consent_id, now, ...))
 
 Inside a caller's transaction the INSERT joins it; outside one it is its own transaction
-(autocommit): no BEGIN/COMMIT round trips.
+(autocommit): no BEGIN/COMMIT round trips. With ``unique=`` a column under a unique
+constraint, a row whose value is already there is skipped (``ON CONFLICT … DO NOTHING``, on
+SQLite and PostgreSQL alike) and ``execute`` says whether the row was written.
 """
 
 from __future__ import annotations
@@ -38,9 +40,12 @@ _PLAIN = (
 class Insert:
     """An INSERT of ``columns`` (field names) of ``model``, prepared once per database."""
 
-    def __init__(self, model: type[models.Model], columns: Sequence[str]) -> None:
+    def __init__(
+        self, model: type[models.Model], columns: Sequence[str], unique: str | None = None
+    ) -> None:
         self.model = model
         self.columns = tuple(columns)
+        self.unique = unique
         self._prepared: dict[str, tuple[str, tuple[Converter, ...]]] = {}
 
     def _prepare(self, alias: str) -> tuple[str, tuple[Converter, ...]]:
@@ -53,6 +58,9 @@ class Insert:
             f"({', '.join(quote_name(cast('str', f.column)) for f in fields)}) "  # type: ignore[union-attr]
             f"VALUES ({', '.join(['%s'] * len(fields))})"
         )
+        if self.unique is not None:
+            column = self.model._meta.get_field(self.unique).column
+            sql += f" ON CONFLICT ({quote_name(cast('str', column))}) DO NOTHING"
         converters: list[Converter] = []
         for field in fields:
             if isinstance(field, models.DateTimeField):
@@ -66,7 +74,8 @@ class Insert:
         self._prepared[alias] = (sql, tuple(converters))
         return self._prepared[alias]
 
-    def execute(self, values: Sequence[Any]) -> None:
+    def execute(self, values: Sequence[Any]) -> bool:
+        """Write the row; False when ``unique`` found its value already there."""
         alias = router.db_for_write(self.model)
         sql, converters = self._prepared.get(alias) or self._prepare(alias)
         params = [
@@ -75,3 +84,4 @@ class Insert:
         ]
         with connections[alias].cursor() as cursor:
             cursor.execute(sql, params)
+            return self.unique is None or bool(cursor.rowcount)
