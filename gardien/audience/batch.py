@@ -2,35 +2,40 @@
 
 ``POST /api/audience`` is called on every page view of the organisation's sites; one
 transaction per view would spend most of the database's time committing (on SQLite, one
-writer at a time). So each web process runs one writer thread: a request hands its row to
-the writer and waits; the writer takes every row queued (up to ``MAX_ROWS``) and inserts
-them with one ``bulk_create`` in one transaction, then wakes their requests. The request
-answers 204 only after that commit, so a view acknowledged is stored; a crash loses only
-views not yet acknowledged, which the beacon does not retry anyway.
+writer at a time). So the requests of one process commit together, leader and followers:
+a request puts its row in the process's queue; if no write is under way it becomes the
+leader and, in its own thread with its own database connection, takes every row queued
+(its own included, up to ``MAX_ROWS``) and inserts them in one transaction, then marks them
+committed and wakes their requests. A request arriving while a write is under way waits
+for its row; when that write ends without it, one of the waiting requests leads the next.
 
-The writer does not linger to gather rows: while it commits one group (a few
-milliseconds), the next one queues up, so groups grow with the traffic and a lone view
-waits no longer than its own commit. Under gunicorn, groups form when a worker serves
-several requests at once (``--threads``); with one request per worker, each view is its
-own group.
+No thread of its own and no hand-off: a lone view is written by its own request, as
+quickly as one INSERT; under load, rows queue up while one group commits, so groups grow
+with the traffic. Under gunicorn, groups form when a worker serves several requests at
+once (threads, see gardien/gunicorn.conf.py); with one request per worker, each view is
+its own group.
 
-The writer starts at the first view a process receives (after gunicorn's fork), uses its
-own database connection (Django keeps one per thread), and is stopped at exit after the
-rows queued are written. A caller already inside a transaction (a test's ``TestCase``, a
-command) writes its row there itself: another thread could neither see that transaction
-nor commit within it.
+A request answers 204 only after the commit holding its row, so a view acknowledged is
+stored; a crash loses only views not yet acknowledged, which the beacon does not retry
+anyway. A group the database refuses is written again row by row, so a bad row costs only
+its own view. A caller already inside a transaction (a test's ``TestCase``, a command)
+writes its row there itself: a group written by another request could neither see that
+transaction nor commit within it.
 """
 
 from __future__ import annotations
 
-import atexit
+import contextlib
 import logging
 import os
-import queue
 import threading
-from dataclasses import dataclass, field
+import time
+from collections import deque
+from collections.abc import Callable
+from functools import lru_cache
+from typing import Any
 
-from django.db import close_old_connections, connection, transaction
+from django.db import connection, connections, models, router
 
 from gardien.audience.models import PageView
 
@@ -38,6 +43,8 @@ logger = logging.getLogger("gardien.audience")
 
 #: The most rows one transaction inserts.
 MAX_ROWS = 500
+#: The most rows waiting in one process; past it a view is answered 503 at once.
+MAX_QUEUED = 5000
 #: How long a request waits for its row's commit before answering that it could not store it.
 WAIT_SECONDS = 10.0
 
@@ -46,80 +53,134 @@ class NotStored(Exception):
     """The page view could not be stored (the database refused it or did not answer)."""
 
 
-@dataclass
 class _Pending:
-    row: PageView
-    done: threading.Event = field(default_factory=threading.Event)
-    error: BaseException | None = None
+    """A row waiting for its commit, and what became of it."""
+
+    __slots__ = ("done", "error", "row")
+
+    def __init__(self, row: PageView) -> None:
+        self.row = row
+        self.done = False
+        self.error: NotStored | None = None
 
 
-class Writer:
-    """One process's writer thread and its queue."""
+class Group:
+    """One process's queue of rows and whether a leader is writing."""
 
     def __init__(self) -> None:
         self.pid = os.getpid()
-        self.queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
-        self.thread = threading.Thread(target=self._run, name="gardien-audience-writer")
-        self.thread.daemon = True  # never keeps a process alive; stop() flushes at exit
-        self.thread.start()
+        self.queue: deque[_Pending] = deque()
+        self.writing = False
+        self.changed = threading.Condition(threading.Lock())
 
     def write(self, row: PageView) -> None:
+        """Store ``row``: lead a write, or wait for the leader that takes it."""
         pending = _Pending(row)
-        self.queue.put(pending)
-        if not pending.done.wait(WAIT_SECONDS):
-            raise NotStored("the database did not answer in time")
+        deadline = time.monotonic() + WAIT_SECONDS
+        with self.changed:
+            if len(self.queue) >= MAX_QUEUED:
+                raise NotStored("too many page views waiting to be written")
+            self.queue.append(pending)
+            while not pending.done:
+                if not self.writing:
+                    self._lead()
+                    continue
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    self._give_up(pending)
+                    raise NotStored("the database did not answer in time")
+                self.changed.wait(left)
         if pending.error is not None:
-            raise NotStored(str(pending.error)) from pending.error
+            raise pending.error
 
-    def stop(self) -> None:
-        """Write what is queued, stop the thread (it closes its connection)."""
-        self.queue.put(None)
-        self.thread.join(WAIT_SECONDS)
-
-    def _run(self) -> None:
+    def _lead(self) -> None:
+        """Write the rows queued (the lock held on entry and on return, not meanwhile)."""
+        self.writing = True
+        group = [self.queue.popleft() for _ in range(min(max_rows(), len(self.queue)))]
+        self.changed.release()
+        written = False
         try:
-            while True:
-                first = self.queue.get()
-                if first is None:
-                    return
-                group = [first]
-                stopping = False
-                while len(group) < MAX_ROWS:
-                    try:
-                        more = self.queue.get_nowait()
-                    except queue.Empty:
-                        break
-                    if more is None:
-                        stopping = True
-                        break
-                    group.append(more)
-                self._write(group)
-                if stopping:
-                    return
+            write_group(group)
+            written = True
         finally:
-            connection.close()
+            self.changed.acquire()
+            for pending in group:
+                if not written and pending.error is None:  # interrupted: nothing is known
+                    pending.error = NotStored("the write was interrupted")
+                pending.done = True
+            self.writing = False
+            self.changed.notify_all()
 
-    def _write(self, group: list[_Pending]) -> None:
-        # As a request would: drop a connection that failed or outlived CONN_MAX_AGE.
-        close_old_connections()
-        try:
-            with transaction.atomic():
-                PageView.objects.bulk_create([pending.row for pending in group])
-        except Exception:
-            if len(group) == 1:
-                group[0].error = NotStored("refused by the database")
-                logger.exception("audience: a page view could not be stored")
-            else:
-                # One row the database refuses must not cost the others: one by one.
-                for pending in group:
-                    self._write([pending])
-                return
+    def _give_up(self, pending: _Pending) -> None:
+        # Still queued: no leader will take it. Already taken: its leader is stuck in the
+        # database; either way the view is not acknowledged.
+        with contextlib.suppress(ValueError):
+            self.queue.remove(pending)
+
+
+def write_group(group: list[_Pending]) -> None:
+    """Insert the group's rows with one statement; a refused group is tried row by row."""
+    try:
+        _insert([pending.row for pending in group])
+    except Exception:
+        if len(group) == 1:
+            group[0].error = NotStored("refused by the database")
+            logger.exception("audience: a page view could not be stored")
+            return
+        # One row the database refuses must not cost the others: one by one.
         for pending in group:
-            pending.done.set()
+            write_group([pending])
+
+
+def _insert(rows: list[PageView]) -> None:
+    """One multi-row INSERT, in autocommit: a single statement is its own transaction, so
+    there is no BEGIN nor COMMIT to send, and either every row is stored or none."""
+    alias = router.db_for_write(PageView)
+    db = connections[alias]
+    statement, converters = _prepared(alias, len(rows))
+    params = [
+        value if convert is None else convert(value)
+        for row in rows
+        for convert, value in zip(
+            converters, [getattr(row, name) for name in _ATTNAMES], strict=True
+        )
+    ]
+    with db.cursor() as cursor:
+        cursor.execute(statement, params)
+
+
+_FIELDS = [f for f in PageView._meta.concrete_fields if not f.primary_key]
+_ATTNAMES = tuple(field.attname for field in _FIELDS)
+
+
+@lru_cache(maxsize=64)
+def _prepared(alias: str, rows: int) -> tuple[str, tuple[Callable[[Any], Any] | None, ...]]:
+    """The INSERT of ``rows`` page views for database ``alias``, built once; the ORM would
+    compile it again for every group, which costs more than the write itself."""
+    db = connections[alias]
+    quote_name = db.ops.quote_name
+    one = f"({', '.join(['%s'] * len(_FIELDS))})"
+    statement = (
+        f"INSERT INTO {quote_name(PageView._meta.db_table)} "  # noqa: S608 - names from the model
+        f"({', '.join(quote_name(str(field.column)) for field in _FIELDS)}) "
+        f"VALUES {', '.join([one] * rows)}"
+    )
+    converters = tuple(
+        db.ops.adapt_datetimefield_value if isinstance(field, models.DateTimeField) else None
+        for field in _FIELDS
+    )
+    return statement, converters
+
+
+def max_rows() -> int:
+    """The most rows in one INSERT: ``MAX_ROWS``, or fewer if the database takes fewer
+    parameters in one statement."""
+    limit = connections[router.db_for_write(PageView)].features.max_query_params
+    return min(MAX_ROWS, limit // len(_FIELDS)) if limit else MAX_ROWS
 
 
 _lock = threading.Lock()
-_writer: Writer | None = None
+_group: Group | None = None
 
 
 def write(row: PageView) -> None:
@@ -130,25 +191,22 @@ def write(row: PageView) -> None:
     _current().write(row)
 
 
-def _current() -> Writer:
-    global _writer
-    writer = _writer
-    if writer is None or writer.pid != os.getpid() or not writer.thread.is_alive():
+def _current() -> Group:
+    global _group
+    group = _group
+    if group is None or group.pid != os.getpid():
         with _lock:
-            writer = _writer
-            # A writer made before a fork (its thread did not survive it) is replaced.
-            if writer is None or writer.pid != os.getpid() or not writer.thread.is_alive():
-                writer = _writer = Writer()
-    return writer
+            group = _group
+            # A group made before a fork is left to the parent: its lock may be held by a
+            # thread that does not exist here.
+            if group is None or group.pid != os.getpid():
+                group = _group = Group()
+    return group
 
 
 def stop() -> None:
-    """Stop this process's writer once its queue is written (at exit, and between tests)."""
-    global _writer
+    """Forget this process's group (between tests); rows still queued belong to requests
+    still waiting, which lead their own write."""
+    global _group
     with _lock:
-        writer, _writer = _writer, None
-    if writer is not None and writer.pid == os.getpid():
-        writer.stop()
-
-
-atexit.register(stop)
+        _group = None

@@ -1,6 +1,6 @@
-"""The batched writer for real: its own thread and connection, one transaction per group,
-and a page view acknowledged only once committed (``transactional_db``: no test transaction
-hides the writer's commits)."""
+"""Grouped writes for real: leader and followers, each request on its own connection, one
+transaction per group, and a page view acknowledged only once committed
+(``transactional_db``: no test transaction hides the commits)."""
 
 from __future__ import annotations
 
@@ -34,19 +34,18 @@ def row(path: str = "/", **changes: Any) -> PageView:
 
 @pytest.fixture
 def groups(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """The size of each group the writer inserts; the first insert is slowed down so that
-    the rows sent meanwhile queue up behind it."""
+    """The size of each group inserted; the first insert is slowed down so that the rows
+    sent meanwhile queue up behind it."""
     sizes: list[int] = []
-    original = PageView.objects.bulk_create
+    original = batch._insert
 
-    def bulk_create(objs: list[PageView], *args: Any, **kwargs: Any) -> list[PageView]:
-        assert threading.current_thread().name == "gardien-audience-writer"
-        sizes.append(len(objs))
+    def insert(rows: list[PageView]) -> None:
+        sizes.append(len(rows))
         if len(sizes) == 1:
             time.sleep(0.2)
-        return original(objs, *args, **kwargs)
+        original(rows)
 
-    monkeypatch.setattr(PageView.objects, "bulk_create", bulk_create)
+    monkeypatch.setattr(batch, "_insert", insert)
     return sizes
 
 
@@ -54,9 +53,24 @@ def test_an_acknowledged_page_view_is_committed(published, post_view):
     response = post_view(keep_test_connection=False)
 
     assert response.status_code == 204
-    assert batch._writer is not None and batch._writer.thread.is_alive()
-    # Read from this thread's own connection: the writer's transaction is committed.
+    # Read from this thread's own connection: the leader's transaction is committed.
     assert PageView.objects.filter(path="/adhesion").count() == 1
+
+
+def test_a_lone_view_is_written_by_its_own_request(monkeypatch):
+    threads: list[str] = []
+    original = batch._insert
+
+    def insert(rows: list[PageView]) -> None:
+        threads.append(threading.current_thread().name)
+        original(rows)
+
+    monkeypatch.setattr(batch, "_insert", insert)
+
+    batch.write(row("/alone"))
+
+    assert threads == [threading.current_thread().name]
+    assert PageView.objects.filter(path="/alone").exists()
 
 
 def test_a_burst_is_written_in_a_few_transactions(published, post_view, groups):
@@ -81,24 +95,53 @@ def test_a_burst_is_written_in_a_few_transactions(published, post_view, groups):
     assert len(groups) < 20 and max(groups) > 1, groups
 
 
+def in_threads(paths: list[str]) -> tuple[list[threading.Thread], dict[str, str]]:
+    """Write one row per path, each from a thread of its own; what became of each."""
+    outcome: dict[str, str] = {}
+
+    def send(path: str) -> None:
+        try:
+            batch.write(row(path))
+            outcome[path] = "stored"
+        except batch.NotStored as refused:
+            outcome[path] = f"not stored: {refused}"
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=send, args=(path,)) for path in paths]
+    return threads, outcome
+
+
+def test_a_follower_left_out_of_its_leaders_group_leads_the_next(monkeypatch, groups):
+    monkeypatch.setattr(batch, "MAX_ROWS", 2)
+    threads, outcome = in_threads([f"/f{n}" for n in range(5)])
+    threads[0].start()
+    time.sleep(0.05)  # the first leader is writing its own row (slowly)
+    for thread in threads[1:]:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert set(outcome.values()) == {"stored"}
+    assert groups == [1, 2, 2]
+    assert PageView.objects.count() == 5
+
+
 def test_a_row_the_database_refuses_costs_only_its_own_view():
-    writer = batch.Writer()
     group = [batch._Pending(row("/a")), batch._Pending(row("/b", viewed_at=None))]
     group.append(batch._Pending(row("/c")))
 
-    writer._write(group)
+    batch.write_group(group)
 
-    assert [p.done.is_set() for p in group] == [True, True, True]
     assert [p.error is None for p in group] == [True, False, True]
     assert sorted(PageView.objects.values_list("path", flat=True)) == ["/a", "/c"]
-    writer.stop()
 
 
 def test_a_view_that_could_not_be_stored_is_not_acknowledged(published, post_view, monkeypatch):
     def refuse(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(PageView.objects, "bulk_create", refuse)
+    monkeypatch.setattr(batch, "_insert", refuse)
 
     response = post_view(keep_test_connection=False)
 
@@ -107,36 +150,62 @@ def test_a_view_that_could_not_be_stored_is_not_acknowledged(published, post_vie
     assert not PageView.objects.exists()
 
 
-def test_stopping_writes_what_is_queued_and_closes_the_connection(groups):
-    writer = batch._current()
-    done = threading.Event()
+def test_a_leader_stuck_in_the_database_leaves_its_followers_unacknowledged(monkeypatch):
+    monkeypatch.setattr(batch, "WAIT_SECONDS", 0.2)
+    release = threading.Event()
+    original = batch._insert
 
-    def write() -> None:
-        writer.write(row("/first"))
-        done.set()
+    def stuck(rows: list[PageView]) -> None:
+        release.wait(5)
+        original(rows)
 
-    threading.Thread(target=write).start()
-    time.sleep(0.05)  # the first group is being written (slowly)
-    pending = batch._Pending(row("/queued"))
-    writer.queue.put(pending)
+    monkeypatch.setattr(batch, "_insert", stuck)
+    threads, outcome = in_threads(["/leader", "/follower"])
+    threads[0].start()
+    time.sleep(0.05)
+    threads[1].start()
+    threads[1].join()
 
-    batch.stop()
+    assert outcome == {"/follower": "not stored: the database did not answer in time"}
+    assert not batch._current().queue  # no later leader writes a view answered 503
+    release.set()
+    threads[0].join()
+    assert outcome["/leader"] == "stored"
+    assert list(PageView.objects.values_list("path", flat=True)) == ["/leader"]
 
-    assert not writer.thread.is_alive()
-    assert done.is_set() and pending.done.is_set()
-    assert PageView.objects.count() == 2
+
+def test_a_leader_interrupted_acknowledges_nothing(monkeypatch):
+    def interrupted(*args: Any, **kwargs: Any) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(batch, "write_group", interrupted)
+    group = batch._current()
+
+    with pytest.raises(KeyboardInterrupt):
+        group.write(row("/interrupted"))
+
+    assert not group.writing and not group.queue
 
 
-def test_a_process_forked_after_its_parent_wrote_gets_a_writer_of_its_own(monkeypatch):
+def test_a_full_queue_answers_at_once(monkeypatch):
+    monkeypatch.setattr(batch, "MAX_QUEUED", 0)
+
+    with pytest.raises(batch.NotStored):
+        batch.write(row("/full"))
+
+    assert not PageView.objects.exists()
+
+
+def test_a_process_forked_after_its_parent_wrote_gets_a_group_of_its_own(monkeypatch):
     parent = batch._current()
+    parent.writing = True  # as a thread of the parent may have left it at the fork
     monkeypatch.setattr(batch.os, "getpid", lambda: parent.pid + 1)
 
     child = batch._current()
 
-    assert child is not parent and child.pid == parent.pid + 1
-    child.stop()
-    monkeypatch.undo()
-    parent.stop()
+    assert child is not parent and child.pid == parent.pid + 1 and not child.writing
+    batch.write(row("/child"))
+    assert PageView.objects.filter(path="/child").exists()
 
 
 def test_inside_a_transaction_the_row_is_written_there():
@@ -146,4 +215,4 @@ def test_inside_a_transaction_the_row_is_written_there():
         batch.write(row("/inline", viewed_at=clock.now() - dt.timedelta(seconds=1)))
         assert connection.in_atomic_block
         assert PageView.objects.filter(path="/inline").exists()
-    assert batch._writer is None
+    assert batch._group is None
