@@ -35,7 +35,7 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
-from django.db import connection, connections, models, router
+from django.db import DatabaseError, connection, connections, models, router
 
 from gardien.audience.models import PageView
 
@@ -134,7 +134,13 @@ def write_group(group: list[_Pending]) -> None:
 
 def _insert(rows: list[PageView]) -> None:
     """One multi-row INSERT, in autocommit: a single statement is its own transaction, so
-    there is no BEGIN nor COMMIT to send, and either every row is stored or none."""
+    there is no BEGIN nor COMMIT to send, and either every row is stored or none.
+
+    Django checks a connection kept from an earlier request with a round trip before its
+    first query (CONN_HEALTH_CHECKS), which would cost as much as the INSERT; here the
+    INSERT is the check: when it fails on a connection that no longer works (the database
+    restarted), it is sent once more on a new one.
+    """
     alias = router.db_for_write(PageView)
     db = connections[alias]
     statement, converters = _prepared(alias, len(rows))
@@ -145,8 +151,18 @@ def _insert(rows: list[PageView]) -> None:
             converters, [getattr(row, name) for name in _ATTNAMES], strict=True
         )
     ]
-    with db.cursor() as cursor:
-        cursor.execute(statement, params)
+    kept = db.connection is not None
+    if kept:
+        db.health_check_done = True
+    try:
+        with db.cursor() as cursor:
+            cursor.execute(statement, params)
+    except DatabaseError:
+        if not kept or db.is_usable():
+            raise
+        db.close()
+        with db.cursor() as cursor:
+            cursor.execute(statement, params)
 
 
 _FIELDS = [f for f in PageView._meta.concrete_fields if not f.primary_key]

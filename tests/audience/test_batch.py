@@ -137,6 +137,20 @@ def test_a_row_the_database_refuses_costs_only_its_own_view():
     assert sorted(PageView.objects.values_list("path", flat=True)) == ["/a", "/c"]
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a server that drops connections")
+def test_a_connection_the_database_dropped_is_replaced_without_losing_the_view():
+    batch.write(row("/before"))
+    pid = connection.connection.info.backend_pid
+    other = connections.create_connection("default")
+    with other.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+    other.close()
+
+    batch.write(row("/after"))
+
+    assert sorted(PageView.objects.values_list("path", flat=True)) == ["/after", "/before"]
+
+
 def test_a_view_that_could_not_be_stored_is_not_acknowledged(published, post_view, monkeypatch):
     def refuse(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("disk full")
