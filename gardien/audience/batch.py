@@ -153,7 +153,7 @@ def _insert(rows: list[PageView]) -> None:
     ]
     kept = db.connection is not None
     if kept:
-        db.health_check_done = True
+        db.health_check_done = True  # type: ignore[attr-defined]  # not in the stubs
     try:
         with db.cursor() as cursor:
             cursor.execute(statement, params)
