@@ -12,6 +12,14 @@ import logging
 
 from gardien.lib.logging import RedactFilter
 
+# Threads: a worker serves several requests at once, so one waiting on the database (a
+# consent proof, a back-office export) does not hold up the others, and the page views
+# arriving together are committed together (gardien/audience/batch.py): with one request
+# per worker, each would be its own transaction. Django keeps one database connection per
+# thread; 4 threads per worker is a small pool for each (PostgreSQL max_connections).
+worker_class = "gthread"
+threads = 4
+
 accesslog = "-"
 access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms'
 
