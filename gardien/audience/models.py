@@ -10,9 +10,12 @@ manifest counts unique visitors, the random identifier the beacon keeps on that 
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from gardien.manifest.schema import AUDIENCE_MAX_RETENTION, Manifest
 from gardien.retention.registry import kept, retained
 
 PATH_LENGTH = 512
@@ -26,7 +29,24 @@ class Screen(models.TextChoices):
     DESKTOP = "desktop", _("desktop")
 
 
-@retained(activity="audience", timestamp="viewed_at")
+def audience_activity(manifest: Manifest) -> str | None:
+    """The activity page views are kept under: that of the audience's cookie purpose (None
+    when the manifest does not measure the audience)."""
+    if manifest.audience is None:
+        return None
+    purpose = next(
+        (p for p in manifest.cookies.purposes if p.id == manifest.audience.purpose), None
+    )
+    return purpose.activity if purpose is not None else None
+
+
+@retained(
+    activity=audience_activity,
+    timestamp="viewed_at",
+    # Page views left from an earlier policy: at most the ceiling of the CNIL's exemption.
+    otherwise=dt.timedelta(days=AUDIENCE_MAX_RETENTION.days),
+    because=_("audience measurement is off; at most the CNIL's ceiling for audience data"),
+)
 class PageView(models.Model):
     """One page view, as accepted by ``POST /api/audience``."""
 

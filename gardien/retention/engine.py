@@ -354,14 +354,20 @@ def categories(manifest: Manifest) -> tuple[list[Category], list[Unruled]]:
         found.append(_from_registration(registration, rule))
     for declaration in declarations():
         if declaration.kind == "rule":
-            assert declaration.activity is not None
-            rule = _rule(manifest, declaration.activity, declaration.record)
+            activity = declaration.activity_under(manifest)
+            if activity is None:
+                # No activity of this manifest holds these rows: those left from an earlier
+                # one go after the declaration's ceiling, as a technical lifetime.
+                if declaration.lifetime is not None:
+                    found.append(_from_declaration(declaration, None, None))
+                continue
+            rule = _rule(manifest, activity, declaration.record)
             if isinstance(rule, str):
                 missing.append(Unruled(declaration.label, rule))
                 continue
-            found.append(_from_declaration(declaration, rule))
+            found.append(_from_declaration(declaration, rule, activity))
         elif declaration.kind == "technical":
-            found.append(_from_declaration(declaration, None))
+            found.append(_from_declaration(declaration, None, None))
     found.append(Category(model=Person, kind="identity", person=""))
     return found, missing
 
@@ -381,12 +387,14 @@ def _from_registration(registration: Registration, rule: RetentionRule) -> Categ
     )
 
 
-def _from_declaration(declaration: Declaration, rule: RetentionRule | None) -> Category:
+def _from_declaration(
+    declaration: Declaration, rule: RetentionRule | None, activity: str | None
+) -> Category:
     return Category(
         model=declaration.model,
         kind="rule" if rule is not None else "technical",
-        activity=declaration.activity,
-        record=declaration.record,
+        activity=activity,
+        record=declaration.record if activity is not None else None,
         rule=rule,
         timestamp=declaration.timestamp,
         expires=declaration.expires,

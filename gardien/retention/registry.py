@@ -8,6 +8,11 @@ that the purge engine and the registry check (``gardien.E110``) know every table
     @retained(activity="consent", timestamp="recorded_at")
     class ConsentRecord(models.Model): ...
 
+    # the activity named by the manifest itself; when it names none, at most ``otherwise``
+    @retained(activity=audience_activity, timestamp="viewed_at",
+              otherwise=CEILING, because=_("measured under an earlier policy"))
+    class PageView(models.Model): ...
+
     # a lifetime that is part of how Gardien works, not a promise (an anti-replay window)
     @technical(timestamp="received_at", lifetime=REPLAY_WINDOW,
                because=_("a webhook older than this is refused anyway"))
@@ -40,13 +45,16 @@ Kind = Literal["rule", "technical", "kept"]
 class Declaration:
     model: type[models.Model]
     kind: Kind
-    activity: str | None = None  # rule: the activity whose rule (or record's rule) applies
+    # rule: the activity whose rule (or record's rule) applies, or a function of the manifest
+    # naming it (None: no activity of that manifest holds these rows)
+    activity: str | Callable[[Any], str | None] | None = None
     record: str | None = None  # rule: the record of that activity, None for its own rule
     timestamp: str | None = None  # the date field the period counts from
     expires: str | None = None  # technical: a field holding the row's own expiry
-    # technical: the period counted from ``timestamp`` (or a function giving it, for a setting)
+    # technical: the period counted from ``timestamp`` (or a function giving it, for a
+    # setting); rule: the period when the manifest names no activity for the rows
     lifetime: dt.timedelta | Callable[[], dt.timedelta] | None = None
-    because: Any = ""  # technical and kept: why, in words the DPO reads (lazy text)
+    because: Any = ""  # technical, kept and ``otherwise``: why, in words the DPO reads (lazy text)
     only: Callable[[], Any] | None = None  # returns a Q narrowing the rows the period applies to
     # deletes everything due before the instant, or counts it (dry run); a dotted path works
     purge: Callable[[dt.datetime, bool], int] | str | None = None
@@ -54,6 +62,10 @@ class Declaration:
     @property
     def label(self) -> str:
         return self.model._meta.label_lower
+
+    def activity_under(self, manifest: Any) -> str | None:
+        """The activity whose rule applies under ``manifest`` (None: the manifest names none)."""
+        return self.activity(manifest) if callable(self.activity) else self.activity
 
 
 _declared: dict[str, Declaration] = {}
@@ -65,16 +77,38 @@ def _declare(declaration: Declaration) -> None:
 
 def retained(
     *,
-    activity: str,
+    activity: str | Callable[[Any], str | None],
     timestamp: str,
     record: str | None = None,
     only: Callable[[], Any] | None = None,
     purge: Callable[[dt.datetime, bool], int] | str | None = None,
+    otherwise: dt.timedelta | None = None,
+    because: Any = "",
 ) -> Callable[[type[models.Model]], type[models.Model]]:
-    """Rows kept as long as the manifest's rule for ``activity`` (or its ``record``) says."""
+    """Rows kept as long as the manifest's rule for ``activity`` (or its ``record``) says.
+
+    ``activity`` may be a function of the manifest, for rows whose activity the manifest
+    chooses (page views: the activity of the audience's cookie purpose). When it names none,
+    rows left from an earlier manifest are kept ``otherwise`` after ``timestamp`` at most,
+    ``because`` says why; without ``otherwise`` they are left alone.
+    """
+    if otherwise is not None and not callable(activity):
+        raise ValueError("otherwise=… is for an activity the manifest may not name")
 
     def declare(model: type[models.Model]) -> type[models.Model]:
-        _declare(Declaration(model, "rule", activity, record, timestamp, only=only, purge=purge))
+        _declare(
+            Declaration(
+                model,
+                "rule",
+                activity,
+                record,
+                timestamp,
+                lifetime=otherwise,
+                because=because,
+                only=only,
+                purge=purge,
+            )
+        )
         return model
 
     return declare
