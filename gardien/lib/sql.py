@@ -59,7 +59,7 @@ class Insert:
             f"VALUES ({', '.join(['%s'] * len(fields))})"
         )
         if self.unique is not None:
-            column = self.model._meta.get_field(self.unique).column
+            column = self.model._meta.get_field(self.unique).column  # type: ignore[union-attr]
             sql += f" ON CONFLICT ({quote_name(cast('str', column))}) DO NOTHING"
         converters: list[Converter] = []
         for field in fields:
