@@ -8,7 +8,6 @@ JSON, so the page, its export and the command never disagree.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 from collections.abc import Iterator
@@ -19,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from gardien.audience.rollup import Line, PeriodStats
 from gardien.lib import chart, clock
+from gardien.lib.spreadsheet import csv_writer
 
 #: The period shown when none is asked for: the last 30 days, today included.
 DAYS = 30
@@ -114,20 +114,13 @@ def rows(stats: PeriodStats) -> Iterator[tuple[str, str, int, int, int]]:
 CSV_HEADER = ("list", "value", "page_views", "visits", "visitors")
 
 
-def _cell(value: str | int) -> str | int:
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value  # never a formula in a spreadsheet
-    return value
-
-
 def to_csv(stats: PeriodStats) -> bytes:
     """The period's numbers as a spreadsheet opens them in French: UTF-8 with a BOM, ";"
     between cells (as the portability export)."""
     text = io.StringIO()
-    writer = csv.writer(text, delimiter=";")
+    writer = csv_writer(text, delimiter=";")
     writer.writerow(CSV_HEADER)
-    for row in rows(stats):
-        writer.writerow([_cell(value) for value in row])
+    writer.writerows(rows(stats))
     return ("\ufeff" + text.getvalue()).encode("utf-8")
 
 

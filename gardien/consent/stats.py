@@ -7,7 +7,6 @@ anywhere.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 import json
@@ -27,6 +26,7 @@ from gardien.consent.models import (
     ConsentRecord,
 )
 from gardien.lib import chart, clock
+from gardien.lib.spreadsheet import csv_writer
 
 DAYS = 30
 
@@ -160,7 +160,7 @@ def export_rows(records: QuerySet[ConsentRecord]) -> Iterator[dict[str, Any]]:
 
 def csv_lines(rows: Iterable[dict[str, Any]]) -> Iterator[str]:
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csv_writer(buffer)
 
     def flush() -> str:
         text = buffer.getvalue()

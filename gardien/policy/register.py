@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from typing import Any
@@ -11,6 +10,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from gardien.audience.describe import describe
+from gardien.lib.spreadsheet import csv_writer
 from gardien.manifest import Manifest, content_hash
 from gardien.manifest import wording as say
 from gardien.policy import document
@@ -222,7 +222,7 @@ def to_json(register: dict[str, Any]) -> str:
 def to_csv(register: dict[str, Any], what: str = "activities") -> str:
     header, body = rows(register, what)
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_writer(out)
     writer.writerow(header)
     writer.writerows(body)
     return out.getvalue()

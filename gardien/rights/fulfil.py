@@ -16,7 +16,6 @@ value), and tells the person by email when it is done.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
 import io
@@ -33,6 +32,7 @@ from django.utils.translation import gettext as _
 
 from gardien.audit.services import Actor
 from gardien.lib import clock
+from gardien.lib.spreadsheet import csv_writer
 from gardien.policy import document
 from gardien.policy import services as policy
 from gardien.processors.outbox import enqueue
@@ -234,14 +234,12 @@ def _provided(data: dict[str, Any] | None) -> dict[str, Any]:
 def _csv(provided: dict[str, Any]) -> bytes:
     """One line per value: activity, record number, field, value (UTF-8 with a BOM)."""
     text = io.StringIO()
-    writer = csv.writer(text, delimiter=";")
+    writer = csv_writer(text, delimiter=";")
     writer.writerow(["activity", "record", "field", "value"])
     for activity_id, rows in provided["activities"].items():
         for number, row in enumerate(rows, start=1):
             for name, value in row.items():
                 cell = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-                if cell[:1] in ("=", "+", "-", "@", "\t", "\r"):
-                    cell = "'" + cell  # never a formula in a spreadsheet
                 writer.writerow([activity_id, number, name, cell])
     return ("\ufeff" + text.getvalue()).encode("utf-8")
 
