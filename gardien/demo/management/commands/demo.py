@@ -3,8 +3,9 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from gardien.backoffice import accounts
 
@@ -27,6 +28,13 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        # The demo account is a superuser whose password is printed: never on a real site.
+        if settings.PRODUCTION:
+            raise CommandError(
+                "gardien demo setup is refused when GARDIEN_PRODUCTION=true: it creates a "
+                "superuser for the demonstration. Create real accounts with "
+                "gardien staff add USERNAME --role ROLE."
+            )
         User = get_user_model()
         if User.objects.filter(username=USERNAME).exists():
             self.stdout.write(
