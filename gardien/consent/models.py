@@ -15,7 +15,7 @@ from django.db.models.functions import Length
 from django.db.models.lookups import Exact, In
 from django.utils.translation import gettext_lazy as _
 
-from gardien.retention.registry import retained
+from gardien.retention.registry import kept, retained
 
 #: A consent id Gardien issues: 16 random bytes and 8 of their HMAC, URL-safe base64.
 CONSENT_ID_LENGTH = 32
@@ -145,3 +145,69 @@ class ShownConfiguration(models.Model):
 
     def __str__(self) -> str:
         return f"v{self.version} {self.lang} {self.hash[:12]}"
+
+
+def _emptied() -> models.Q:
+    """Seals whose every proof has left the ledger (purged or erased): nothing left to check."""
+    left = ConsentRecord.objects.filter(
+        pk__gte=models.OuterRef("first_pk"), pk__lte=models.OuterRef("last_pk")
+    )
+    return ~models.Q(models.Exists(left))
+
+
+@retained(activity="consent", timestamp="sealed_at", only=_emptied)
+class ConsentSeal(models.Model):
+    """The Merkle root of the proofs recorded between two row ids, written into the audit log.
+
+    The ledger is append-only, so a row-id range names a set of proofs once and for all.
+    The leaves (each proof's SHA-256) and the row ids are kept with the root, so that a
+    changed, removed or inserted proof is named, and a proof can be shown sealed after its
+    neighbours were purged. A seal goes with the last of its proofs (``gardien.consent.seal``).
+    """
+
+    first_pk = models.PositiveBigIntegerField(_("first proof"), unique=True)
+    last_pk = models.PositiveBigIntegerField(_("last proof"), unique=True)
+    count = models.PositiveIntegerField(_("proofs sealed"))
+    root = models.CharField(_("Merkle root"), max_length=HASH_LENGTH)
+    sealed_at = models.DateTimeField(_("sealed at"))
+    pks = models.BinaryField(_("row ids"), editable=False)  # 8 bytes each, big-endian
+    leaves = models.BinaryField(_("leaves"), editable=False)  # 32 bytes each, in row id order
+
+    class Meta:
+        ordering = ["first_pk"]
+        verbose_name = _("consent ledger seal")
+        verbose_name_plural = _("consent ledger seals")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(first_pk__lte=models.F("last_pk")),
+                name="consent_seal_range_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.first_pk}..{self.last_pk} {self.root[:12]}"
+
+
+@kept(because=_("goes with its seal"))
+class ConsentSealRemoval(models.Model):
+    """Proofs of a seal removed on purpose (the retention purge, an erasure), by position."""
+
+    class Cause(models.TextChoices):
+        PURGE = "purge", _("retention purge")
+        ERASURE = "erasure", _("erasure request")
+
+    seal = models.ForeignKey(
+        ConsentSeal, on_delete=models.CASCADE, related_name="removals", verbose_name=_("seal")
+    )
+    removed_at = models.DateTimeField(_("removed at"))
+    cause = models.CharField(_("cause"), max_length=10, choices=Cause.choices)
+    count = models.PositiveIntegerField(_("proofs removed"))
+    positions = models.TextField(_("positions"))  # "0-499,512": the leaves' positions
+
+    class Meta:
+        ordering = ["seal", "pk"]
+        verbose_name = _("removal from a consent seal")
+        verbose_name_plural = _("removals from consent seals")
+
+    def __str__(self) -> str:
+        return f"{self.cause} {self.positions[:40]}"
