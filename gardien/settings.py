@@ -48,6 +48,20 @@ GARDIEN_BLIND_INDEX_KEYS = [
     if key.strip()
 ]
 
+# The audit log's HMAC keys, comma-separated, newest first: entries are signed under the first
+# and verified under the one whose id they carry, so earlier keys stay while what they signed
+# is kept (docs/audit.md). Kept apart from the database, like the field keys.
+GARDIEN_AUDIT_KEYS = [
+    key.strip()
+    for key in envsecret("GARDIEN_AUDIT_KEYS", fallback=_local, required=PRODUCTION).split(",")
+    if key.strip()
+]
+if PRODUCTION and any(len(key) < 32 for key in GARDIEN_AUDIT_KEYS):
+    raise EnvError(
+        "GARDIEN_AUDIT_KEYS: a key is shorter than 32 characters; generate one with "
+        "`gardien secrets generate`."
+    )
+
 # Earlier values of SECRET_KEY, newest first (comma-separated), after a change of it: what
 # was signed under them is still accepted (Django's sessions and tokens, and the consent ids
 # visitors keep in their choice cookie for up to 13 months: docs/consent.md).

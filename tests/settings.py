@@ -14,6 +14,7 @@ INSTALLED_APPS = [*_base.INSTALLED_APPS, "tests.testapp"]
 # Tests never depend on a developer's var/secrets.json: fresh keys for every run.
 GARDIEN_FIELD_KEYS = [base64.urlsafe_b64encode(os.urandom(32)).decode("ascii")]
 GARDIEN_BLIND_INDEX_KEYS = [base64.urlsafe_b64encode(os.urandom(32)).decode("ascii")]
+GARDIEN_AUDIT_KEYS = [base64.urlsafe_b64encode(os.urandom(32)).decode("ascii")]
 
 # One test database per run, so that several runs (or developers' terminals) never collide.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F821

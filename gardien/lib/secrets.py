@@ -11,7 +11,7 @@ import os
 import secrets
 from pathlib import Path
 
-NAMES = ("SECRET_KEY", "GARDIEN_FIELD_KEYS", "GARDIEN_BLIND_INDEX_KEY")
+NAMES = ("SECRET_KEY", "GARDIEN_FIELD_KEYS", "GARDIEN_BLIND_INDEX_KEY", "GARDIEN_AUDIT_KEYS")
 
 
 def generate() -> dict[str, str]:
@@ -20,6 +20,8 @@ def generate() -> dict[str, str]:
         # A Fernet key: 32 random bytes, url-safe base64.
         "GARDIEN_FIELD_KEYS": base64.urlsafe_b64encode(os.urandom(32)).decode("ascii"),
         "GARDIEN_BLIND_INDEX_KEY": secrets.token_urlsafe(32),
+        # The audit log's HMAC key: kept apart from the database it authenticates.
+        "GARDIEN_AUDIT_KEYS": secrets.token_urlsafe(32),
     }
 
 
@@ -46,3 +48,23 @@ def ensure(path: Path) -> bool:
         json.dump(generate(), handle, indent=2)
         handle.write("\n")
     return True
+
+
+def complete(path: Path) -> list[str]:
+    """Add to an existing secrets file the keys a newer Gardien needs; return their names.
+
+    Keys already in the file are never replaced: losing them makes data unreadable.
+    """
+    current = json.loads(path.read_text(encoding="utf-8"))
+    missing = [name for name in NAMES if not current.get(name)]
+    if not missing:
+        return []
+    fresh = generate()
+    current.update({name: fresh[name] for name in missing})
+    partial = path.with_name(path.name + ".new")
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(current, handle, indent=2)
+        handle.write("\n")
+    partial.replace(path)
+    return missing

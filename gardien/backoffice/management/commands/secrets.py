@@ -39,6 +39,11 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Generated the local secret keys in {path} (keep this file private)."
             )
+        elif added := secrets.complete(path):
+            self.stdout.write(
+                f"Added {', '.join(added)} to the local secret keys in {path}; the other keys "
+                "were kept."
+            )
         else:
             names = ", ".join(json.loads(path.read_text(encoding="utf-8")))
             self.stdout.write(f"The local secret keys already exist in {path} ({names}).")
