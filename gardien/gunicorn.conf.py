@@ -3,14 +3,21 @@
 The access log leaves out the query string (``%(U)s``, the path only, instead of
 ``%(r)s``), the referrer, the user agent and any HTTP user name, and every gunicorn log
 line goes through Gardien's redaction filter, which also hides path segments that look
-like tokens (see gardien/lib/logging.py).
+like tokens (see gardien/lib/logging.py). The client address (``%(h)s``) is cut to its
+network, IPv4 /24 and IPv6 /48 (``203.0.113.0``), by :class:`AccessLogger`.
+
+The access log goes to the standard output, which systemd's journal (or the container
+runtime) keeps and rotates; Gardien writes no log file of its own.
 """
 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
-from gardien.lib.logging import RedactFilter
+from gunicorn.glogging import Logger
+
+from gardien.lib.logging import RedactFilter, truncated_address
 
 # Threads: a worker serves several requests at once, so one waiting on the database (a
 # consent proof, a back-office export) does not hold up the others, and the page views
@@ -20,6 +27,17 @@ from gardien.lib.logging import RedactFilter
 worker_class = "gthread"
 threads = 4
 
+
+class AccessLogger(Logger):
+    """Gunicorn's logger, with the client's network instead of its address."""
+
+    def atoms(self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any) -> Any:
+        atoms = super().atoms(resp, req, environ, request_time)
+        atoms["h"] = truncated_address(str(atoms.get("h", "")))
+        return atoms
+
+
+logger_class = AccessLogger
 accesslog = "-"
 access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms'
 
