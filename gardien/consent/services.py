@@ -18,12 +18,15 @@ from operator import attrgetter
 from typing import Any, NamedTuple
 from urllib.parse import quote, unquote
 
+from django.db import transaction
+
 from gardien.consent import config
 from gardien.consent.models import (
     LEDGER_COLUMNS,
     REFUSING_ACTIONS,
     ConsentAction,
     ConsentRecord,
+    ConsentSealRemoval,
 )
 from gardien.lib import clock, crypto
 from gardien.lib.sql import Insert
@@ -402,7 +405,12 @@ def forget(consent_id: str) -> int:
     ledger's only deletion besides the retention purge. Returns how many went."""
     if not CONSENT_ID.fullmatch(consent_id or ""):
         return 0
-    deleted, _per_model = ConsentRecord.objects.filter(consent_id=consent_id).delete()
+    from gardien.consent.seal import record_removal
+
+    with transaction.atomic():  # the seals keep which of their proofs went, and why
+        proofs = ConsentRecord.objects.filter(consent_id=consent_id)
+        record_removal(proofs, cause=ConsentSealRemoval.Cause.ERASURE)
+        deleted, _per_model = proofs.delete()
     return deleted
 
 

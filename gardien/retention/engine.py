@@ -47,6 +47,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import models, transaction
+from django.dispatch import Signal
 from django.utils import translation
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
@@ -79,6 +80,10 @@ LEASE_TIMEOUT = dt.timedelta(minutes=10)
 LEASE_RENEW_SECONDS = 30.0
 
 Kind = Literal["rule", "technical", "identity"]
+
+#: Sent in each batch's transaction just before its rows are deleted, with ``queryset``: a
+#: table whose removal must leave a record of its own (the consent ledger's seals) listens.
+removing = Signal()
 
 
 class PurgeRefused(RuntimeError):
@@ -682,6 +687,7 @@ def _plain(category: Category) -> bool:
         and category.erase == "delete"
         and not pre_delete.has_listeners(model)
         and not post_delete.has_listeners(model)
+        and not removing.has_listeners(model)
         and not any(not r.hidden or r.field.many_to_many for r in model._meta.related_objects)
     )
 
@@ -705,6 +711,7 @@ def _remove_batch(category: Category, still: Any) -> int:
         count = still.count()
         Person.objects.filter(pk__in=list(still.values_list("pk", flat=True))).delete()
         return count
+    removing.send(sender=model, queryset=still)
     count, per_model = still.delete()
     if category.activity and person_ids:
         vault.forget_last_contacts(category.activity, list(set(person_ids)))

@@ -2,13 +2,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sys
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.urls import reverse
 from django.utils import translation
+from django.utils.translation import gettext as _
 
+from gardien.consent import seal
 from gardien.consent.models import ConsentRecord
 from gardien.consent.services import CONSENT_ID, proofs_of
 from gardien.consent.stats import proof_row
@@ -24,11 +27,13 @@ class Command(BaseCommand):
         "Shows the proofs of a visitor's cookie choices. `show CONSENT_ID` prints every choice "
         "recorded under the reference the visitor was shown (on the cookie settings page or "
         "in the banner): when, what they accepted or refused, and the exact version of the "
-        "banner they saw, with how to check it. Nothing is changed."
+        "banner they saw, with how to check it. Nothing is changed. `verify` checks that no "
+        "sealed proof was changed, removed or inserted (`verify --id CONSENT_ID`: that each "
+        "proof of one id was sealed); `seal` seals the proofs written since the last seal."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        sub = parser.add_subparsers(dest="action", required=True, metavar="{show}")
+        sub = parser.add_subparsers(dest="action", required=True, metavar="{show,verify,seal}")
         show = sub.add_parser(
             "show",
             help="print every recorded choice of one consent id",
@@ -57,7 +62,48 @@ class Command(BaseCommand):
             help="print the proofs as JSON (for a file or another program)",
         )
 
+        verify = sub.add_parser(
+            "verify",
+            help="check the sealed ledger, or prove the proofs of one consent id were sealed",
+            description=(
+                "Recompute every seal of the consent ledger from the proofs and compare it "
+                "with its root and with the audit log: a changed, deleted or inserted proof is "
+                "named with its seal and position; proofs removed by the retention purge or an "
+                "erasure request are listed as such, proofs not sealed yet too. With --id, "
+                "show for each proof of that consent id the path of hashes from the proof to "
+                "its seal's root. Exits with 0 when intact, 1 when tampered with, 2 on a usage "
+                "error."
+            ),
+        )
+        verify.add_argument(
+            "--id",
+            dest="consent_id",
+            metavar="CONSENT_ID",
+            help="prove that each proof of this consent id was sealed",
+        )
+        sub.add_parser(
+            "seal",
+            help="seal the proofs written since the last seal now",
+            description=(
+                "Fold the proofs written since the last seal into a Merkle root, kept and "
+                "written into the audit log (the worker does it every 15 minutes)."
+            ),
+        )
+
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["action"] == "verify":
+            if options.get("consent_id"):
+                self.prove(options["consent_id"].strip())
+            else:
+                self.verify()
+            return
+        if options["action"] == "seal":
+            made = seal.seal_pending()
+            self.stdout.write(
+                _("%(seals)d seal(s) made, %(proofs)d proof(s) sealed.")
+                % {"seals": len(made), "proofs": sum(s.count for s in made)}
+            )
+            return
         consent_id = options["consent_id"].strip()
         if not CONSENT_ID.fullmatch(consent_id):
             raise CommandError(
@@ -105,3 +151,121 @@ class Command(BaseCommand):
         )
         for url in dict.fromkeys(check_url(p) for p in proofs):
             self.stdout.write(f"  {url}")
+
+    def verify(self) -> None:
+        result = seal.verify()
+        sealed = sum(c.seal.count for c in result.seals)
+        for check in result.seals:
+            for line in check.removed:
+                self.stdout.write(
+                    _("Seal %(seal)d: %(what)s; root was %(root)s.")
+                    % {"seal": check.seal.pk, "what": line, "root": check.seal.root}
+                )
+            if not check.audited:
+                self.stdout.write(
+                    _(
+                        "Seal %(seal)d: its audit entry went with the audit log's retention; "
+                        "its root is checked against the seal alone."
+                    )
+                    % {"seal": check.seal.pk}
+                )
+            for problem in check.problems:
+                self.stdout.write(_("TAMPERED: %(problem)s.") % {"problem": problem})
+        for pk in result.outside:
+            self.stdout.write(
+                _("TAMPERED: proof %(pk)d was inserted where a seal had already passed.")
+                % {"pk": pk}
+            )
+        if result.unsealed is not None:
+            count, first, last = result.unsealed
+            self.stdout.write(
+                _(
+                    "%(count)d proof(s) (%(first)d..%(last)d) are not sealed yet: the worker "
+                    "seals new proofs every 15 minutes, or run `gardien consent seal`."
+                )
+                % {"count": count, "first": first, "last": last}
+            )
+        if not result.intact:
+            self.stdout.write(
+                _(
+                    "The consent ledger was tampered with: the proofs named above differ "
+                    "from what was sealed."
+                )
+            )
+            sys.exit(1)
+        self.stdout.write(
+            _(
+                "The consent ledger is intact: %(seals)d seal(s) over %(proofs)d proof(s) "
+                "recomputed from the ledger match their roots in the audit log."
+            )
+            % {"seals": len(result.seals), "proofs": sealed}
+        )
+
+    def prove(self, consent_id: str) -> None:
+        if not CONSENT_ID.fullmatch(consent_id):
+            raise CommandError(
+                f"“{consent_id[:40]}” is not a consent id: a consent id has 22 or 32 letters, "
+                "digits, “-” or “_”.",
+                returncode=2,
+            )
+        proofs = seal.prove(consent_id)
+        if not proofs:
+            raise CommandError(
+                f"No choice is recorded under the consent id {consent_id}; proofs older than "
+                "the retention period have been erased (`gardien consent verify` tells an "
+                "erasure from a deletion).",
+                returncode=2,
+            )
+        broken = False
+        for proof in proofs:
+            when = f"{proof.recorded_at.astimezone(dt.UTC):%Y-%m-%d %H:%M:%S} UTC"
+            self.stdout.write("")
+            if proof.seal is None:
+                self.stdout.write(
+                    _(
+                        "The choice recorded on %(when)s under the consent id %(id)s (proof "
+                        "%(pk)d) is not sealed yet: the worker seals new proofs every 15 "
+                        "minutes, or run `gardien consent seal`."
+                    )
+                    % {"when": when, "id": consent_id, "pk": proof.pk}
+                )
+                continue
+            values = {
+                "when": when,
+                "id": consent_id,
+                "pk": proof.pk,
+                "position": proof.position + 1,
+                "count": proof.seal.count,
+                "sealed": f"{proof.seal.sealed_at.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC",
+                "seal": proof.seal.pk,
+                "root": proof.seal.root,
+                "steps": len(proof.path),
+                "entry": proof.audit_position or "-",
+            }
+            if not proof.holds:
+                broken = True
+                self.stdout.write(
+                    _(
+                        "TAMPERED: the choice recorded on %(when)s under the consent id %(id)s "
+                        "(proof %(pk)d) does not match seal %(seal)d: it was changed after it "
+                        "was sealed."
+                    )
+                    % values
+                )
+                continue
+            self.stdout.write(
+                _(
+                    "The choice recorded on %(when)s under the consent id %(id)s (proof "
+                    "%(pk)d) is unchanged since it was sealed: it is proof %(position)d of the "
+                    "%(count)d sealed on %(sealed)s (seal %(seal)d), and SHA-256 over it and "
+                    "the %(steps)d hashes below gives that seal's root, %(root)s, which Gardien "
+                    "wrote into its audit log (entry %(entry)s) when sealing."
+                )
+                % values
+            )
+            self.stdout.write(f"  leaf    {proof.leaf}")
+            for side, sibling in proof.path:
+                self.stdout.write(f"  {side:<7} {sibling}")
+            self.stdout.write(f"  root    {proof.seal.root}")
+        if broken:
+            sys.exit(1)
