@@ -13,11 +13,11 @@ from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
-from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp.plugins.otp_static.models import StaticToken
 
 from gardien.backoffice.roles import Role, apply_roles
 from gardien.backoffice.throttle import unlock_username
+from gardien.vault.models import EncryptedTOTPDevice, HashedStaticDevice
 
 BACKUP_CODES = 10
 TOTP_NAME = "Authenticator app"
@@ -46,18 +46,22 @@ def random_password() -> str:
 
 
 def provision_two_factor(user: Any) -> TwoFactor:
-    """Replace the user's devices by a new TOTP secret and a new set of backup codes."""
+    """Replace the user's devices by a new TOTP secret and a new set of backup codes.
+
+    The secret and the codes are returned to be shown once: the database keeps the
+    secret encrypted and the codes hashed (gardien/vault/models.py).
+    """
     with transaction.atomic():
-        TOTPDevice.objects.filter(user=user).delete()
-        StaticDevice.objects.filter(user=user).delete()
-        totp = TOTPDevice.objects.create(user=user, name=TOTP_NAME, confirmed=True)
-        static = StaticDevice.objects.create(user=user, name=STATIC_NAME, confirmed=True)
+        EncryptedTOTPDevice.objects.filter(user=user).delete()
+        HashedStaticDevice.objects.filter(user=user).delete()
+        totp = EncryptedTOTPDevice.create_for(user, TOTP_NAME)
+        static = HashedStaticDevice.objects.create(user=user, name=STATIC_NAME, confirmed=True)
         codes: list[str] = []
         while len(codes) < BACKUP_CODES:
             code = StaticToken.random_token()
             if code not in codes:
                 codes.append(code)
-        StaticToken.objects.bulk_create(StaticToken(device=static, token=code) for code in codes)
+        static.add_codes(codes)
     unlock_username(user.get_username())
     return TwoFactor(
         secret=b32encode(totp.bin_key).decode("ascii"), uri=totp.config_url, backup_codes=codes
@@ -65,11 +69,13 @@ def provision_two_factor(user: Any) -> TwoFactor:
 
 
 def has_two_factor(user: Any) -> bool:
-    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    return EncryptedTOTPDevice.objects.filter(user=user, confirmed=True).exists()
 
 
 def backup_codes_left(user: Any) -> int:
-    return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
+    return HashedStaticDevice.objects.filter(user=user, confirmed=True).aggregate(
+        left=models.Count("hashedstatictoken")
+    )["left"]
 
 
 def create_account(

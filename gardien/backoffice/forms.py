@@ -14,11 +14,10 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 from django_otp.admin import OTPAdminAuthenticationForm
 from django_otp.models import Device
-from django_otp.plugins.otp_static.models import StaticDevice
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from gardien.backoffice.roles import has_role
 from gardien.backoffice.throttle import Throttle
+from gardien.vault.models import EncryptedTOTPDevice, HashedStaticDevice
 
 logger = logging.getLogger("gardien.backoffice.login")
 
@@ -47,7 +46,8 @@ def device_for_code(user: Any, code: str) -> Device | None:
     Six or eight digits come from the authenticator app (TOTP); anything else is a
     backup code. Trying each device in turn would count a failure on the others.
     """
-    model: type[Device] = TOTPDevice if code.isdigit() and len(code) in (6, 8) else StaticDevice
+    totp = code.isdigit() and len(code) in (6, 8)
+    model: type[Device] = EncryptedTOTPDevice if totp else HashedStaticDevice
     return model.objects.select_for_update().filter(user=user, confirmed=True).first()
 
 

@@ -142,3 +142,15 @@ def signing_keys(purpose: str) -> tuple[bytes, ...]:
 def _derived(purpose: str, secrets: tuple[str, ...]) -> tuple[bytes, ...]:
     label = f"gardien.signing.{purpose}".encode()
     return tuple(hmac.digest(secret.encode("utf-8"), label, "sha256") for secret in secrets)
+
+
+def backup_code_digests(code: str) -> tuple[str, ...]:
+    """A staff backup code's keyed hash under each signing key, newest first.
+
+    Keyed (derived from SECRET_KEY, as ``signing_keys`` are) rather than salted: a backup
+    code has about 40 bits of chance, which a dump's reader could try in full against a
+    plain or salted hash, but not without the key kept outside the database. A code hashed
+    under a key now among SECRET_KEY_FALLBACKS still matches.
+    """
+    value = code.encode("utf-8")
+    return tuple(hmac.new(key, value, "sha256").hexdigest() for key in signing_keys("otp.backup"))

@@ -1,10 +1,17 @@
 from __future__ import annotations
 
+import hmac
 import uuid
+from binascii import unhexlify
+from typing import Any
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django_otp.models import Device, ThrottlingMixin, TimestampMixin
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp.util import random_hex
 
+from gardien.lib import crypto
 from gardien.retention.registry import kept
 from gardien.vault.fields import BlindIndexField, EncryptedTextField
 from gardien.vault.registry import personal_data
@@ -105,3 +112,102 @@ class KeyRotation(models.Model):
 
     def __str__(self) -> str:
         return f"key rotation of {self.model}"
+
+
+@kept(because=_("a staff member's second factor, gone with their account"))
+class EncryptedTOTPDevice(TimestampMixin, ThrottlingMixin, Device):
+    """django-otp's TOTP device with its key encrypted under the field keys.
+
+    django-otp keeps the key in clear, so a copy of the database would leave only the
+    password between its reader and the back office. The fields and the verification are
+    django-otp's own (``verify_token`` and ``config_url`` are its TOTPDevice's); only where
+    the key lives differs. ``gardien keys rotate`` re-encrypts the keys.
+    """
+
+    encrypted_key = models.TextField()
+    step = models.PositiveSmallIntegerField(default=30)
+    t0 = models.BigIntegerField(default=0)
+    digits = models.PositiveSmallIntegerField(choices=[(6, 6), (8, 8)], default=6)
+    tolerance = models.PositiveSmallIntegerField(default=1)
+    drift = models.SmallIntegerField(default=0)
+    last_t = models.BigIntegerField(default=-1)
+
+    verify_token = TOTPDevice.verify_token
+    get_throttle_factor = TOTPDevice.get_throttle_factor
+    config_url = TOTPDevice.config_url
+    _read_str_from_settings = TOTPDevice._read_str_from_settings
+
+    class Meta(Device.Meta):
+        verbose_name = "TOTP device"
+
+    @classmethod
+    def create_for(cls, user: Any, name: str, hex_key: str | None = None) -> EncryptedTOTPDevice:
+        device = cls(user=user, name=name, confirmed=True)
+        device.set_key(hex_key or random_hex(20))
+        device.save()
+        return device
+
+    def set_key(self, hex_key: str) -> None:
+        self.encrypted_key = crypto.encrypt(hex_key)
+
+    @property
+    def bin_key(self) -> bytes:
+        return unhexlify(crypto.decrypt(self.encrypted_key).encode("ascii"))
+
+
+@kept(because=_("a staff member's backup codes, gone with their account"))
+class HashedStaticDevice(TimestampMixin, ThrottlingMixin, Device):
+    """django-otp's static device (backup codes) with each code kept as a keyed hash.
+
+    A code is checked against every code left, in constant time, and deleted when it
+    matches: it works once.
+    """
+
+    class Meta(Device.Meta):
+        verbose_name = "backup codes"
+
+    def add_codes(self, codes: list[str]) -> None:
+        HashedStaticToken.objects.bulk_create(
+            HashedStaticToken(device=self, digest=crypto.backup_code_digests(code)[0])
+            for code in codes
+        )
+
+    def get_throttle_factor(self) -> int:
+        from django.conf import settings
+
+        return getattr(settings, "OTP_STATIC_THROTTLE_FACTOR", 1)  # type: ignore[no-any-return]
+
+    def verify_token(self, token: str) -> bool:
+        allowed, _details = self.verify_is_allowed()
+        if not allowed:
+            return False
+        match = self._match(str(token))
+        # The delete is the proof of use: of two logins racing with one code, one wins.
+        if match is not None and HashedStaticToken.objects.filter(pk=match).delete()[0]:
+            self.throttle_reset(commit=False)
+            self.set_last_used_timestamp(commit=False)
+            self.save()
+            return True
+        self.throttle_increment()
+        return False
+
+    def _match(self, token: str) -> int | None:
+        """The matching code's id; every code left is compared, whatever matches first."""
+        digests = crypto.backup_code_digests(token)
+        found = None
+        for pk, stored in self.hashedstatictoken_set.values_list("pk", "digest"):
+            for digest in digests:
+                if hmac.compare_digest(stored, digest):
+                    found = pk
+        return found
+
+
+@kept(because=_("a staff member's backup codes, gone with their account"))
+class HashedStaticToken(models.Model):
+    """One backup code, as its keyed hash (``crypto.backup_code_digests``)."""
+
+    device = models.ForeignKey(HashedStaticDevice, on_delete=models.CASCADE)
+    digest = models.CharField(max_length=64)
+
+    def __str__(self) -> str:
+        return f"backup code of {self.device}"

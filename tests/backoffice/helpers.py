@@ -10,9 +10,9 @@ from typing import Any
 from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import totp
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from gardien.backoffice import accounts
+from gardien.vault.models import EncryptedTOTPDevice
 
 LOGIN = "/admin/login/"
 PASSWORD = "Plenty-Long-Passphrase-4-Tests"
@@ -29,8 +29,8 @@ class Account:
         return self.user.get_username()
 
     @property
-    def device(self) -> TOTPDevice:
-        return TOTPDevice.objects.get(user=self.user)
+    def device(self) -> EncryptedTOTPDevice:
+        return EncryptedTOTPDevice.objects.get(user=self.user)
 
     def code(self) -> str:
         """The current 6-digit code, computed from the printed base32 key like an app does."""
