@@ -15,8 +15,10 @@ from django.utils.translation import ngettext_lazy
 from django_otp.admin import OTPAdminAuthenticationForm
 from django_otp.models import Device
 
+from gardien.backoffice import tasks, trail
 from gardien.backoffice.roles import has_role
 from gardien.backoffice.throttle import Throttle
+from gardien.processors.outbox import enqueue
 from gardien.vault.models import EncryptedTOTPDevice, HashedStaticDevice
 
 logger = logging.getLogger("gardien.backoffice.login")
@@ -94,27 +96,42 @@ class GardienLoginForm(OTPAdminAuthenticationForm):
         if not (username and password and code):
             return self.cleaned_data  # the empty field says so itself
         throttle = Throttle.for_login(self.request, username)
-        if throttle.locked():
-            logger.warning("back-office login refused: too many failures (key %s)", _tag(throttle))
+        refusal = throttle.refusal()
+        if refusal is not None:
+            throttle.refused(refusal)
+            logger.warning("back-office login refused: %s (key %s)", refusal.value, throttle.tag)
+            trail.login_failed(username, refusal.value)
             raise self._refusal()
+        step = "password"
         try:
             user = authenticate(self.request, username=username, password=password)
             if user is None:
                 raise self._refusal()
+            step = "not_allowed"
             self.confirm_login_allowed(user)
+            step = "code"
             device = self._check_code(user, code)
         except ValidationError:
-            now_locked = throttle.failed()
-            logger.info("back-office login refused (key %s)", _tag(throttle))
-            if now_locked:
-                logger.warning(
-                    "back-office login locked after repeated failures (key %s)", _tag(throttle)
-                )
+            self._failed(throttle, username, step)
             raise self._refusal() from None
         throttle.succeeded()
+        trail.login(user)
         user.otp_device = device  # type: ignore[attr-defined]  # django-otp logs the device in
         self.user_cache = user
         return self.cleaned_data
+
+    def _failed(self, throttle: Throttle, username: str, step: str) -> None:
+        """Count the failure, audit which check failed, and tell the account's holder when
+        failures pile up on it."""
+        with transaction.atomic():
+            failure = throttle.failed()
+            trail.login_failed(username, f"wrong_{step}" if step != "not_allowed" else step)
+            account = trail.account_for(username) if failure.notify else None
+            if account is not None:
+                enqueue(tasks.warn_failed_logins, account.pk, failure.account_failures)
+        logger.info("back-office login refused (key %s)", throttle.tag)
+        if failure.address_locked:
+            logger.warning("back-office login: an address is refused after repeated failures")
 
     def confirm_login_allowed(self, user: Any) -> None:
         if not (user.is_active and user.is_staff and has_role(user)):
@@ -137,8 +154,3 @@ class GardienLoginForm(OTPAdminAuthenticationForm):
 
     def _refusal(self) -> ValidationError:
         return ValidationError(refused_message(), code="invalid_login")
-
-
-def _tag(throttle: Throttle) -> str:
-    """A short, non-reversible tag of the username's counter, to correlate log lines."""
-    return throttle.keys[0][:10]
