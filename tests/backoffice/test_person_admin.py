@@ -2,20 +2,65 @@
 
 from __future__ import annotations
 
+import logging
+
 from gardien.audit.models import AuditEntry
 from gardien.audit.services import Actor
 from gardien.vault.services import get_or_create_person
 from tests.backoffice.helpers import verified_client
+
+SEARCH = "/admin/vault/person/search/"
 
 
 def test_the_dpo_finds_a_person_by_any_spelling_of_the_email(make_account):
     person, _ = get_or_create_person("zoe@example.org", actor=Actor.system())
     get_or_create_person("other@example.org", actor=Actor.system())
     dpo = verified_client(make_account("dpo-p", "dpo"))
-    response = dpo.get("/admin/vault/person/", {"q": "  ZOE@example.org "})
-    assert response.status_code == 200
-    assert str(person.pk)[:8] in response.text
-    assert "zoe@example.org" not in response.text  # the list shows no email
+    listing = dpo.get("/admin/vault/person/")
+    assert 'method="post" action="/admin/vault/person/search/"' in listing.text
+    response = dpo.post(SEARCH, {"email": "  ZOE@example.org "})
+    assert response.status_code == 302
+    assert response["Location"] == f"/admin/vault/person/{person.pk}/change/"
+
+
+def test_a_search_is_audited_with_the_email_as_a_keyed_hash(make_account, caplog):
+    get_or_create_person("zoe@example.org", actor=Actor.system())
+    account = make_account("dpo-s", "dpo")
+    dpo = verified_client(account)
+    with caplog.at_level(logging.DEBUG):
+        found = dpo.post(SEARCH, {"email": "Zoe@example.org"}, follow=True)
+        missing = dpo.post(SEARCH, {"email": "nobody@example.org"})
+    assert "Nobody has this email address in Gardien." in missing.text
+    first, second = AuditEntry.objects.filter(action="search").order_by("position")
+    assert (first.actor_kind, first.actor_ref) == ("staff", str(account.user.pk))
+    assert first.target_type == "vault.person" and first.reason == "found 1"
+    assert second.reason == "found 0"
+    assert first.target_ref.startswith("email-") and first.target_ref != second.target_ref
+    # The same email, however typed, gives the same reference; never the email itself.
+    dpo.post(SEARCH, {"email": " ZOE@EXAMPLE.ORG"})
+    third = AuditEntry.objects.filter(action="search").order_by("-position").first()
+    assert third.target_ref == first.target_ref
+    for entry in AuditEntry.objects.all():
+        values = [entry.actor_ref, entry.target_ref, entry.reason]
+        assert not any("zoe" in v.lower() or "nobody" in v for v in values)
+    # No URL nor log line carries the email.
+    urls = [url for url, _status in found.redirect_chain] + [found.request["PATH_INFO"]]
+    assert not any("zoe" in url.lower() or "%40" in url for url in urls)
+    assert "zoe" not in caplog.text.lower() and "nobody@" not in caplog.text
+
+
+def test_a_search_in_the_url_is_never_run(make_account):
+    get_or_create_person("zoe@example.org", actor=Actor.system())
+    dpo = verified_client(make_account("dpo-q", "dpo"))
+    response = dpo.get("/admin/vault/person/", {"q": "zoe@example.org"})
+    assert response.status_code == 302 and response["Location"] == "/admin/vault/person/"
+    assert dpo.get(SEARCH).status_code == 302  # the search answers a POST only
+    assert not AuditEntry.objects.filter(action="search").exists()
+
+
+def test_only_those_who_may_see_people_search(make_account):
+    viewer = verified_client(make_account("viewer-s", "viewer"))
+    assert viewer.post(SEARCH, {"email": "zoe@example.org"}).status_code == 403
 
 
 def test_looking_at_a_person_is_audited_without_personal_values(make_account):
