@@ -22,6 +22,7 @@ EXPECTED = {
     "newsletter.file": dt.timedelta(seconds=10),
     "retention.purge": dt.timedelta(minutes=15),
     "rights.daily_list": dt.timedelta(days=1),
+    "audience.draw_up": dt.timedelta(minutes=15),
 }
 
 SETUP_ONLY = """
