@@ -46,3 +46,21 @@ for _name in ("gunicorn.access", "gunicorn.error"):
     _log = logging.getLogger(_name)
     if not any(isinstance(f, RedactFilter) for f in _log.filters):
         _log.addFilter(RedactFilter())
+
+
+def on_starting(server: object) -> None:
+    """Check the keys in gunicorn's master process, before any worker: a missing, malformed
+    or wrong field or index key stops the server with one sentence (gardien/vault/keycheck.py)."""
+    import os
+
+    import django
+    from django.db import connections
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gardien.settings")
+    django.setup()
+    from gardien.vault.keycheck import check_at_start
+
+    try:
+        check_at_start()
+    finally:
+        connections.close_all()  # the workers are forked from here: no shared connection

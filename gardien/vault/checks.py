@@ -8,6 +8,9 @@
 - gardien.E106: a registered model stores a field its activity does not declare.
 - gardien.E107: a registered model has an encrypted field its registration does not list.
 - gardien.W101: an activity with registered models declares a field none of them stores.
+- gardien.E110 (``--deploy``): a field or index key is missing, malformed or not one the
+  stored data was written with (gardien/vault/keycheck.py). Not a check of every command:
+  ``gardien secrets init`` runs before any key exists.
 
 An activity no model is registered for yet (its form is not built, or its data lives
 with a processor or in the visitor's browser) is not reported: Gardien stores nothing for
@@ -26,8 +29,10 @@ from django.apps import apps
 from django.core import checks
 from django.core.checks import CheckMessage, Error, register
 from django.core.exceptions import FieldDoesNotExist
+from django.db import DatabaseError
 from django.db.models import DateField, FileField
 
+from gardien.vault import keycheck
 from gardien.vault.fields import EncryptedTextField
 from gardien.vault.registry import DECLARED_FIELDS, Registration, registrations
 from gardien.vault.storage import EncryptedFileSystemStorage
@@ -47,6 +52,18 @@ def check_registry(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
     except Exception:  # the manifest check reports a broken manifest on its own
         manifest = None
     return registry_problems(apps.get_models(), manifest)
+
+
+@register("gardien", deploy=True)
+def check_keys_match_data(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """The start-up check, with the database: records the fingerprints when it passes."""
+    try:
+        keycheck.check()
+    except keycheck.KeyCheckError as exc:
+        return [Error(str(exc), id="gardien.E110")]
+    except DatabaseError:
+        return []  # not migrated yet: the web server and worker check again at start
+    return []
 
 
 def registry_problems(

@@ -211,3 +211,18 @@ class HashedStaticToken(models.Model):
 
     def __str__(self) -> str:
         return f"backup code of {self.device}"
+
+
+@kept(because=_("which keys the stored data was written with, one row per kind of key"))
+class KeyFingerprint(models.Model):
+    """The fingerprints of the keys the data needs (``gardien.vault.keycheck``), never keys."""
+
+    kind = models.CharField(max_length=16, unique=True)
+    newest = models.CharField(max_length=32)
+    #: Every key the data may still be under: the keys configured at each start, narrowed
+    #: to the newest by a finished ``gardien keys rotate``.
+    known = models.JSONField(default=list)
+    recorded_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"fingerprints of the {self.kind} keys"

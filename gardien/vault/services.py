@@ -17,6 +17,7 @@ from django.dispatch import Signal
 
 from gardien.audit.services import Actor, record
 from gardien.lib import clock, crypto
+from gardien.vault import keycheck
 from gardien.vault.models import LastContact, Person, Restriction
 from gardien.vault.registry import Registration, registrations
 
@@ -72,6 +73,8 @@ def get_or_create_person(email: str, *, actor: Actor, reason: str = "") -> tuple
         existing = find_person(normalised)
         if existing is not None:
             return existing, False
+        # Under a wrong index key nobody is ever found: refuse rather than duplicate.
+        keycheck.ensure_checked()
         person = Person.objects.create(email=normalised, created_at=clock.now())
         _audit(actor, "create", person, reason)
         return person, True

@@ -65,6 +65,9 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        from gardien.vault.keycheck import check_at_start
+
+        check_at_start()  # a wrong key stops the worker before it touches any data
         batch: bool = options["batch"]
         clock_context: AbstractContextManager[object] = nullcontext()
         if options["now"]:

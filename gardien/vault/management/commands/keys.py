@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from gardien.audit.services import Actor, record
 from gardien.lib import crypto
+from gardien.vault import keycheck
 from gardien.vault.rotation import rotate
 
 
@@ -16,19 +17,32 @@ class Command(BaseCommand):
         "value and recomputes every lookup index under the NEWEST keys (the first of "
         "GARDIEN_FIELD_KEYS and of GARDIEN_BLIND_INDEX_KEY). Put the new key first, keep the old "
         "one after it, run `rotate`, then remove the old key. An interrupted rotation resumes "
-        "where it stopped."
+        "where it stopped. `check` says whether the keys are well-formed and the ones the "
+        "stored data was written with, as Gardien does at start."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        sub = parser.add_subparsers(dest="action", required=True, metavar="{rotate}")
+        sub = parser.add_subparsers(dest="action", required=True, metavar="{rotate,check}")
         rot = sub.add_parser(
             "rotate",
             help="re-encrypt everything under the newest keys",
             description="Re-encrypt every personal value under the newest keys, in batches.",
         )
         rot.add_argument("--batch-size", type=int, default=500, help="rows per batch (default 500)")
+        sub.add_parser(
+            "check",
+            help="check the keys against the stored data",
+            description="Check that every key is well-formed and one the stored data needs.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["action"] == "check":
+            try:
+                keycheck.check()
+            except keycheck.KeyCheckError as exc:
+                raise CommandError(str(exc)) from None
+            self.stdout.write("The keys are well-formed and the ones the stored data needs.")
+            return
         if options["batch_size"] < 1 or options["batch_size"] > 100_000:
             raise CommandError("--batch-size must be between 1 and 100000.")
         try:
@@ -54,6 +68,7 @@ class Command(BaseCommand):
             ) from None
         if tty:
             self.stdout.write("")
+        keycheck.rotated()
         record(
             actor=Actor.system(),
             action="rotate_keys",
