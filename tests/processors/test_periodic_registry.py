@@ -23,6 +23,7 @@ EXPECTED = {
     "retention.purge": dt.timedelta(minutes=15),
     "rights.daily_list": dt.timedelta(days=1),
     "audience.draw_up": dt.timedelta(minutes=15),
+    "consent.seal": dt.timedelta(minutes=15),
 }
 
 SETUP_ONLY = """

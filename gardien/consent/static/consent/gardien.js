@@ -328,6 +328,7 @@
     if (!layer) return; // GPC decided: nothing was shown
     layer = 0;
     root.hidden = backdrop.hidden = true;
+    reserve(); // the room goes now, not at the next frame
     if (fab) fab.hidden = false;
     if (!back || !back.isConnected || back === doc.body) {
       back = [...doc.querySelectorAll("a[href],button,input")].find((e) => e.getClientRects()[0]);
