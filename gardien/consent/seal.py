@@ -430,9 +430,11 @@ def prove(consent_id: str) -> list[SealedProof]:
         position = pks.index(pk) if pk in pks else -1
         path = merkle_path(leaves, position) if position >= 0 else []
         entry = AuditEntry.objects.filter(target_type=SEAL_TARGET, target_ref=str(seal.pk)).first()
-        audited = entry is None or (
-            _ROOT_IN_REASON.search(entry.reason) is not None and (seal.root in entry.reason)
-        )
+        if entry is None:  # gone with the audit log's retention, or removed
+            audited = _audit_purged_before(seal.sealed_at)
+        else:
+            root = _ROOT_IN_REASON.search(entry.reason)
+            audited = root is not None and root.group(1) == seal.root
         holds = (
             position >= 0
             and leaves[position] == leaf

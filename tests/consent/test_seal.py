@@ -293,3 +293,21 @@ def test_an_erasure_is_told_from_a_deletion(sealed: Any, capsys) -> None:
     assert "removed by the erasure request" in result.seals[0].removed[0]
     with clock.frozen(T):
         assert run(capsys, "verify")[0] == 0
+
+
+def test_a_forged_seal_proves_nothing(sealed: Any) -> None:
+    from gardien.audit.models import AuditCheckpoint
+
+    assert not AuditCheckpoint.objects.exists()
+    made = ConsentSeal.objects.get()
+    sql("UPDATE TABLE SET lang = 'en' WHERE id = %s", [sealed[0].pk])
+    # A forger who rewrote the proof, its leaf and the root still lacks the audit entry.
+    leaves = seal._leaves_of(made)
+    row = ConsentRecord.objects.filter(pk=sealed[0].pk).values("pk", *seal.LEDGER_COLUMNS)[0]
+    leaves[0] = seal.leaf_hash(sealed[0].pk, row)
+    ConsentSeal.objects.filter(pk=made.pk).update(
+        leaves=b"".join(leaves), root=seal.merkle_root(leaves).hex()
+    )
+    (found,) = seal.prove(sealed[0].consent_id)
+    assert not found.holds
+    assert any("differs from the one in the audit log" in p for p in problems())

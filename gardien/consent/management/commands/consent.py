@@ -240,7 +240,7 @@ class Command(BaseCommand):
                 "seal": proof.seal.pk,
                 "root": proof.seal.root,
                 "steps": len(proof.path),
-                "entry": proof.audit_position or "-",
+                "entry": proof.audit_position or _("since removed by its retention"),
             }
             if not proof.holds:
                 broken = True
