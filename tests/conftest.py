@@ -10,6 +10,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from gardien.manifest import Manifest, load_path
+from tests.audit_flush import _audit_log_flushable  # noqa: F401  (for every test)
 from tests.fakes.brevo import fake_brevo  # noqa: F401  (a fixture for every test)
 
 ROOT = Path(__file__).resolve().parent.parent

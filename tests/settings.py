@@ -14,7 +14,12 @@ INSTALLED_APPS = [*_base.INSTALLED_APPS, "tests.testapp"]
 # Tests never depend on a developer's var/secrets.json: fresh keys for every run.
 GARDIEN_FIELD_KEYS = [base64.urlsafe_b64encode(os.urandom(32)).decode("ascii")]
 GARDIEN_BLIND_INDEX_KEYS = [base64.urlsafe_b64encode(os.urandom(32)).decode("ascii")]
-GARDIEN_AUDIT_KEYS = [base64.urlsafe_b64encode(os.urandom(32)).decode("ascii")]
+# The audit key is shared with the `gardien` commands tests run as subprocesses, which inherit
+# the environment, so that what one signs the next verifies.
+os.environ.setdefault(
+    "GARDIEN_AUDIT_KEYS", base64.urlsafe_b64encode(os.urandom(32)).decode("ascii")
+)
+GARDIEN_AUDIT_KEYS = [os.environ["GARDIEN_AUDIT_KEYS"]]
 
 # One test database per run, so that several runs (or developers' terminals) never collide.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F821

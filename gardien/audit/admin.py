@@ -29,6 +29,7 @@ class AuditEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "reason",
         "prev_hash",
         "hash",
+        "key_id",
     )
     readonly_fields = fields
 
@@ -43,7 +44,7 @@ class AuditEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 @admin.register(AuditCheckpoint)
 class AuditCheckpointAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("position", "at", "purged_at", "count", "hash")
+    list_display = ("position", "at", "purged_at", "business_now", "count", "hash")
     ordering = ("-position",)
-    fields = ("position", "hash", "at", "purged_at", "count")
+    fields = ("position", "hash", "at", "purged_at", "business_now", "count", "key_id", "mac")
     readonly_fields = fields

@@ -1,8 +1,10 @@
-"""The audit log: an append-only chain of entries, each sealing the one before it.
+"""The audit log: an append-only chain of entries, each signed over the one before it.
 
 Rows are written only by :func:`gardien.audit.services.record` and removed only, as a whole
 prefix, by :func:`gardien.audit.services.purge_before`, which leaves an
-:class:`AuditCheckpoint` so the rest of the chain still verifies.
+:class:`AuditCheckpoint` so the rest of the chain still verifies. :class:`AuditHead` is the
+highest position ever written, so a log cut at its end, or emptied, does not verify.
+Database triggers (migration 0002) refuse any other UPDATE or DELETE on these tables.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from django.db.models.functions import Length
 from django.db.models.lookups import Exact
 from django.utils.translation import gettext_lazy as _
 
+from gardien.audit.signing import KEY_ID_LENGTH
 from gardien.retention.registry import kept, retained
 
 HASH_LENGTH = 64
@@ -73,7 +76,9 @@ class AuditEntry(_WriteOnce):
     target_ref = models.CharField(_("target"), max_length=REF_LENGTH, db_index=True)
     reason = models.CharField(_("reason"), max_length=REASON_LENGTH, blank=True)
     prev_hash = models.CharField(_("previous hash"), max_length=HASH_LENGTH)
+    # The HMAC of the entry under the audit key named by key_id; the next entry's prev_hash.
     hash = models.CharField(_("hash"), max_length=HASH_LENGTH)
+    key_id = models.CharField(_("key id"), max_length=KEY_ID_LENGTH)
 
     class Meta:
         ordering = ["-position"]
@@ -103,15 +108,20 @@ class AuditEntry(_WriteOnce):
 class AuditCheckpoint(_WriteOnce):
     """Where the chain resumes after a purge: the last purged entry's position and hash.
 
-    Only the newest checkpoint (highest position) matters for verification; older ones
-    stay as the history of purges.
+    The newest checkpoint (highest position) is where verification starts; older ones stay
+    as the history of purges, and each one's count must meet the one before it. Signed like
+    the entries, so a checkpoint inserted to hide deleted entries does not verify.
     """
 
     position = models.PositiveBigIntegerField(_("last purged position"), unique=True)
     hash = models.CharField(_("last purged hash"), max_length=HASH_LENGTH)
     at = models.DateTimeField(_("last purged entry's date"))
+    # Wall-clock time of the purge, whatever date the purge was told to act as of.
     purged_at = models.DateTimeField(_("purged at"))
+    business_now = models.DateTimeField(_("purge's date of reference"), null=True, blank=True)
     count = models.PositiveBigIntegerField(_("entries purged"))
+    key_id = models.CharField(_("key id"), max_length=KEY_ID_LENGTH)
+    mac = models.CharField(_("signature"), max_length=HASH_LENGTH)
 
     class Meta:
         ordering = ["-position"]
@@ -130,3 +140,28 @@ class AuditCheckpoint(_WriteOnce):
 
     def __str__(self) -> str:
         return f"checkpoint at #{self.position}"
+
+
+@kept(because=_("the audit log's highest position ever written: a single row, never removed"))
+class AuditHead(models.Model):
+    """The newest entry's position and hash, signed: the log's high-water mark.
+
+    A single row, created by the migration that installs the triggers, so its absence is
+    itself a sign of tampering. The triggers only let its position grow.
+    """
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    # Random per installation: a head copied from another Gardien does not verify here.
+    install = models.CharField(_("installation"), max_length=32)
+    position = models.PositiveBigIntegerField(_("highest position"))
+    hash = models.CharField(_("hash at that position"), max_length=HASH_LENGTH)
+    key_id = models.CharField(_("key id"), max_length=KEY_ID_LENGTH)
+    mac = models.CharField(_("signature"), max_length=HASH_LENGTH)
+
+    class Meta:
+        verbose_name = _("audit log head")
+        verbose_name_plural = _("audit log head")
+        constraints = [models.CheckConstraint(condition=models.Q(id=1), name="audit_head_single")]
+
+    def __str__(self) -> str:
+        return f"head at #{self.position}"

@@ -49,3 +49,30 @@ def backoffice_client(client, admin_user):  # type: ignore[no-untyped-def]
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id
     session.save()
     return client
+
+
+@pytest.fixture
+def unguarded(db):  # type: ignore[no-untyped-def]
+    """Act as someone who owns the tables: the triggers are dropped inside the block and put
+    back after it, so a test can tamper with the log as such an attacker would."""
+    from contextlib import contextmanager
+
+    from django.db import connection
+
+    from gardien.audit import guard
+
+    postgres = connection.vendor == "postgresql"
+
+    @contextmanager
+    def block():  # type: ignore[no-untyped-def]
+        with connection.cursor() as cursor:
+            for statement in guard.POSTGRES_DROP if postgres else guard.SQLITE_DROP:
+                cursor.execute(statement)
+        try:
+            yield
+        finally:
+            with connection.cursor() as cursor:
+                for statement in guard.POSTGRES_CREATE if postgres else guard.SQLITE_CREATE:
+                    cursor.execute(statement)
+
+    return block

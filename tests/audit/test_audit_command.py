@@ -14,6 +14,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from gardien.audit.models import AuditCheckpoint, AuditEntry
+from gardien.lib import clock
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -38,18 +39,20 @@ def test_it_confirms_an_empty_log(db):
     assert out.strip() == "Audit log intact: 0 entries checked."
 
 
-def test_it_exits_with_status_1_on_a_broken_log(write):
+def test_it_exits_with_status_1_on_a_broken_log(write, unguarded):
     write(3)
-    AuditEntry.objects.filter(position=2).update(target_ref="other")
+    with unguarded():
+        AuditEntry.objects.filter(position=2).update(target_ref="other")
 
     with pytest.raises(SystemExit) as exited:
         run("verify")
     assert exited.value.code == 1
 
 
-def test_it_names_the_broken_position_on_stderr(write, capsys):
+def test_it_names_the_broken_position_on_stderr(write, unguarded):
     write(3)
-    AuditEntry.objects.filter(position=2).delete()
+    with unguarded():
+        AuditEntry.objects.filter(position=2).delete()
     err = StringIO()
 
     with pytest.raises(SystemExit):
@@ -96,13 +99,81 @@ def test_it_purges_and_keeps_a_checkpoint(write):
     out, _ = run("purge", "--before", "2025-01-01", "--now", "2025-07-01")
     assert out.strip() == (
         "Purged 2 audit entries older than 2025-01-01T00:00:00+00:00; "
-        "checkpoint kept at position 2."
+        "checkpoint kept at position 2; the purge is recorded as entry 5."
     )
-    assert AuditEntry.objects.count() == 2
-    assert str(AuditCheckpoint.objects.get().purged_at) == "2025-07-01 00:00:00+00:00"
+    assert AuditEntry.objects.count() == 3
+    checkpoint = AuditCheckpoint.objects.get()
+    assert str(checkpoint.business_now) == "2025-07-01 00:00:00+00:00"
+    assert checkpoint.purged_at > clock.parse_instant("2026-01-01")  # the real time
     out, _ = run("verify")
     assert out.splitlines()[-1] == (
-        "Audit log intact: 2 entries checked (from checkpoint at position 2)."
+        "Audit log intact: 3 entries checked (from checkpoint at position 2)."
+    )
+
+
+def test_a_purge_of_everything_with_a_future_date_leaves_its_own_entry(write):
+    write(5, start="2025-06-01T09:00:00")
+
+    out, _ = run("purge", "--before", "2030-01-01", "--now", "2030-01-01")
+    assert "Purged 5 audit entries" in out
+    purge = AuditEntry.objects.get()
+    assert (purge.position, purge.action, purge.actor_ref) == (6, "audit_purge", "command")
+    assert purge.at < clock.parse_instant("2030-01-01")  # the real time, not --now
+    assert purge.reason.endswith("as of 2030-01-01T00:00:00+00:00")
+    out, _ = run("verify")
+    assert out.splitlines()[-1] == (
+        "Audit log intact: 1 entries checked (from checkpoint at position 5)."
+    )
+
+
+def test_it_refuses_a_future_now_in_production(write, settings):
+    write(1, start="2025-06-01T09:00:00")
+    settings.PRODUCTION = True
+
+    with pytest.raises(CommandError, match="refused in production"):
+        run("purge", "--before", "2030-01-01", "--now", "2030-01-01")
+    assert AuditEntry.objects.count() == 1
+
+
+def test_it_detects_entries_deleted_under_a_forged_checkpoint(write, unguarded):
+    # The attack of deleting entries 1 to 9 and inserting a checkpoint at 9 that carries
+    # entry 9's own hash: without the key, the checkpoint's signature cannot be made.
+    entries = write(12)
+    with unguarded():
+        AuditEntry.objects.filter(position__lte=9).delete()
+        AuditCheckpoint.objects.bulk_create(
+            [
+                AuditCheckpoint(
+                    position=9,
+                    hash=entries[8].hash,
+                    at=entries[8].at,
+                    purged_at=entries[8].at,
+                    count=9,
+                    key_id=entries[8].key_id,
+                    mac=entries[8].hash,
+                )
+            ]
+        )
+    err = StringIO()
+
+    with pytest.raises(SystemExit):
+        call_command("audit", "verify", stdout=StringIO(), stderr=err)
+    assert err.getvalue().strip() == (
+        "Audit log broken at position 9: the checkpoint at position 9 does not match its "
+        "signature: it was forged or edited, perhaps to hide entries deleted before it."
+    )
+
+
+def test_it_refuses_an_emptied_log(write, unguarded):
+    write(3)
+    with unguarded():
+        AuditEntry.objects.all().delete()
+    err = StringIO()
+
+    with pytest.raises(SystemExit):
+        call_command("audit", "verify", stdout=StringIO(), stderr=err)
+    assert err.getvalue().strip() == (
+        "Audit log broken at position 1: the audit log is empty but 3 entries were written to it."
     )
 
 
@@ -139,9 +210,10 @@ def test_it_explains_an_unreadable_date(db):
         run("purge", "--before", "last year")
 
 
-def test_it_refuses_to_purge_a_tampered_log(write):
+def test_it_refuses_to_purge_a_tampered_log(write, unguarded):
     write(2, start="2024-01-10T09:00:00")
-    AuditEntry.objects.filter(position=1).update(reason="edited")
+    with unguarded():
+        AuditEntry.objects.filter(position=1).update(reason="edited")
 
     with pytest.raises(CommandError, match="nothing was purged"):
         run("purge", "--before", "2025-01-01")
@@ -183,7 +255,11 @@ def test_it_verifies_from_the_command_line(tmp_path):
     assert intact.stdout.splitlines()[-1] == "Audit log intact: 3 entries checked."
 
     with sqlite3.connect(database) as db:
+        with pytest.raises(sqlite3.IntegrityError, match="UPDATE on audit_auditentry refused"):
+            db.execute("UPDATE audit_auditentry SET target_ref = 'x' WHERE position = 2")
+        # Someone who can drop the triggers can change the row, not sign it.
+        db.execute("DROP TRIGGER audit_auditentry_no_update")
         db.execute("UPDATE audit_auditentry SET target_ref = 'x' WHERE position = 2")
     broken = gardien_run("audit", "verify")
     assert broken.returncode == 1
-    assert "Audit log broken at position 2: entry 2 was edited" in broken.stderr
+    assert "Audit log broken at position 2: entry 2 was edited or forged" in broken.stderr

@@ -1,22 +1,37 @@
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from gardien.audit.models import AuditCheckpoint, AuditEntry
-from gardien.audit.services import AuditLogBroken, purge_before, purge_plan, verify
+from gardien.audit.services import (
+    PURGE_ACTION,
+    Actor,
+    AuditLogBroken,
+    purge_before,
+    purge_plan,
+    verify,
+)
+from gardien.audit.signing import AuditKeyError
 from gardien.lib import clock
+
+# Who a purge run from the command line is recorded as.
+COMMAND_ACTOR = Actor("system", "command")
 
 
 class Command(BaseCommand):
     help = (
         "Looks after the audit log, the tamper-evident record of every change made to personal "
-        "data. `verify` checks that no entry was edited, removed or inserted and names the first "
-        "broken one (exit status 1 if any); `show` prints the latest entries; `purge` deletes the "
-        "entries older than a date, keeping a checkpoint so the rest can still be verified."
+        "data, signed with GARDIEN_AUDIT_KEYS. `verify` checks that no entry or checkpoint was "
+        "edited, removed, inserted or forged and that the log reaches the highest position ever "
+        "written, and names the first break (exit status 1 if any); `show` prints the latest "
+        "entries; `purge` deletes the entries older than a date, keeping a signed checkpoint so "
+        "the rest can still be verified, and records itself in the log."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -25,9 +40,10 @@ class Command(BaseCommand):
             "verify",
             help="check that the audit log was not tampered with",
             description=(
-                "Check every entry of the audit log, from the last purge checkpoint on. Prints "
-                "the first entry that was edited, removed or inserted and exits with status 1, "
-                "or confirms the log is intact."
+                "Check the purge checkpoints, then every entry of the audit log from the last "
+                "checkpoint on, up to the highest position ever written. Prints the first entry "
+                "that was edited, removed, inserted or forged and exits with status 1, or "
+                "confirms the log is intact."
             ),
         )
         show = sub.add_parser(
@@ -47,8 +63,9 @@ class Command(BaseCommand):
             help="delete the entries older than a date",
             description=(
                 "Delete the audit entries older than --before, from the oldest on, and keep a "
-                "checkpoint (the position and hash of the last deleted entry) so the remaining "
-                "log still verifies. Nothing is deleted if the entries to delete are not intact."
+                "signed checkpoint (the position and hash of the last deleted entry) so the "
+                "remaining log still verifies; then record the purge itself as an entry, dated "
+                "with the real time. Nothing is deleted if the entries to delete are not intact."
             ),
         )
         purge.add_argument(
@@ -61,7 +78,11 @@ class Command(BaseCommand):
             "--now",
             default=None,
             metavar="DATE",
-            help="act as if today were this date (tests and rehearsals)",
+            help=(
+                "act as if today were this date (tests and rehearsals; the checkpoint and the "
+                "purge's entry keep it apart from the real time; never later than today in "
+                "production)"
+            ),
         )
         purge.add_argument(
             "--dry-run",
@@ -82,7 +103,10 @@ class Command(BaseCommand):
             if checked % 100_000 == 0:
                 self.stdout.write(f"  {checked} entries checked…")
 
-        result = verify(progress=progress)
+        try:
+            result = verify(progress=progress)
+        except AuditKeyError as exc:
+            raise CommandError(str(exc)) from None
         if not result.ok:
             self.stderr.write(f"Audit log broken at position {result.broken_at}: {result.problem}.")
             sys.exit(1)
@@ -124,6 +148,11 @@ class Command(BaseCommand):
             at = clock.parse_instant(now) if now else clock.now()
         except clock.ClockError as exc:
             raise CommandError(str(exc)) from None
+        if settings.PRODUCTION and at > dt.datetime.now(dt.UTC):
+            raise CommandError(
+                f"--now {now} is in the future: refused in production, where the audit log's "
+                "dates must be real. Leave --now out."
+            )
         if instant > at:
             raise CommandError(
                 f"--before {before} is in the future: that would delete entries being written "
@@ -143,15 +172,16 @@ class Command(BaseCommand):
                     )
                 return
             try:
-                count = purge_before(instant)
-            except AuditLogBroken as exc:
+                count = purge_before(instant, actor=COMMAND_ACTOR)
+            except (AuditLogBroken, AuditKeyError) as exc:
                 raise CommandError(str(exc)) from None
         if not count:
             self.stdout.write(f"No audit entry is older than {when}: nothing purged.")
             return
         checkpoint = AuditCheckpoint.objects.order_by("-position").first()
-        assert checkpoint is not None
+        entry = AuditEntry.objects.order_by("-position").filter(action=PURGE_ACTION).first()
+        assert checkpoint is not None and entry is not None
         self.stdout.write(
             f"Purged {count} audit entries older than {when}; checkpoint kept at position "
-            f"{checkpoint.position}."
+            f"{checkpoint.position}; the purge is recorded as entry {entry.position}."
         )
