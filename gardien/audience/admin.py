@@ -17,6 +17,8 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from gardien.audience import rollup, stats
+from gardien.audit.services import Actor
+from gardien.backoffice import trail
 from gardien.backoffice.site import add_dashboard_block, add_page
 
 #: How many days the dashboard's block sums up.
@@ -71,6 +73,7 @@ def export_page(request: HttpRequest, context: dict[str, Any]) -> HttpResponse:
     start, end, error = _period(request)
     if error:
         return statistics_page(request, context)
+    trail.exported(Actor.staff(request.user), "audience.stats", reason=f"{start} {end}")
     response = HttpResponse(
         stats.to_csv(rollup.period_stats(start, end)), content_type="text/csv; charset=utf-8"
     )

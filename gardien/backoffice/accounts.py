@@ -15,6 +15,8 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django_otp.plugins.otp_static.models import StaticToken
 
+from gardien.audit.services import Actor
+from gardien.backoffice import trail
 from gardien.backoffice.roles import Role, apply_roles
 from gardien.backoffice.throttle import unlock_username
 from gardien.vault.models import EncryptedTOTPDevice, HashedStaticDevice
@@ -68,6 +70,14 @@ def provision_two_factor(user: Any) -> TwoFactor:
     )
 
 
+def reset_two_factor(user: Any, actor: Actor | None = None) -> TwoFactor:
+    """New two-factor devices for someone who lost theirs, audited (``staff otp-reset``)."""
+    with transaction.atomic():
+        two_factor = provision_two_factor(user)
+        trail.second_factor_reset(actor or Actor.system(), user)
+    return two_factor
+
+
 def has_two_factor(user: Any) -> bool:
     return EncryptedTOTPDevice.objects.filter(user=user, confirmed=True).exists()
 
@@ -79,9 +89,10 @@ def backup_codes_left(user: Any) -> int:
 
 
 def create_account(
-    username: str, role: Role, password: str | None = None
+    username: str, role: Role, password: str | None = None, actor: Actor | None = None
 ) -> tuple[Any, str, TwoFactor]:
-    """Create a staff account in ``role`` with two-factor devices.
+    """Create a staff account in ``role`` with two-factor devices, audited as done by
+    ``actor`` (the system: whoever runs ``gardien staff add``).
 
     Raises ``ValidationError`` (with every reason) for a taken or malformed username or a
     password the validators refuse; nothing is created then.
@@ -102,6 +113,7 @@ def create_account(
         user = User._default_manager.create_user(username, password=password, is_staff=True)
         user.groups.add(Group.objects.get(name=role.group))
         two_factor = provision_two_factor(user)
+        trail.account_created(actor or Actor.system(), user, role.slug)
     return user, password, two_factor
 
 

@@ -10,11 +10,14 @@ class BackofficeConfig(AppConfig):
     verbose_name = _("Back office")
 
     def ready(self) -> None:
+        from gardien.backoffice import signals
         from gardien.backoffice.roles import on_post_migrate
 
         # After every migration, the role groups get the permissions roles.py defines,
         # including those of models added since.
         post_migrate.connect(on_post_migrate, sender=self, dispatch_uid="gardien.backoffice.roles")
+        # Role changes and policy publications are audited wherever they are made.
+        signals.connect()
 
 
 class BackofficeAdminConfig(admin_apps.AdminConfig):

@@ -102,7 +102,7 @@ class Command(BaseCommand):
 
     def otp_reset(self, username: str) -> None:
         user = self.find(username)
-        two_factor = accounts.provision_two_factor(user)
+        two_factor = accounts.reset_two_factor(user)
         self.show(user.get_username(), None, two_factor)
         self.stdout.write(
             f"“{user.get_username()}” has a new authenticator key and "

@@ -6,8 +6,10 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
 
-from gardien.backoffice import accounts
+from gardien.audit.services import Actor
+from gardien.backoffice import accounts, trail
 
 USERNAME = "demo"
 
@@ -44,8 +46,10 @@ class Command(BaseCommand):
             )
             return
         password = "-".join(secrets.token_urlsafe(6) for _ in range(3))
-        user = User.objects.create_superuser(USERNAME, email="", password=password)
-        two_factor = accounts.provision_two_factor(user)
+        with transaction.atomic():
+            user = User.objects.create_superuser(USERNAME, email="", password=password)
+            two_factor = accounts.provision_two_factor(user)
+            trail.account_created(Actor.system(), user, "administrator")
         self.stdout.write("")
         self.stdout.write("  Back-office account created — shown only once (add the key to an")
         self.stdout.write("  authenticator app; log in with the password and its 6-digit code):")

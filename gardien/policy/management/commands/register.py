@@ -5,6 +5,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from gardien.audit.services import Actor
+from gardien.backoffice import trail
 from gardien.manifest import Manifest, ManifestError
 from gardien.manifest import wording as say
 from gardien.policy import register
@@ -73,6 +75,8 @@ class Command(BaseCommand):
             text = register.to_csv(data, options["what"])
         else:
             text = register.to_html(data)
+        if not options["draft"]:  # a draft is a file on disk, not what Gardien holds
+            trail.exported(Actor.system(), "policy.register", reason=fmt)
         if options["output"]:
             target = Path(options["output"])
             try:
