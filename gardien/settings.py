@@ -264,8 +264,9 @@ GARDIEN_BEHIND_PROXY = envbool("GARDIEN_BEHIND_PROXY", False)
 if GARDIEN_BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
-# Back-office login: two-factor codes, and a lockout after repeated failures per
-# username and per client address, shared by every web process through the database.
+# Back-office login: two-factor codes; a client address is refused for the lockout after
+# this many failures, an address failing on one account waits longer each time, and no
+# address can lock an account's owner out (gardien/backoffice/throttle.py).
 GARDIEN_LOGIN_MAX_FAILURES = envint("GARDIEN_LOGIN_MAX_FAILURES", 20, minimum=1)
 GARDIEN_LOGIN_LOCKOUT_MINUTES = envint("GARDIEN_LOGIN_LOCKOUT_MINUTES", 15, minimum=1)
 OTP_TOTP_ISSUER = "Gardien"
@@ -359,7 +360,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     # Every handler carries the redaction filter: no token, query string, email, password
-    # or username in clear (see gardien/lib/logging.py).
+    # or username in clear (see gardien/lib/logging.py). Gardien writes no log file: its
+    # lines and gunicorn's access log (client network only) go to the standard output,
+    # which the journal or the container runtime rotates and expires.
     "filters": {"redact": {"()": "gardien.lib.logging.RedactFilter"}},
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}
