@@ -20,10 +20,12 @@ def _forgotten_after() -> dt.timedelta:
     because=_("failed logins are forgotten after a day without one"),
 )
 class LoginAttempt(models.Model):
-    """Consecutive failed back-office logins for one username or one client address.
+    """Consecutive failed back-office logins for one username, one client address, or one
+    username from one address; and when a username's holder was last told of them.
 
-    ``key`` is an HMAC of the username or of the address (see ``throttle.py``): the table
-    never holds either in clear. A row is deleted when a login succeeds.
+    ``key`` is an HMAC of the username, of the address or of both (see ``throttle.py``):
+    the table never holds either in clear. An account's rows are deleted when a login to
+    it succeeds.
     """
 
     key = models.CharField(_("key"), max_length=64, unique=True)
