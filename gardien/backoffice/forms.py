@@ -17,7 +17,7 @@ from django_otp.models import Device
 
 from gardien.backoffice import tasks, trail
 from gardien.backoffice.roles import has_role
-from gardien.backoffice.throttle import Throttle
+from gardien.backoffice.throttle import Refusal, Throttle
 from gardien.processors.outbox import enqueue
 from gardien.vault.models import EncryptedTOTPDevice, HashedStaticDevice
 
@@ -100,7 +100,8 @@ class GardienLoginForm(OTPAdminAuthenticationForm):
         if refusal is not None:
             throttle.refused(refusal)
             logger.warning("back-office login refused: %s (key %s)", refusal.value, throttle.tag)
-            trail.login_failed(username, refusal.value)
+            if refusal is Refusal.DELAY:  # bounded: they count towards the address's limit
+                trail.login_failed(username, refusal.value)
             raise self._refusal()
         step = "password"
         try:

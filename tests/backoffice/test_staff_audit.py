@@ -93,3 +93,10 @@ def test_the_audience_export_is_audited(make_account):
     (entry,) = entries("export")
     assert (entry.actor_kind, entry.actor_ref) == ("staff", str(account.user.pk))
     assert (entry.target_type, entry.reason) == ("audience.stats", "2026-11-20 2026-11-26")
+
+
+def test_an_address_already_refused_does_not_fill_the_audit_log(db):
+    client = new_client()
+    for i in range(25):
+        post_login(client, f"guess-{i}", "Not-The-Password-0", "000000", REMOTE_ADDR="192.0.2.7")
+    assert len(entries("login_failed")) == 20  # the 20th locks the address
