@@ -65,9 +65,6 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from gardien.vault.keycheck import check_at_start
-
-        check_at_start()  # a wrong key stops the worker before it touches any data
         batch: bool = options["batch"]
         clock_context: AbstractContextManager[object] = nullcontext()
         if options["now"]:
@@ -80,6 +77,10 @@ class Command(BaseCommand):
                 clock_context = frozen(parse_instant(options["now"]))
             except ClockError as exc:
                 raise CommandError(str(exc)) from None
+        if not batch:
+            from gardien.vault.keycheck import check_at_start
+
+            check_at_start()  # a wrong key stops the worker before it touches any data
         worker = OutboxWorker(
             queue_names=[name.strip() for name in options["queue"].split(",") if name.strip()],
             interval=options["interval"],
