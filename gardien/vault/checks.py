@@ -8,7 +8,7 @@
 - gardien.E106: a registered model stores a field its activity does not declare.
 - gardien.E107: a registered model has an encrypted field its registration does not list.
 - gardien.W101: an activity with registered models declares a field none of them stores.
-- gardien.E110 (``--deploy``): a field or index key is missing, malformed or not one the
+- gardien.E108 (``--deploy``): a field or index key is missing, malformed or not one the
   stored data was written with (gardien/vault/keycheck.py). Not a check of every command:
   ``gardien secrets init`` runs before any key exists.
 
@@ -60,7 +60,7 @@ def check_keys_match_data(app_configs: Any = None, **kwargs: Any) -> list[CheckM
     try:
         keycheck.check()
     except keycheck.KeyCheckError as exc:
-        return [Error(str(exc), id="gardien.E110")]
+        return [Error(str(exc), id="gardien.E108")]
     except DatabaseError:
         return []  # not migrated yet: the web server and worker check again at start
     return []

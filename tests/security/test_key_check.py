@@ -98,7 +98,7 @@ def test_check_deploy_reports_a_wrong_key(recorded, settings):
     settings.GARDIEN_BLIND_INDEX_KEYS = [secrets.token_urlsafe(32)]
     from django.core.checks import run_checks
 
-    errors = [e for e in run_checks(include_deployment_checks=True) if e.id == "gardien.E110"]
+    errors = [e for e in run_checks(include_deployment_checks=True) if e.id == "gardien.E108"]
     assert errors and "GARDIEN_BLIND_INDEX_KEY is not the key" in errors[0].msg
 
 
