@@ -64,10 +64,12 @@ POSTGRES_CREATE = [
     f"""
     CREATE FUNCTION gardien_audit_guard() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
-        IF TG_OP = 'UPDATE' AND TG_TABLE_NAME = 'audit_audithead'
-                AND NEW.position > OLD.position AND NEW.install = OLD.install
-                AND NEW.id = OLD.id THEN
-            RETURN NEW;
+        -- Nested: PL/pgSQL may read NEW.install before knowing which table it is on.
+        IF TG_OP = 'UPDATE' AND TG_TABLE_NAME = 'audit_audithead' THEN
+            IF NEW.position > OLD.position AND NEW.install = OLD.install
+                    AND NEW.id = OLD.id THEN
+                RETURN NEW;
+            END IF;
         END IF;
         IF TG_OP IN ('DELETE', 'TRUNCATE')
                 AND current_setting('{POSTGRES_SETTING}', true) = 'on' THEN

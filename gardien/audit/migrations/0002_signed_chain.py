@@ -85,13 +85,13 @@ def sign_existing_log(apps, schema_editor):
 def create_triggers(apps, schema_editor):
     vendor = schema_editor.connection.vendor
     for statement in guard.POSTGRES_CREATE if vendor == "postgresql" else guard.SQLITE_CREATE:
-        schema_editor.execute(statement)
+        schema_editor.execute(statement, params=None)  # no placeholders: % is PL/pgSQL's
 
 
 def drop_triggers(apps, schema_editor):
     vendor = schema_editor.connection.vendor
     for statement in guard.POSTGRES_DROP if vendor == "postgresql" else guard.SQLITE_DROP:
-        schema_editor.execute(statement)
+        schema_editor.execute(statement, params=None)  # no placeholders: % is PL/pgSQL's
 
 
 class Migration(migrations.Migration):
