@@ -81,3 +81,11 @@ def test_the_person_page_offers_no_change_or_delete(make_account):
     dpo = verified_client(make_account("dpo-d", "dpo"))
     assert dpo.post(f"/admin/vault/person/{person.pk}/delete/").status_code == 403
     assert dpo.get("/admin/vault/person/add/").status_code == 403
+
+
+def test_an_empty_search_says_so_and_is_not_audited(make_account):
+    dpo = verified_client(make_account("dpo-e", "dpo"))
+    response = dpo.post(SEARCH, {"email": "  "})
+    assert response.status_code == 200
+    assert 'id="person-search"' in response.text and "errorlist" in response.text
+    assert not AuditEntry.objects.filter(action="search").exists()
