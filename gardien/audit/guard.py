@@ -70,6 +70,8 @@ POSTGRES_CREATE = [
                     AND NEW.id = OLD.id THEN
                 RETURN NEW;
             END IF;
+            RAISE EXCEPTION 'UPDATE on audit_audithead refused: its position only grows'
+                USING ERRCODE = 'integrity_constraint_violation';
         END IF;
         IF TG_OP IN ('DELETE', 'TRUNCATE')
                 AND current_setting('{POSTGRES_SETTING}', true) = 'on' THEN

@@ -350,7 +350,7 @@ def _walk(progress: Callable[[int], None] | None, until: int | None = None) -> V
         expected, prev_hash, rank = entry.position + 1, entry.hash, ranks[entry.key_id]
         previous = f"entry {entry.position}"
     if head is not None:
-        head_problem = _head_problem(head, expected - 1, prev_hash, ranks)
+        head_problem = _head_problem(head, expected - 1, prev_hash, ranks, rank)
         if head_problem is not None:
             return broken(*head_problem)
     if checked == 0 and checkpoint is None:
@@ -359,14 +359,20 @@ def _walk(progress: Callable[[int], None] | None, until: int | None = None) -> V
 
 
 def _head_problem(
-    head: AuditHead, last: int, last_hash: str, ranks: dict[str, int]
+    head: AuditHead, last: int, last_hash: str, ranks: dict[str, int], rank: int
 ) -> tuple[int, str] | None:
-    """Whether the chain, ending at ``last``, reaches the signed high-water mark."""
+    """Whether the chain, ending at ``last`` signed with the key of rank ``rank``, reaches
+    the signed high-water mark."""
     problem = _signature_problem("head", "the audit log's head", head.key_id, ranks)
     if problem is None and not signing.matches(
         "head", head.key_id, signing.head_content(head), head.mac
     ):
         problem = "the audit log's head does not match its signature: it was forged or edited"
+    if problem is None and ranks[head.key_id] > rank:
+        problem = (
+            "the audit log's head is signed with an earlier audit key than its last entry: it "
+            "was forged with a key that had been replaced"
+        )
     if problem is not None:
         return head.position, problem
     if head.position > last:

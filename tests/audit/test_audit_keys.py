@@ -8,7 +8,7 @@ import os
 import pytest
 
 from gardien.audit import signing
-from gardien.audit.models import AuditHead
+from gardien.audit.models import AuditEntry, AuditHead
 from gardien.audit.services import Actor, record, verify
 
 
@@ -82,3 +82,24 @@ def test_the_key_id_tells_nothing_of_the_key():
     key = new_key()
     assert len(signing.key_id(key)) == 16
     assert signing.key_id(key) not in key
+
+
+def test_a_replaced_key_cannot_sign_a_head_that_cuts_the_log(write, settings, unguarded):
+    old, new = settings.GARDIEN_AUDIT_KEYS[0], new_key()
+    write(1)
+    settings.GARDIEN_AUDIT_KEYS = [new, old]
+    entries = write(2, start="2025-02-01T09:00:00")
+    # Someone who kept the replaced key cuts the last entry and signs a head that hides it.
+    with unguarded():
+        AuditEntry.objects.filter(position=3).delete()
+        head = AuditHead.objects.get()
+        head.position, head.hash, head.key_id = 2, entries[0].hash, signing.key_id(old)
+        head.mac = signing.sign("head", head.key_id, signing.head_content(head))
+        head.save()
+
+    result = verify()
+    assert not result.ok
+    assert result.problem == (
+        "the audit log's head is signed with an earlier audit key than its last entry: it was "
+        "forged with a key that had been replaced"
+    )
