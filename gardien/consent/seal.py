@@ -21,8 +21,9 @@ every seal to the previous one; what matters is how long a new proof stays unsea
 short interval keeps each seal's reading small. ``gardien consent seal`` seals at once.
 
 **Nothing on the consent API's path.** Sealing runs in the worker and reads the ledger by
-row id. On PostgreSQL a proof's row id is drawn before it commits, so the seal first takes
-the table's SHARE lock for one ``SELECT max(id)``: it waits for the inserts under way
+row id, outside any transaction (SQLite's one write lock is held only to write the seal).
+On PostgreSQL a proof's row id is drawn before it commits, so the seal first takes the
+table's SHARE lock for one ``SELECT max(id)``: it waits for the inserts under way
 (milliseconds) and holds new ones back that long, so no proof with a lower id can commit
 after the seal has read past it. SQLite has one writer at a time: a committed id means
 every lower one is committed or gone.
@@ -162,31 +163,49 @@ def _lock() -> None:
 
 def _committed_up_to() -> int:
     """The highest row id below which no proof can still commit."""
+    table = connection.ops.quote_name(ConsentRecord._meta.db_table)
+    query = f"SELECT max(id) FROM {table}"  # noqa: S608 - the model's table
+    if connection.vendor != "postgresql":  # one writer: no transaction, no write lock taken
+        with connection.cursor() as cursor:
+            cursor.execute(query)
+            (high,) = cursor.fetchone()
+        return int(high or 0)
     with transaction.atomic(), connection.cursor() as cursor:
-        table = connection.ops.quote_name(ConsentRecord._meta.db_table)
-        if connection.vendor == "postgresql":
-            cursor.execute(f"LOCK TABLE {table} IN SHARE MODE")
-        cursor.execute(f"SELECT max(id) FROM {table}")  # noqa: S608 - the model's table
+        cursor.execute(f"LOCK TABLE {table} IN SHARE MODE")
+        cursor.execute(query)
         (high,) = cursor.fetchone()
     return int(high or 0)
 
 
-def _seal_once(high: int) -> ConsentSeal | None:
+def _last_sealed() -> int:
+    return int(ConsentSeal.objects.aggregate(models.Max("last_pk"))["last_pk__max"] or 0)
+
+
+def _seal_once(high: int) -> ConsentSeal | bool:
+    """One seal of the proofs after the last one, up to ``high``: False when there is none,
+    True when another sealer or a removal came between reading and writing (read again).
+
+    The proofs are read and hashed outside the transaction: on SQLite a transaction holds
+    the one write lock, which the consent API must not wait for while thousands of proofs
+    are read. The writing transaction checks that nothing moved meanwhile."""
+    last = _last_sealed()
+    if last >= high:
+        return False
+    pks: list[int] = []
+    leaves: list[bytes] = []
+    for pk, row in _rows(last + 1, high):
+        pks.append(pk)
+        leaves.append(leaf_hash(pk, row))
+        if len(pks) == MAX_PROOFS:
+            break
+    if not pks:
+        return False
+    root = merkle_root(leaves).hex()
     with transaction.atomic():
         _lock()
-        last = ConsentSeal.objects.aggregate(models.Max("last_pk"))["last_pk__max"] or 0
-        if last >= high:
-            return None
-        pks: list[int] = []
-        leaves: list[bytes] = []
-        for pk, row in _rows(last + 1, high):
-            pks.append(pk)
-            leaves.append(leaf_hash(pk, row))
-            if len(pks) == MAX_PROOFS:
-                break
-        if not pks:
-            return None
-        root = merkle_root(leaves).hex()
+        present = ConsentRecord.objects.filter(pk__gte=pks[0], pk__lte=pks[-1]).count()
+        if _last_sealed() != last or present != len(pks):
+            return True
         sealed = ConsentSeal.objects.create(
             first_pk=pks[0],
             last_pk=pks[-1],
@@ -208,10 +227,16 @@ def _seal_once(high: int) -> ConsentSeal | None:
 
 def seal_pending() -> list[ConsentSeal]:
     """Seal every proof committed since the last seal; nothing when there is none. Two runs
-    at once seal each proof once: the second waits for the first and finds nothing left."""
+    at once seal each proof once: the second finds the first's seal and reads again."""
     high = _committed_up_to()
-    made = []
-    while (sealed := _seal_once(high)) is not None:
+    made: list[ConsentSeal] = []
+    retries = 0
+    while (sealed := _seal_once(high)) is not False:
+        if sealed is True:
+            retries += 1
+            if retries > 5:
+                raise RuntimeError("the consent ledger kept changing under the seal; try later")
+            continue
         made.append(sealed)
     return made
 
