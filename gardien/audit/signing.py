@@ -15,6 +15,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+from functools import lru_cache
 from typing import Any
 
 KEY_ID_LENGTH = 16
@@ -43,6 +44,7 @@ def _settings_keys() -> tuple[str, ...]:
     return keys
 
 
+@lru_cache(maxsize=16)
 def key_id(key: str) -> str:
     """A short public name for ``key``: stored with what it signed, tells nothing of it."""
     digest = hmac.new(key.encode("utf-8"), b"gardien audit key id", hashlib.sha256)
