@@ -98,6 +98,7 @@ def production(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         "SECRET_KEY": _key() + _key(),
         "GARDIEN_FIELD_KEYS": _key(),
         "GARDIEN_BLIND_INDEX_KEY": _key(),
+        "GARDIEN_AUDIT_KEYS": _key() + _key(),
     }
     done = subprocess.run(
         [sys.executable, "-c", PRODUCTION_PROBE, PRODUCTION_HOST],

@@ -194,6 +194,7 @@ PRODUCTION_SECRETS = {
     "SECRET_KEY": "a-secret-key-for-the-test-only-0123456789",
     "GARDIEN_FIELD_KEYS": "a-field-key-for-the-test-only",
     "GARDIEN_BLIND_INDEX_KEY": "a-blind-index-key-for-the-test-only",
+    "GARDIEN_AUDIT_KEYS": "an-audit-key-for-the-test-only-0123456789",
     "ALLOWED_HOSTS": "gardien.coopo.example",
 }
 
