@@ -25,7 +25,10 @@ Everyday commands:
   gardien rights list             the rights requests by due date (gardien rights --help)
   gardien audit verify            check that the audit log has not been tampered with
   gardien keys rotate             re-encrypt personal data under new keys
+  gardien keys check              check that the configured keys are the data's
   gardien consent show ID         show the proofs of a visitor's cookie choices
+  gardien consent verify [--id ID]
+                                  check that no sealed proof of consent was changed or removed
   gardien audience report --from DATE --to DATE
                                   the site's audience statistics for a period
 
