@@ -73,6 +73,9 @@ SECRET_KEY_FALLBACKS = [
 
 # Uploaded personal files (identity documents), encrypted, never served directly.
 GARDIEN_PRIVATE_FILES_DIR = Path(envstr("GARDIEN_PRIVATE_FILES_DIR", str(VAR_DIR / "private")))
+# Erasures and purges since a backup, replayed by `gardien restore`: kept apart from the
+# database and from the backups (docs/backup.md).
+GARDIEN_TOMBSTONES_DIR = Path(envstr("GARDIEN_TOMBSTONES_DIR", str(VAR_DIR / "tombstones")))
 GARDIEN_MANIFEST = Path(envstr("GARDIEN_MANIFEST", str(BASE_DIR / "examples/coopo/gardien.toml")))
 GARDIEN_DEMO_SITE = envbool("GARDIEN_DEMO_SITE", not PRODUCTION)
 GARDIEN_NOW = envstr("GARDIEN_NOW", "")
@@ -109,6 +112,7 @@ INSTALLED_APPS = [
     "gardien.rights",
     "gardien.audience",
     "gardien.demo",
+    "gardien.backup",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,1 @@
+"""Encrypted backups, and restores that keep every erasure made since (docs/backup.md)."""

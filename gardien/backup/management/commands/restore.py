@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
+
+from gardien.backup import database, services
+
+
+class Command(BaseCommand):
+    help = (
+        "Puts back a copy made by `gardien backup`, into a new, empty Gardien only (it never "
+        "overwrites data). Then, before Gardien serves anyone, it erases again every person "
+        "erased since the copy was made and deletes again what the retention rules removed "
+        "since, from the list of erasures Gardien keeps outside the database "
+        "(GARDIEN_TOMBSTONES_DIR, which must be the one of the instance the copy came from). "
+        "Needs the keys the copy was made under (GARDIEN_FIELD_KEYS). Start Gardien only "
+        "after it said it has finished."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--from",
+            dest="source",
+            required=True,
+            metavar="FILE",
+            help="the file written by `gardien backup`",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            restored = services.restore(Path(options["source"]).expanduser(), say=self.stdout.write)
+        except (services.BackupError, database.DatabaseError) as exc:
+            raise CommandError(str(exc)) from None
+        for stone in restored.erased:
+            self.stdout.write(
+                _("  erased again: person %(ref)s (%(scope)s), erased on %(time)s")
+                % {
+                    "ref": stone.ref,
+                    "scope": stone.activity or _("everything"),
+                    "time": stone.time.isoformat(timespec="seconds"),
+                }
+            )
+        if restored.purge_note:
+            self.stdout.write(
+                _("  retention purge not run: %(why)s") % {"why": restored.purge_note}
+            )
+        self.stdout.write(
+            _(
+                "Restored the backup of %(taken)s (%(files)d private files); replayed "
+                "%(erased)d erasures (%(absent)d of people the backup did not hold) and the "
+                "retention purge at %(at)s (%(purged)d rows removed). Gardien can be started."
+            )
+            % {
+                "taken": restored.taken_at.isoformat(timespec="seconds"),
+                "files": restored.files,
+                "erased": len(restored.erased),
+                "absent": restored.absent,
+                "at": restored.purge_at.isoformat(timespec="seconds") if restored.purge_at else "-",
+                "purged": restored.purged,
+            }
+        )

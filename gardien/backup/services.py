@@ -1,0 +1,268 @@
+"""`gardien backup` and `gardien restore`: what they do, apart from how they talk.
+
+An archive is an encrypted tar stream (see :mod:`gardien.backup.archive`) of::
+
+    backup.json            when it was taken, the database's kind, the tombstone list's length
+    database.sqlite3       or database.pgdump
+    private/…              the private files (identity documents, encrypted at rest already)
+
+A restore decrypts and checks the whole archive before it touches anything, puts the database
+and the files back into an empty instance, brings its tables up to date, then replays every
+erasure and purge recorded since the backup was taken, before Gardien serves anything.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import tarfile
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.utils.translation import gettext as _
+
+from gardien.backup import archive, database, tombstones
+from gardien.backup.tombstones import Tombstone
+
+FORMAT = "gardien-backup/1"
+
+Say = Callable[[str], None]
+
+
+class BackupError(RuntimeError):
+    """A backup or a restore that cannot be carried out; the message says why."""
+
+
+def _quiet(message: str) -> None:
+    pass
+
+
+def _private_dir() -> Path:
+    return Path(settings.GARDIEN_PRIVATE_FILES_DIR)
+
+
+def _private_files() -> list[Path]:
+    root = _private_dir()
+    if not root.is_dir():
+        return []
+    return sorted(p for p in root.rglob("*") if p.is_file())
+
+
+def _scratch() -> tempfile.TemporaryDirectory[str]:
+    """A private directory beside the data (the copy of the database waits there)."""
+    root = Path(settings.VAR_DIR)
+    root.mkdir(parents=True, exist_ok=True)
+    return tempfile.TemporaryDirectory(prefix=".backup-", dir=root)
+
+
+# --- backup ------------------------------------------------------------------------------
+
+
+@dataclass
+class Taken:
+    path: Path
+    taken_at: dt.datetime
+    database_bytes: int
+    files: int
+    archive_bytes: int
+    seconds: float
+
+
+def backup(to: Path, *, say: Say = _quiet) -> Taken:
+    """Write an encrypted archive of the database and the private files to ``to``."""
+    started = time.monotonic()
+    # Taken before the copy starts: an erasure recorded from now on is replayed on restore,
+    # even one the copy may already show (erasing twice changes nothing).
+    taken_at = tombstones._wall_clock()
+    position = tombstones.position()
+    partial = to.with_name(to.name + ".partial")
+    with _scratch() as scratch:
+        copy = Path(scratch) / "database"
+        say(_("Copying the database…"))
+        member = database.snapshot(copy, _percent(say))
+        files = _private_files()
+        meta = {
+            "format": FORMAT,
+            "taken_at": taken_at.isoformat(),
+            "tombstones": {"file": tombstones.FILE_NAME, "position": position},
+            "database": member,
+            "files": len(files),
+        }
+        say(_("Encrypting the database and %(n)d private files…") % {"n": len(files)})
+        with open(partial, "wb") as out:
+            writer = archive.EncryptingWriter(out)
+            with tarfile.open(fileobj=writer, mode="w|") as tar:  # type: ignore[call-overload]
+                _add_bytes(tar, "backup.json", json.dumps(meta, indent=2).encode("utf-8"))
+                tar.add(copy, arcname=member, recursive=False)
+                for path in files:
+                    tar.add(path, arcname=f"private/{path.relative_to(_private_dir())}")
+            writer.close()
+            out.flush()
+            _fsync(out)
+        partial.chmod(0o600)
+        partial.replace(to)  # never a half-written archive under the final name
+        database_bytes = copy.stat().st_size
+    return Taken(
+        path=to,
+        taken_at=taken_at,
+        database_bytes=database_bytes,
+        files=len(files),
+        archive_bytes=to.stat().st_size,
+        seconds=time.monotonic() - started,
+    )
+
+
+def _fsync(out: Any) -> None:
+    import os
+
+    os.fsync(out.fileno())
+
+
+def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:
+    import io
+
+    info = tarfile.TarInfo(name)
+    info.size = len(data)
+    info.mtime = int(time.time())
+    info.mode = 0o600
+    tar.addfile(info, io.BytesIO(data))
+
+
+def _percent(say: Say) -> database.Progress:
+    shown = [-1]
+
+    def progress(done: int, total: int) -> None:
+        percent = done * 100 // total if total else 100
+        if percent // 25 > shown[0] // 25:
+            shown[0] = percent
+            say(_("  %(percent)d%%") % {"percent": percent})
+
+    return progress
+
+
+# --- restore -----------------------------------------------------------------------------
+
+
+@dataclass
+class Restored:
+    taken_at: dt.datetime
+    files: int
+    erased: list[Tombstone] = field(default_factory=list)
+    absent: int = 0  # erasures of people the backup did not hold
+    purge_at: dt.datetime | None = None
+    purged: int = 0
+    purge_note: str = ""
+
+
+def restore(source: Path, *, say: Say = _quiet) -> Restored:
+    """Restore ``source`` into this empty instance, then replay what happened since."""
+    with _scratch() as scratch:
+        plain = Path(scratch) / "archive.tar"
+        say(_("Decrypting and checking the backup…"))
+        try:
+            with open(source, "rb") as encrypted, open(plain, "wb") as out:
+                archive.decrypt_to(encrypted, out)
+        except FileNotFoundError:
+            raise BackupError(_("There is no file %(path)s.") % {"path": source}) from None
+        except archive.ArchiveError as exc:
+            raise BackupError(
+                _("This backup cannot be restored: %(reason)s. Nothing was changed.")
+                % {"reason": exc}
+            ) from None
+        unpacked = Path(scratch) / "unpacked"
+        with tarfile.open(plain, mode="r:") as tar:
+            tar.extractall(unpacked, filter="data")
+        plain.unlink()
+        meta = json.loads((unpacked / "backup.json").read_text(encoding="utf-8"))
+        if meta.get("format") != FORMAT:
+            raise BackupError(_("This backup was written by another version of Gardien."))
+        _refuse_unless_empty()
+        say(_("Restoring the database…"))
+        database.restore(unpacked / meta["database"], meta["database"], _percent(say))
+        files = _restore_files(unpacked / "private")
+    say(_("Bringing the tables up to date…"))
+    call_command("migrate", verbosity=0, interactive=False)
+    result = Restored(taken_at=dt.datetime.fromisoformat(meta["taken_at"]), files=files)
+    say(_("Replaying the erasures and purges recorded since the backup…"))
+    replay(result)
+    return result
+
+
+def _refuse_unless_empty() -> None:
+    tables = database.holds_data()
+    if tables:
+        raise BackupError(
+            _(
+                "The database already holds data (%(tables)s): a backup is restored only into "
+                "an empty instance, so nothing is overwritten. Point DATABASE_URL at a new, "
+                "empty database, then run the restore again."
+            )
+            % {"tables": ", ".join(sorted(tables)[:5]) + ("…" if len(tables) > 5 else "")}
+        )
+    private = _private_dir()
+    if private.is_dir() and any(p.is_file() for p in private.rglob("*")):
+        raise BackupError(
+            _(
+                "%(path)s already holds files: a backup is restored only into an empty "
+                "instance. Move them aside, then run the restore again."
+            )
+            % {"path": private}
+        )
+
+
+def _restore_files(source: Path) -> int:
+    if not source.is_dir():
+        return 0
+    target = _private_dir()
+    target.mkdir(mode=0o700, parents=True, exist_ok=True)
+    count = 0
+    for path in sorted(source.rglob("*")):
+        if path.is_file():
+            destination = target / path.relative_to(source)
+            destination.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            shutil.copy2(path, destination)
+            count += 1
+    return count
+
+
+def replay(result: Restored) -> None:
+    """Erase again everyone erased since the backup, through the vault (so every activity's
+    records go, as they went then), then run the retention purge: at the present, or at the
+    latest instant a purge since the backup applied the rules at, if later."""
+    from gardien.audit.services import Actor
+    from gardien.lib import clock
+    from gardien.retention import engine
+    from gardien.vault import services as vault
+    from gardien.vault.models import Person
+
+    stones = tombstones.read(since=result.taken_at)
+    with tombstones.silenced():
+        for stone in stones:
+            if stone.kind != "erasure":
+                continue
+            person = Person.objects.filter(pk=stone.ref).first()
+            if person is None:
+                result.absent += 1
+                continue
+            vault.erase(
+                person,
+                actor=Actor.system(),
+                reason=f"restore: erasure of {stone.time.isoformat()} replayed",
+                activity=stone.activity,
+            )
+            result.erased.append(stone)
+        instants = [clock.now(), *(s.at for s in stones if s.kind == "purge" and s.at)]
+        result.purge_at = max(instants)
+        try:
+            report = engine.run(result.purge_at, trigger="command")
+        except engine.PurgeRefused as exc:
+            result.purge_note = str(exc)
+        else:
+            result.purged = report.removed
