@@ -1,0 +1,226 @@
+"""`gardien backup` and `gardien restore` end to end: a restore never brings back what was
+erased or purged after its backup was taken."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connections
+
+from gardien.audit.services import Actor
+from gardien.backup import tombstones
+from gardien.contact.models import ContactMessage
+from gardien.lib import clock
+from gardien.retention import engine
+from gardien.vault import services as vault
+from gardien.vault.models import Person
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+T = dt.datetime(2026, 1, 31, 10, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture(autouse=True)
+def _apart(settings: Any, tmp_path: Path) -> None:
+    settings.GARDIEN_TOMBSTONES_DIR = tmp_path / "tombstones"
+    settings.GARDIEN_PRIVATE_FILES_DIR = tmp_path / "private"
+
+
+@pytest.fixture
+def policy(transactional_db: Any) -> Any:
+    from gardien.policy.services import publish
+    from tests.conftest import COOPO
+
+    with clock.frozen(T - dt.timedelta(days=1)):
+        return publish(COOPO, note="First version")
+
+
+def someone(email: str, at: dt.datetime | None = None) -> tuple[Person, ContactMessage]:
+    """A person with a contact message, received at ``at`` (default: now)."""
+    at = at or clock.now()
+    with clock.frozen(at):
+        person, _ = vault.get_or_create_person(email, actor=Actor.system())
+    message = ContactMessage.objects.create(
+        person=person, answers="{}", lang="fr", policy_version=1, received_at=at, filed_at=at
+    )
+    vault.touch(person, "contact", at)
+    return person, message
+
+
+def backup(path: Path) -> str:
+    out = io.StringIO()
+    call_command("backup", "--to", str(path), stdout=out)
+    return out.getvalue()
+
+
+def restore(path: Path) -> str:
+    out = io.StringIO()
+    call_command("restore", "--from", str(path), stdout=out)
+    return out.getvalue()
+
+
+def fresh_instance(settings: Any) -> None:
+    """What a new installation is: every table empty but what `gardien migrate` writes, no
+    private file."""
+    connections.close_all()
+    call_command("flush", interactive=False, verbosity=0)
+    shutil.rmtree(settings.GARDIEN_PRIVATE_FILES_DIR, ignore_errors=True)
+
+
+def test_an_erased_person_stays_erased_and_the_rest_comes_back(
+    policy: Any, settings: Any, tmp_path: Path
+) -> None:
+    ada, ada_message = someone("ada@example.org")
+    ada_id = ada.pk
+    bob, bob_message = someone("bob@example.org")
+    document = Path(settings.GARDIEN_PRIVATE_FILES_DIR) / "identity" / "bob.bin"
+    document.parent.mkdir(parents=True)
+    document.write_bytes(b"already encrypted at rest")
+    archive = tmp_path / "gardien.backup"
+
+    said = backup(archive)
+
+    assert "Backup written to" in said
+    assert b"ada@example.org" not in archive.read_bytes()
+    assert b"already encrypted at rest" not in archive.read_bytes()
+    vault.erase(ada, actor=Actor.system(), reason="rights: erasure")
+    assert not Person.objects.filter(pk=ada_id).exists()
+
+    fresh_instance(settings)
+    assert not Person.objects.exists()
+    said = restore(archive)
+
+    assert not Person.objects.filter(pk=ada_id).exists()
+    assert not ContactMessage.objects.filter(pk=ada_message.pk).exists()
+    assert Person.objects.get(pk=bob.pk).email == "bob@example.org"
+    assert ContactMessage.objects.filter(pk=bob_message.pk).exists()
+    assert document.read_bytes() == b"already encrypted at rest"
+    assert f"erased again: person {ada_id} (everything)" in said
+
+
+def test_a_purge_after_the_backup_is_replayed(policy: Any, settings: Any, tmp_path: Path) -> None:
+    old, old_message = someone("old@example.org", at=T)
+    old_id = old.pk
+    _new, new_message = someone("new@example.org")
+    archive = tmp_path / "gardien.backup"
+    backup(archive)
+    later = T.replace(year=T.year + 3) + dt.timedelta(days=1)  # contact: 3 years after
+    engine.run(later)
+    assert not ContactMessage.objects.filter(pk=old_message.pk).exists()
+
+    fresh_instance(settings)
+    restore(archive)
+
+    assert not ContactMessage.objects.filter(pk=old_message.pk).exists()
+    assert not Person.objects.filter(pk=old_id).exists()
+    assert ContactMessage.objects.filter(pk=new_message.pk).exists()
+
+
+def test_an_erasure_before_the_backup_is_not_replayed_on_someone_else(
+    policy: Any, settings: Any, tmp_path: Path
+) -> None:
+    gone, _ = someone("gone@example.org")
+    gone_id = gone.pk
+    vault.erase(gone, actor=Actor.system(), reason="rights: erasure")
+    kept, _ = someone("kept@example.org")
+    archive = tmp_path / "gardien.backup"
+    backup(archive)
+
+    fresh_instance(settings)
+    said = restore(archive)
+
+    assert Person.objects.filter(pk=kept.pk).exists()
+    assert str(gone_id) not in said
+    assert "replayed 0 erasures" in said
+
+
+def test_a_backup_under_other_keys_is_refused_and_nothing_changes(
+    policy: Any, settings: Any, tmp_path: Path
+) -> None:
+    import base64
+    import os
+
+    someone("ada@example.org")
+    archive = tmp_path / "gardien.backup"
+    backup(archive)
+    fresh_instance(settings)
+    settings.GARDIEN_FIELD_KEYS = [base64.urlsafe_b64encode(os.urandom(32)).decode("ascii")]
+
+    with pytest.raises(CommandError, match="other keys than the configured GARDIEN_FIELD_KEYS"):
+        restore(archive)
+    assert not Person.objects.exists()
+
+
+def test_a_database_with_data_is_refused(policy: Any, tmp_path: Path) -> None:
+    ada, _ = someone("ada@example.org")
+    archive = tmp_path / "gardien.backup"
+    backup(archive)
+    vault.erase(ada, actor=Actor.system(), reason="rights: erasure")
+    bob, _ = someone("bob@example.org")
+
+    with pytest.raises(CommandError, match="already holds data"):
+        restore(archive)
+    assert Person.objects.filter(pk=bob.pk).exists()
+
+
+def test_a_changed_or_cut_archive_is_refused(policy: Any, settings: Any, tmp_path: Path) -> None:
+    someone("ada@example.org")
+    archive = tmp_path / "gardien.backup"
+    backup(archive)
+    fresh_instance(settings)
+    data = archive.read_bytes()
+    changed = tmp_path / "changed.backup"
+    changed.write_bytes(data[:100] + bytes([data[100] ^ 1]) + data[101:])
+    cut = tmp_path / "cut.backup"
+    cut.write_bytes(data[: len(data) // 2])
+
+    with pytest.raises(CommandError, match="cannot be restored"):
+        restore(changed)
+    with pytest.raises(CommandError, match="cannot be restored"):
+        restore(cut)
+    assert not Person.objects.exists()
+
+
+# --- the tombstone list ------------------------------------------------------------------
+
+
+def lines() -> list[dict[str, Any]]:
+    return [json.loads(line) for line in tombstones.path().read_text().splitlines()]
+
+
+def test_erasures_and_purges_leave_pseudonymous_tombstones(policy: Any) -> None:
+    ada, _ = someone("ada@example.org")
+    ada_id = ada.pk
+    bob, _ = someone("bob@example.org")
+
+    vault.erase(ada, actor=Actor.system(), reason="rights: erasure")
+    vault.erase(bob, actor=Actor.system(), reason="objection", activity="contact")
+    report = engine.run(clock.now())
+
+    written = lines()
+    assert {"kind": "erasure", "person": str(ada_id), "activity": None}.items() <= written[
+        0
+    ].items()
+    assert {"kind": "erasure", "person": str(bob.pk), "activity": "contact"}.items() <= written[
+        1
+    ].items()
+    assert written[-1]["kind"] == "purge"
+    assert written[-1]["run"] == str(report.run.pk)
+    assert "example.org" not in tombstones.path().read_text()
+    assert oct(tombstones.path().stat().st_mode & 0o777) == "0o600"
+
+
+def test_the_last_unsubscription_that_deletes_a_person_leaves_a_tombstone(policy: Any) -> None:
+    person, _ = vault.get_or_create_person("ada@example.org", actor=Actor.system())
+    person_id = person.pk
+
+    assert vault.forget_activity(person, "newsletter", actor=Actor.system(), reason="withdrawn")
+
+    assert lines()[-1]["person"] == str(person_id)
