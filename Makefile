@@ -3,11 +3,20 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 GARDIEN := $(VENV)/bin/gardien
-STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+PIP := $(PY) -m pip --disable-pip-version-check
+# The locks pin every package with the hashes of all its published files (any platform,
+# Python 3.12 and newer); `make lock` writes them. A change to a lock or to pyproject.toml
+# installs again.
+RUNTIME_LOCK := requirements/runtime.lock
+DEV_LOCK := requirements/dev.lock
+RUN_STAMP := $(VENV)/.installed-run-$(shell cat $(RUNTIME_LOCK) pyproject.toml | cksum | cut -d' ' -f1)
+DEV_STAMP := $(VENV)/.installed-dev-$(shell cat $(DEV_LOCK) pyproject.toml | cksum | cut -d' ' -f1)
+# uv and pip-audit, installed on demand beside the project's packages, never among them.
+TOOLS := $(VENV)/tools
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-fast bench lint format messages install clean help
+.PHONY: run test test-fast bench lint format messages install install-dev lock audit clean help
 
 help:
 	@echo "make run        install, prepare the database and serve the demo on http://$(HOST):$(PORT)"
@@ -15,6 +24,9 @@ help:
 	@echo "make test-fast  run every test but the browser ones (no Chromium needed)"
 	@echo "make bench      run the benchmarks (results in bench/results/)"
 	@echo "make lint       check formatting, style and types"
+	@echo "make lock       pin the dependencies again after a change to pyproject.toml"
+	@echo "                (LOCK_ARGS=--upgrade moves every pin to its newest allowed version)"
+	@echo "make audit      look the locked runtime packages up in a vulnerability database"
 
 # Find a Python >= 3.12: the usual names first, then the interpreters a pyenv install holds.
 $(PY):
@@ -34,13 +46,51 @@ $(PY):
 	echo "Creating $(VENV) with $$py"; \
 	"$$py" -m venv $(VENV)
 
-$(STAMP): $(PY) pyproject.toml
-	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
-	@rm -f $(VENV)/.installed-*
-	@touch $(STAMP)
+# Only what Gardien needs to run, each package checked against its hash, then Gardien itself
+# (its dependencies are all in the lock). pip check catches a dependency added to
+# pyproject.toml but not yet locked.
+$(RUN_STAMP): $(PY) $(RUNTIME_LOCK) pyproject.toml
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet --require-hashes -r $(RUNTIME_LOCK)
+	$(PIP) install --quiet --no-deps -e .
+	@$(PIP) check >/dev/null || { $(PIP) check; \
+	  echo "A dependency is missing from $(RUNTIME_LOCK): run make lock." >&2; exit 1; }
+	@rm -f $(VENV)/.installed-run-*
+	@touch $@
 
-install: $(STAMP)
+# The same and the development tools (tests, lint), from their own lock.
+$(DEV_STAMP): $(PY) $(DEV_LOCK) pyproject.toml
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet --require-hashes -r $(DEV_LOCK)
+	$(PIP) install --quiet --no-deps -e .
+	@$(PIP) check >/dev/null || { $(PIP) check; \
+	  echo "A dependency is missing from $(DEV_LOCK): run make lock." >&2; exit 1; }
+	@rm -f $(VENV)/.installed-dev-*
+	@touch $@
+
+install: $(RUN_STAMP)
+
+install-dev: $(DEV_STAMP)
+
+$(TOOLS)/bin/python: | $(PY)
+	$(PY) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check 'uv>=0.5' 'pip-audit>=2.7,<3'
+
+# Both locks cover every platform and Python 3.12 and newer. The development lock takes
+# the runtime pins as they are, so tests run on the very versions deployed. An existing pin
+# stays until LOCK_ARGS=--upgrade (or --upgrade-package NAME).
+lock: $(TOOLS)/bin/python
+	$(TOOLS)/bin/uv pip compile pyproject.toml --universal --python-version 3.12 \
+	  --generate-hashes --custom-compile-command "make lock" --quiet $(LOCK_ARGS) -o $(RUNTIME_LOCK)
+	$(TOOLS)/bin/uv pip compile pyproject.toml --extra dev --universal --python-version 3.12 \
+	  --generate-hashes --custom-compile-command "make lock" --quiet $(LOCK_ARGS) \
+	  -c $(RUNTIME_LOCK) -o $(DEV_LOCK)
+
+# Exits 0 only when every locked package was looked up and none is known vulnerable; 2 when
+# some or all could not be looked up (no database reachable): that is no pass. Options for
+# pip-audit go in AUDIT_ARGS (e.g. AUDIT_ARGS="-s osv").
+audit: $(TOOLS)/bin/python
+	$(TOOLS)/bin/python requirements/audit.py $(TOOLS)/bin/pip-audit $(RUNTIME_LOCK) $(AUDIT_ARGS)
 
 # The demo sends no real email: each is written to a file in var/mail/, and the team of the
 # example is told of each contact message, with links to the address served. Each can be
@@ -60,22 +110,22 @@ run: install
 	trap 'kill -TERM $$WORKER 2>/dev/null; wait $$WORKER' EXIT INT TERM; \
 	$(VENV)/bin/gunicorn gardien.wsgi -c gardien/gunicorn.conf.py --bind $(HOST):$(PORT) --workers 2 --log-level warning
 
-test: install
+test: install-dev
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # The browser tests are not collected at all, so no "skipped" line for each of them.
-test-fast: install
+test-fast: install-dev
 	$(PY) -m pytest --ignore=tests/browser $(PYTEST_ARGS)
 
-bench: install
+bench: install-dev
 	$(PY) bench/run.py
 
-lint: install
+lint: install-dev
 	$(VENV)/bin/ruff check gardien tests bench
 	$(VENV)/bin/ruff format --check gardien tests bench
 	$(VENV)/bin/mypy gardien
 
-format: install
+format: install-dev
 	$(VENV)/bin/ruff check --fix gardien tests bench
 	$(VENV)/bin/ruff format gardien tests bench
 
