@@ -21,6 +21,15 @@ So a lean address keeps, exactly as the full stack does:
 
 What it leaves out: sessions, WhiteNoise, language, CommonMiddleware, CSRF, authentication,
 messages, X-Frame-Options and the Content-Security-Policy.
+
+``POST /api/audience`` is called on every page view, more often than any other address, so
+its usual answer is shortened further (``AudienceHandler``): a page view from an allowed
+origin, on an allowed host, that needs no HTTPS redirect goes straight to the view, without
+URL resolution, and its plain 204 is sent with the headers SecurityMiddleware and
+``state_changing`` gave the first such answer for that origin and scheme. Every other
+request to it (another method, a redirect, a foreign host or origin) takes the chain above.
+The request signals are sent as for any request, and any other answer of the view gets
+SecurityMiddleware's headers and Django's logging as above.
 """
 
 from __future__ import annotations
@@ -30,15 +39,18 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.conf import settings
-from django.core.handlers.exception import convert_exception_to_response
-from django.core.handlers.wsgi import WSGIHandler
-from django.core.signals import setting_changed
+from django.core.exceptions import DisallowedHost
+from django.core.handlers.exception import convert_exception_to_response, response_for_exception
+from django.core.handlers.wsgi import WSGIHandler, WSGIRequest
+from django.core.signals import request_finished, request_started, setting_changed
 from django.core.wsgi import get_wsgi_application
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.middleware.security import SecurityMiddleware
 from django.urls import resolve, set_urlconf
 from django.utils.log import log_response
+
+from gardien.security import allowed_origins, state_changing
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gardien.settings")
 
@@ -99,8 +111,95 @@ class LeanHandler(WSGIHandler):
         return response
 
 
+AUDIENCE_PATH = "/api/audience"
+#: How many (origin, scheme) header lists the audience handler keeps.
+MAX_PLAIN = 64
+
+
+class AudienceHandler(LeanHandler):
+    """The lean handler, with a shorter way for the usual page view (module docstring)."""
+
+    security: SecurityMiddleware
+    plain: dict[tuple[str, bool], list[tuple[str, str]]]
+
+    def load_middleware(self, is_async: bool = False) -> None:
+        super().load_middleware(is_async)
+        self.security = SecurityMiddleware(_unused)
+        self.plain = {}
+
+    def __call__(  # type: ignore[override]  # [] for the plain 204, not a response
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        if environ.get("REQUEST_METHOD") != "POST":
+            return super().__call__(environ, start_response)  # type: ignore[no-any-return]
+        request_started.send(sender=self.__class__, environ=environ)
+        request = WSGIRequest(environ)
+        response = self.page_view(request)
+        if response is None:
+            start_response("204 No Content", self.plain_headers(request))
+            request_finished.send(sender=self.__class__)
+            return []
+        response._handler_class = self.__class__  # type: ignore[attr-defined]  # for close()
+        start_response(
+            f"{response.status_code} {response.reason_phrase}",
+            [
+                *response.items(),
+                *(("Set-Cookie", c.OutputString()) for c in response.cookies.values()),
+            ],
+        )
+        return response  # gunicorn closes it, which sends request_finished
+
+    def page_view(self, request: HttpRequest) -> HttpResponseBase | None:
+        """The view's answer, or None for its plain 204; through the lean chain unless the
+        request is an allowed origin's, on an allowed host, needing no redirect."""
+        from gardien.audience import api
+
+        origin = request.META.get("HTTP_ORIGIN", "")
+        if not origin or self.security.process_request(request) is not None:
+            return self.get_response(request)
+        try:
+            request.get_host()
+        except DisallowedHost:
+            return self.get_response(request)
+        if origin not in allowed_origins():
+            return self.get_response(request)
+        try:
+            answered = api.answer(request)
+        except Exception as exc:  # as convert_exception_to_response: Django's 500, logged
+            response: HttpResponse = response_for_exception(request, exc)
+        else:
+            if answered is None:
+                return None
+            response = state_changing(lambda _request: answered)(request)  # its CORS headers
+        response = self.security.process_response(request, response)
+        if response.status_code >= 400:
+            log_response(
+                "%s: %s", response.reason_phrase, request.path, response=response, request=request
+            )
+        return response
+
+    def plain_headers(self, request: HttpRequest) -> list[tuple[str, str]]:
+        """The headers of the plain 204, as state_changing and SecurityMiddleware make them
+        for this origin and scheme; built once for each (the settings never change in a
+        served process, and a test overriding them rebuilds the handler)."""
+        key = (request.META["HTTP_ORIGIN"], request.is_secure())
+        headers = self.plain.get(key)
+        if headers is None:
+            response = state_changing(lambda _request: HttpResponse(status=204))(request)
+            headers = list(self.security.process_response(request, response).items())
+            if len(self.plain) >= MAX_PLAIN:
+                self.plain.clear()
+            self.plain[key] = headers
+        return headers
+
+
+def _unused(request: HttpRequest) -> HttpResponseBase:
+    raise AssertionError("SecurityMiddleware is called here only for its process_* methods")
+
+
 _full = get_wsgi_application()
 _lean = LeanHandler()
+_audience = AudienceHandler()
 
 
 def _settings_changed(*, setting: str, **kwargs: Any) -> None:
@@ -110,12 +209,16 @@ def _settings_changed(*, setting: str, **kwargs: Any) -> None:
     if setting == "MIDDLEWARE" or setting.startswith("SECURE_"):
         _full.load_middleware()
         _lean.load_middleware()
+        _audience.load_middleware()
 
 
 setting_changed.connect(_settings_changed, dispatch_uid="gardien.wsgi.settings_changed")
 
 
 def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-    if environ.get("PATH_INFO") in LEAN_PATHS:
+    path = environ.get("PATH_INFO")
+    if path == AUDIENCE_PATH:
+        return _audience(environ, start_response)
+    if path in LEAN_PATHS:
         return _lean(environ, start_response)  # type: ignore[no-any-return]
     return _full(environ, start_response)  # type: ignore[no-any-return]

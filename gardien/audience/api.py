@@ -71,6 +71,13 @@ class Refused(Exception):
 @state_changing
 def api_audience(request: HttpRequest) -> HttpResponse:
     """POST /api/audience: count one page view (docs/audience.md)."""
+    response = answer(request)
+    return HttpResponse(status=204) if response is None else response
+
+
+def answer(request: HttpRequest) -> HttpResponse | None:
+    """The answer to a page view from an allowed origin, or None for the plain 204 (stored
+    or dropped): gardien/wsgi.py sends that one with headers built once, not per view."""
     try:
         return _collect(request)
     except Refused as refused:
@@ -80,7 +87,7 @@ def api_audience(request: HttpRequest) -> HttpResponse:
         return response
 
 
-def _collect(request: HttpRequest) -> HttpResponse:
+def _collect(request: HttpRequest) -> HttpResponse | None:
     if request.method != "POST":
         raise Refused(405, "method_not_allowed", "Send the page view with POST.")
     manifest = policy.published_manifest()
@@ -98,7 +105,7 @@ def _collect(request: HttpRequest) -> HttpResponse:
             415, "unsupported_media_type", "Send the page view as Content-Type: application/json."
         )
     if ROBOTS.search(request.META.get("HTTP_USER_AGENT", "") or "robot"):
-        return HttpResponse(status=204)
+        return None
     address = address_key(client_ip(request))
     wait = _limit().take(address, time.monotonic())
     if wait:
@@ -126,7 +133,7 @@ def _collect(request: HttpRequest) -> HttpResponse:
         site_origins=allowed_origins(),
     )
     if _recent.seen(address, f"{row.site}{row.path}", time.monotonic()):
-        return HttpResponse(status=204)
+        return None
     try:
         batch.write(row)
     except batch.NotStored:
@@ -134,7 +141,7 @@ def _collect(request: HttpRequest) -> HttpResponse:
             {"error": "unavailable", "message": "The page view could not be stored."},
             status=503,
         )
-    return HttpResponse(status=204)
+    return None
 
 
 def _parse(raw: bytes) -> dict[str, Any]:
