@@ -6,7 +6,7 @@ then read as a clean audit. This script reads pip-audit's JSON report instead an
 0 only when every locked package was checked and none is known vulnerable.
 
 Exit codes: 0 every package checked, none vulnerable; 1 a known vulnerability; 2 some or all
-packages could not be checked (no verdict for them); pip-audit's own code when it failed.
+packages could not be checked (no verdict for them), or pip-audit failed.
 
 Usage: python requirements/audit.py PIP_AUDIT LOCK [pip-audit options, e.g. -s osv]
 """
@@ -70,13 +70,16 @@ def main(argv: list[str]) -> int:
         out = Path(tmp) / "report.json"
         command = [pip_audit, "-r", lock, "--require-hashes", "--disable-pip", "--progress-spinner",
                    "off", "-f", "json", "-o", str(out), *extra]  # fmt: skip
-        # pip-audit exits 1 on a vulnerability too: the report, when written, decides.
-        done = subprocess.run(command, check=False)  # noqa: S603
+        # Its own output ends with "No known vulnerabilities found" even when it checked
+        # nothing: it is shown only when pip-audit failed. It exits 1 on a vulnerability too:
+        # the report, when written, decides.
+        done = subprocess.run(command, check=False, capture_output=True, text=True)  # noqa: S603
         if not out.exists():
+            sys.stderr.write(done.stdout + done.stderr)
             print(
                 f"pip-audit failed (exit {done.returncode}): nothing was checked.", file=sys.stderr
             )
-            return done.returncode or UNCHECKED
+            return UNCHECKED
         report = json.loads(out.read_text())
     code, lines = verdict(report)
     print("\n".join(lines), file=sys.stdout if code == CLEAN else sys.stderr)
