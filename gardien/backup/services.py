@@ -156,6 +156,7 @@ class Restored:
     files: int
     erased: list[Tombstone] = field(default_factory=list)
     absent: int = 0  # erasures of people the backup did not hold
+    forgotten: int = 0  # unconfirmed sign-ups and cookie proofs forgotten again
     purge_at: dt.datetime | None = None
     purged: int = 0
     purge_note: str = ""
@@ -237,7 +238,9 @@ def replay(result: Restored) -> None:
     records go, as they went then), then run the retention purge: at the present, or at the
     latest instant a purge since the backup applied the rules at, if later."""
     from gardien.audit.services import Actor
+    from gardien.consent import services as consent
     from gardien.lib import clock
+    from gardien.newsletter.models import PendingSignup
     from gardien.retention import engine
     from gardien.vault import services as vault
     from gardien.vault.models import Person
@@ -245,6 +248,14 @@ def replay(result: Restored) -> None:
     stones = tombstones.read(since=result.taken_at)
     with tombstones.silenced():
         for stone in stones:
+            if stone.kind == "forget":
+                if stone.email_indexes:
+                    result.forgotten += PendingSignup.objects.filter(
+                        email_index__in=stone.email_indexes
+                    ).delete()[0]
+                if stone.consent:
+                    result.forgotten += consent.forget(stone.consent)
+                continue
             if stone.kind != "erasure":
                 continue
             person = Person.objects.filter(pk=stone.ref).first()

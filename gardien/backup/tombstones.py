@@ -6,10 +6,13 @@ One JSON line per event, appended and flushed to disk before the erasure commits
     {"time": "2026-11-30T21:59:15.123456+00:00", "kind": "erasure", "person": "<uuid>",
      "activity": null}
     {"time": "…", "kind": "purge", "run": "<uuid>", "at": "<the purge's instant>"}
+    {"time": "…", "kind": "forget", "email_indexes": ["<keyed hash>"], "consent": "<id>"}
 
-Only pseudonymous ids: the person's random id, the purge run's id. ``time`` is the wall clock
-(what a backup's own time is compared with); ``at`` is the instant the purge applied the
-rules at, which a simulated clock may have set.
+Only pseudonymous ids: the person's random id, the purge run's id, and for what a rights
+erasure forgets by address or consent reference (unconfirmed sign-ups, cookie proofs) the
+address's blind indexes (keyed hashes, as the database stores them) and the consent id.
+``time`` is the wall clock (what a backup's own time is compared with); ``at`` is the instant
+the purge applied the rules at, which a simulated clock may have set.
 
 The line is written inside the erasure's transaction, before it commits: if the erasure then
 rolls back, a replay erases again someone an erasure was attempted on, and never brings back
@@ -38,10 +41,12 @@ _silenced: ContextVar[bool] = ContextVar("gardien_tombstones_silenced", default=
 @dataclass(frozen=True)
 class Tombstone:
     time: dt.datetime
-    kind: str  # "erasure" or "purge"
-    ref: str  # the person's id, or the purge run's id
+    kind: str  # "erasure", "purge" or "forget"
+    ref: str  # the person's id, or the purge run's id ("" for "forget")
     activity: str | None = None  # an erasure of one activity only
     at: dt.datetime | None = None  # the purge's instant
+    email_indexes: tuple[str, ...] = ()  # "forget": the address's blind indexes
+    consent: str = ""  # "forget": the consent reference quoted
 
 
 def directory() -> Path:
@@ -102,9 +107,11 @@ def read(since: dt.datetime) -> list[Tombstone]:
             stone = Tombstone(
                 time=dt.datetime.fromisoformat(data["time"]),
                 kind=data["kind"],
-                ref=str(data.get("person") or data.get("run")),
+                ref=str(data.get("person") or data.get("run") or ""),
                 activity=data.get("activity"),
                 at=dt.datetime.fromisoformat(data["at"]) if data.get("at") else None,
+                email_indexes=tuple(str(i) for i in data.get("email_indexes") or ()),
+                consent=str(data.get("consent") or ""),
             )
         except (ValueError, KeyError, TypeError):
             continue
@@ -134,13 +141,23 @@ def _on_purge_started(sender: Any, instance: Any, created: bool, **kwargs: Any) 
         append("purge", run=str(instance.pk), at=instance.started_at.isoformat())
 
 
+def _on_forgetting_unlinked(sender: Any, email: str, consent_reference: str, **kwargs: Any) -> None:
+    from gardien.lib import crypto
+
+    indexes = crypto.blind_indexes(crypto.normalise_email(email)) if email else []
+    if indexes or consent_reference:
+        append("forget", email_indexes=indexes, consent=consent_reference or "")
+
+
 def connect() -> None:
     from django.db.models.signals import post_delete, post_save
 
     from gardien.retention.models import PurgeRun
+    from gardien.rights.fulfil import forgetting_unlinked
     from gardien.vault.models import Person
     from gardien.vault.services import erasing
 
     erasing.connect(_on_erasing, dispatch_uid="gardien.backup.erasing")
     post_delete.connect(_on_person_deleted, sender=Person, dispatch_uid="gardien.backup.person")
     post_save.connect(_on_purge_started, sender=PurgeRun, dispatch_uid="gardien.backup.purge")
+    forgetting_unlinked.connect(_on_forgetting_unlinked, dispatch_uid="gardien.backup.unlinked")

@@ -26,6 +26,7 @@ import zipfile
 from typing import Any
 
 from django.db import transaction
+from django.dispatch import Signal
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -43,6 +44,11 @@ from gardien.vault import services as vault
 from gardien.vault.models import Restriction
 
 logger = logging.getLogger("gardien.rights")
+
+#: Sent by :func:`erase` inside its transaction, before it forgets what is kept by address or
+#: by consent reference rather than by person, with ``email`` and ``consent_reference`` (""
+#: when the request has none): a restore of an earlier backup forgets them again.
+forgetting_unlinked = Signal()
 
 #: How long a download link lasts.
 LINK_LIFETIME = dt.timedelta(days=14)
@@ -281,6 +287,9 @@ def _forget_unlinked(request: RightsRequest) -> dict[str, int]:
     from gardien.newsletter import services as newsletter
 
     counts: dict[str, int] = {}
+    forgetting_unlinked.send(
+        sender=RightsRequest, email=request.email, consent_reference=request.consent_reference
+    )
     if request.email:
         counts["newsletter.pendingsignup"] = newsletter.forget_signups(request.email)
     if request.consent_reference:

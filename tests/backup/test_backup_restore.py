@@ -224,3 +224,59 @@ def test_the_last_unsubscription_that_deletes_a_person_leaves_a_tombstone(policy
     assert vault.forget_activity(person, "newsletter", actor=Actor.system(), reason="withdrawn")
 
     assert lines()[-1]["person"] == str(person_id)
+
+
+def test_a_rights_erasure_is_replayed_with_what_it_forgot_by_address_and_reference(
+    policy: Any, settings: Any, tmp_path: Path
+) -> None:
+    import secrets
+
+    from gardien.consent.models import ConsentRecord
+    from gardien.newsletter.models import PendingSignup
+    from gardien.rights import fulfil
+    from gardien.rights import services as rights
+
+    ada, ada_message = someone("ada@example.org")
+    ada_id = ada.pk
+    now = clock.now()
+    PendingSignup.objects.create(
+        email="ada@example.org",
+        lang="fr",
+        source="page",
+        policy_version=1,
+        statement_sha256="0" * 64,
+        created_at=now,
+        expires_at=now + dt.timedelta(days=7),
+    )
+    reference = secrets.token_urlsafe(16)
+    ConsentRecord(
+        consent_id=reference,
+        recorded_at=now,
+        action="accept_all",
+        decisions={},
+        policy_version=1,
+        config_hash="a" * 64,
+        lang="fr",
+    ).save()
+    request = rights.create(
+        channel="email",
+        received_at=now,
+        rights=["erasure"],
+        actor=Actor.system(),
+        email="ada@example.org",
+        consent_reference=reference,
+    )
+    request = rights.mark_verified(request, actor=Actor.system(), how="known correspondent")
+    archive = tmp_path / "gardien.backup"
+    backup(archive)
+    fulfil.erase(request, actor=Actor.system())
+
+    fresh_instance(settings)
+    said = restore(archive)
+
+    assert not Person.objects.filter(pk=ada_id).exists()
+    assert not ContactMessage.objects.filter(pk=ada_message.pk).exists()
+    assert not PendingSignup.objects.exists()
+    assert not ConsentRecord.objects.filter(consent_id=reference).exists()
+    assert "2 sign-ups and cookie proofs forgotten again" in said
+    assert "ada@example.org" not in tombstones.path().read_text()

@@ -50,14 +50,16 @@ class Command(BaseCommand):
         self.stdout.write(
             _(
                 "Restored the backup of %(taken)s (%(files)d private files); replayed "
-                "%(erased)d erasures (%(absent)d of people the backup did not hold) and the "
-                "retention purge at %(at)s (%(purged)d rows removed). Gardien can be started."
+                "%(erased)d erasures (%(absent)d of people the backup did not hold, %(forgotten)d "
+                "sign-ups and cookie proofs forgotten again) and the retention purge at %(at)s "
+                "(%(purged)d rows removed). Gardien can be started."
             )
             % {
                 "taken": restored.taken_at.isoformat(timespec="seconds"),
                 "files": restored.files,
                 "erased": len(restored.erased),
                 "absent": restored.absent,
+                "forgotten": restored.forgotten,
                 "at": restored.purge_at.isoformat(timespec="seconds") if restored.purge_at else "-",
                 "purged": restored.purged,
             }
