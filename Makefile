@@ -76,11 +76,12 @@ $(TOOLS)/bin/python: | $(PY)
 	$(PY) -m venv $(TOOLS)
 	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check 'uv>=0.5' 'pip-audit>=2.7,<3'
 
-# Both locks cover every platform and Python 3.12 and newer. The development lock takes
+# Both locks cover every platform and Python 3.12 and newer; the runtime one has the
+# PostgreSQL driver that deployments use. The development lock takes
 # the runtime pins as they are, so tests run on the very versions deployed. An existing pin
 # stays until LOCK_ARGS=--upgrade (or --upgrade-package NAME).
 lock: $(TOOLS)/bin/python
-	$(TOOLS)/bin/uv pip compile pyproject.toml --universal --python-version 3.12 \
+	$(TOOLS)/bin/uv pip compile pyproject.toml --extra postgres --universal --python-version 3.12 \
 	  --generate-hashes --custom-compile-command "make lock" --quiet $(LOCK_ARGS) -o $(RUNTIME_LOCK)
 	$(TOOLS)/bin/uv pip compile pyproject.toml --extra dev --universal --python-version 3.12 \
 	  --generate-hashes --custom-compile-command "make lock" --quiet $(LOCK_ARGS) \
