@@ -268,6 +268,12 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode("ascii")).hexdigest()[:16]
 
 
+# The verification's lines are written in English, like the seal's problems: the cause in
+# the same words, whatever the language of the process (its label in the back office is
+# translated).
+_CAUSES = {"purge": "retention purge", "erasure": "erasure request"}
+
+
 def record_removal(rows: Any, *, cause: str) -> int:
     """Record, per seal, the sealed proofs among ``rows`` (a queryset of the ledger) that the
     caller is about to delete in the same transaction; returns how many were sealed."""
@@ -374,7 +380,8 @@ def _check(seal: ConsentSeal, reasons: dict[str, str], removals: dict[str, str])
         ids = sorted(pks[p] for p in positions if p < len(pks))
         check.removed.append(
             f"{removal.count} proof(s) ({_ranges(ids)}) removed by the "
-            f"{removal.get_cause_display()} on {removal.removed_at:%Y-%m-%d %H:%M} UTC"
+            f"{_CAUSES.get(removal.cause, removal.cause)} on "
+            f"{removal.removed_at:%Y-%m-%d %H:%M} UTC"
         )
     index = {pk: i for i, pk in enumerate(pks)}
     seen: set[int] = set()

@@ -37,7 +37,8 @@ def test_the_holder_is_told_once_a_day(make_account, run_worker, t0):
     run_worker(t0)
     (message,) = mail.outbox
     assert message.to == ["dpo@example.org"]
-    assert "“dpo”" in message.body
+    # In the DPO's language (French by default), naming the account, never an address.
+    assert "« dpo »" in message.body and "ont échoué d'affilée" in message.body
     assert "192.0.2" not in message.body + message.subject
     with clock.frozen(START + dt.timedelta(hours=23)):
         attack("dpo", 5, first=41)
