@@ -1,8 +1,10 @@
 """A consistent copy of the database while Gardien runs, and its return into an empty one.
 
-SQLite: the online backup API, which copies a snapshot page by page without stopping writers
-for long. PostgreSQL: ``pg_dump`` in its custom format (one transaction's snapshot) and
-``pg_restore``.
+SQLite: the online backup API, in one step: the copy reads one snapshot in one read
+transaction, during which Gardien's writers go on (the database is in WAL mode). Copying a few
+pages at a time would start again from the beginning after every write made meanwhile, and
+never end under a steady flow of consent proofs. PostgreSQL: ``pg_dump`` in its custom format
+(one transaction's snapshot) and ``pg_restore``.
 """
 
 from __future__ import annotations
@@ -64,8 +66,7 @@ def _sqlite_snapshot(target: Path, progress: Progress | None) -> None:
             if progress is not None:
                 progress(total - remaining, total)
 
-        # 256 pages (1 MiB) at a time: a writer waits at most one step.
-        source.backup(copy, pages=256, progress=step)
+        source.backup(copy, pages=-1, progress=step)  # one step: see the module's docstring
     finally:
         copy.close()
         source.close()
@@ -161,7 +162,7 @@ def _sqlite_restore(source: Path, progress: Progress | None) -> None:
             if progress is not None:
                 progress(total - remaining, total)
 
-        copy.backup(target, pages=256, progress=step)
+        copy.backup(target, pages=-1, progress=step)
     finally:
         target.close()
         copy.close()

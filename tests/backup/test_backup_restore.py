@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connections
+from django.db import connections, transaction
 
 from gardien.audit.services import Actor
 from gardien.backup import tombstones
@@ -280,3 +280,40 @@ def test_a_rights_erasure_is_replayed_with_what_it_forgot_by_address_and_referen
     assert not ConsentRecord.objects.filter(consent_id=reference).exists()
     assert "2 sign-ups and cookie proofs forgotten again" in said
     assert "ada@example.org" not in tombstones.path().read_text()
+
+
+def test_a_backup_ends_while_gardien_keeps_writing(
+    policy: Any, settings: Any, tmp_path: Path
+) -> None:
+    import threading
+
+    for number in range(50):
+        someone(f"before{number}@example.org")
+    stop = threading.Event()
+    written = []
+
+    def write() -> None:
+        try:
+            while not stop.is_set():
+                with transaction.atomic():  # a person and their message, together
+                    written.append(someone(f"during{len(written)}@example.org")[0].pk)
+        finally:
+            connections.close_all()
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    try:
+        while len(written) < 3:
+            stop.wait(0.01)
+        archive = tmp_path / "gardien.backup"
+        backup(archive)
+    finally:
+        stop.set()
+        writer.join()
+
+    fresh_instance(settings)
+    restore(archive)
+    restored = Person.objects.count()
+    assert restored >= 53
+    # Each restored person comes with their message: a snapshot, not a torn copy.
+    assert ContactMessage.objects.count() == restored
