@@ -1,6 +1,6 @@
 """`gardien backup` and `gardien restore`: what they do, apart from how they talk.
 
-An archive is an encrypted tar stream (see :mod:`gardien.backup.archive`) of::
+An archive is an encrypted, gzip-compressed tar stream (see :mod:`gardien.backup.archive`) of::
 
     backup.json            when it was taken, the database's kind, the tombstone list's length
     database.sqlite3       or database.pgdump
@@ -98,7 +98,7 @@ def backup(to: Path, *, say: Say = _quiet) -> Taken:
         say(_("Encrypting the database and %(n)d private files…") % {"n": len(files)})
         with open(partial, "wb") as out:
             writer = archive.EncryptingWriter(out)
-            with tarfile.open(fileobj=writer, mode="w|") as tar:  # type: ignore[call-overload]
+            with tarfile.open(fileobj=writer, mode="w|gz", compresslevel=6) as tar:  # type: ignore[call-overload]
                 _add_bytes(tar, "backup.json", json.dumps(meta, indent=2).encode("utf-8"))
                 tar.add(copy, arcname=member, recursive=False)
                 for path in files:
@@ -178,7 +178,7 @@ def restore(source: Path, *, say: Say = _quiet) -> Restored:
                 % {"reason": exc}
             ) from None
         unpacked = Path(scratch) / "unpacked"
-        with tarfile.open(plain, mode="r:") as tar:
+        with tarfile.open(plain, mode="r:gz") as tar:
             tar.extractall(unpacked, filter="data")
         plain.unlink()
         meta = json.loads((unpacked / "backup.json").read_text(encoding="utf-8"))
