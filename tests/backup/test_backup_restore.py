@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connections, transaction
+from django.utils import translation
 
 from gardien.audit.services import Actor
 from gardien.backup import tombstones
@@ -56,13 +57,15 @@ def someone(email: str, at: dt.datetime | None = None) -> tuple[Person, ContactM
 
 def backup(path: Path) -> str:
     out = io.StringIO()
-    call_command("backup", "--to", str(path), stdout=out)
+    with translation.override("en"):
+        call_command("backup", "--to", str(path), stdout=out)
     return out.getvalue()
 
 
 def restore(path: Path) -> str:
     out = io.StringIO()
-    call_command("restore", "--from", str(path), stdout=out)
+    with translation.override("en"):
+        call_command("restore", "--from", str(path), stdout=out)
     return out.getvalue()
 
 
