@@ -26,6 +26,9 @@ Everyday commands:
   gardien audit verify            check that the audit log has not been tampered with
   gardien keys rotate             re-encrypt personal data under new keys
   gardien keys check              check that the configured keys are the data's
+  gardien backup --to FILE        save an encrypted copy of everything Gardien keeps
+  gardien restore --from FILE     put a copy back into a new Gardien, keeping every erasure
+                                  made since
   gardien consent show ID         show the proofs of a visitor's cookie choices
   gardien consent verify [--id ID]
                                   check that no sealed proof of consent was changed or removed
