@@ -58,9 +58,11 @@ def on_starting(server: object) -> None:
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gardien.settings")
     django.setup()
+    from gardien.backup.restoring import refuse_unfinished
     from gardien.vault.keycheck import check_at_start
 
     try:
+        refuse_unfinished()  # a restore stopped before its replay (gardien/backup/restoring.py)
         check_at_start()
     finally:
         connections.close_all()  # the workers are forked from here: no shared connection

@@ -7,6 +7,9 @@ class BackupConfig(AppConfig):
     verbose_name = _("Backups")
 
     def ready(self) -> None:
-        from gardien.backup import tombstones
+        from django.core.checks import register
+
+        from gardien.backup import restoring, tombstones
 
         tombstones.connect()
+        register(restoring.check_no_unfinished_restore, "gardien", deploy=True)

@@ -8,7 +8,9 @@ An archive is an encrypted, gzip-compressed tar stream (see :mod:`gardien.backup
 
 A restore decrypts and checks the whole archive before it touches anything, puts the database
 and the files back into an empty instance, brings its tables up to date, then replays every
-erasure and purge recorded since the backup was taken, before Gardien serves anything.
+erasure and purge recorded since the backup was taken, before Gardien serves anything. From
+its first write to the end of the replay, a marker keeps Gardien from starting
+(:mod:`gardien.backup.restoring`).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.utils.translation import gettext as _
 
-from gardien.backup import archive, database, tombstones
+from gardien.backup import archive, database, restoring, tombstones
 from gardien.backup.tombstones import Tombstone
 
 FORMAT = "gardien-backup/1"
@@ -185,6 +187,7 @@ def restore(source: Path, *, say: Say = _quiet) -> Restored:
         if meta.get("format") != FORMAT:
             raise BackupError(_("This backup was written by another version of Gardien."))
         _refuse_unless_empty()
+        restoring.begin(source)  # removed only after the replay: see gardien/backup/restoring.py
         say(_("Restoring the database…"))
         database.restore(unpacked / meta["database"], meta["database"], _percent(say))
         files = _restore_files(unpacked / "private")
@@ -193,6 +196,7 @@ def restore(source: Path, *, say: Say = _quiet) -> Restored:
     result = Restored(taken_at=dt.datetime.fromisoformat(meta["taken_at"]), files=files)
     say(_("Replaying the erasures and purges recorded since the backup…"))
     replay(result)
+    restoring.finish()
     return result
 
 

@@ -77,6 +77,9 @@ class Command(BaseCommand):
                 clock_context = frozen(parse_instant(options["now"]))
             except ClockError as exc:
                 raise CommandError(str(exc)) from None
+        from gardien.backup.restoring import refuse_unfinished
+
+        refuse_unfinished()  # even --batch: it would mail people a stopped restore brought back
         if not batch:
             from gardien.vault.keycheck import check_at_start
 
