@@ -76,7 +76,7 @@ def refuse_unfinished() -> None:
 def check_no_unfinished_restore(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     """``gardien check --deploy`` (gardien.E130)."""
     reason = problem()
-    return [Error(reason, id="gardien.E130")] if reason else []
+    return [Error(reason[:1].upper() + reason[1:], id="gardien.E130")] if reason else []
 
 
 def _sync(directory: Path) -> None:
