@@ -17,8 +17,10 @@ Used by bench/bench_consent_throughput.py and bench/bench_contact_throughput.py:
 Each app is served by the same gunicorn command (WORKERS sync workers, no access log); wrk
 (CONNECTIONS connections, one per thread, bench/wrk_post.lua) stops every connection right
 after an answer once the time is up, so the rows written can be compared with the 2xx
-answers counted. Every process started here is stopped on any exit (``stop_all`` in a
-``finally``, SIGTERM and SIGHUP turned into SystemExit by ``terminate_as_exit``).
+answers counted; they are counted round by round, so that two servers writing into one
+database (the same app measured two ways) each get their own. Every process started here
+is stopped on any exit (``stop_all`` in a ``finally``, SIGTERM and SIGHUP turned into
+SystemExit by ``terminate_as_exit``).
 """
 
 from __future__ import annotations
@@ -430,8 +432,8 @@ class Server:
         self.log_file = db.var_dir / f"{name}.log"
         self.rounds: list[dict[str, Any]] = []
         self.runs = 0
-        self.rows_before = 0
-        self.rows = 0
+        self.copy = name  # the database it writes into (Database.COPIES)
+        self.rows = 0  # written during the measured rounds
 
     def start(
         self,
@@ -467,8 +469,11 @@ class Server:
     def wrk(self, wrk: str, seconds: int, measured: bool = True) -> None:
         self.runs += 1  # the script's WRK_RUN: bodies and addresses differ from round to round
         extra = {**self.wrk_env, "WRK_RUN": str(self.runs)}
+        before = self.db.count(self.copy) if measured else 0
         result = run_wrk(wrk, self.url, self.payload, seconds, self.log_file, extra)
         if measured:
+            # wrk leaves no request in flight: every row of the round is committed by now.
+            self.rows += self.db.count(self.copy) - before
             self.rounds.append(result)
 
     def summary(self) -> dict[str, Any]:
@@ -513,12 +518,11 @@ def alternate(
     log: Log,
 ) -> dict[str, dict[str, Any]]:
     """Warm each server up, then wrk them in turn (A B, B A, …) so that a change in the
-    machine's load while the benchmark runs weighs on all alike; stop them and count the
-    rows each wrote. Each server's summary, by name."""
+    machine's load while the benchmark runs weighs on all alike, then stop them. Each
+    server's summary, by name."""
     label = LABELS[servers[0].db.kind]
     for server in servers:
         server.wrk(wrk, WARMUP_SECONDS, measured=False)
-        server.rows_before = server.db.count(server.name)
     log(
         f"{label}: wrk, {CONNECTIONS} connections, {rounds} rounds of {per_round} s per app, "
         f"alternating (load average before: {loadavg()}) …"
@@ -529,7 +533,6 @@ def alternate(
     log(f"{label}: load average after: {loadavg()}")
     for server in servers:
         procs.stop(server.proc)
-        server.rows = server.db.count(server.name) - server.rows_before
     results = {}
     for server in servers:
         r = results[server.name] = server.summary()
