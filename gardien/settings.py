@@ -6,6 +6,7 @@ See the README's "Configuration" section for each variable.
 from __future__ import annotations
 
 import secrets as _random
+import zoneinfo as _zoneinfo
 from pathlib import Path
 
 from django.utils.csp import CSP
@@ -203,6 +204,13 @@ LANGUAGES = [("fr", "Français"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "gardien" / "locale"]
 USE_I18N = True
 TIME_ZONE = envstr("TIME_ZONE", "Europe/Paris")
+try:
+    _zoneinfo.ZoneInfo(TIME_ZONE)
+except (ValueError, _zoneinfo.ZoneInfoNotFoundError):
+    raise EnvError(
+        f'TIME_ZONE is "{TIME_ZONE}", which is not a time zone name; write a name of the '
+        'time zone database such as "Europe/Paris" or "America/Montreal".'
+    ) from None
 USE_TZ = True
 
 STATIC_URL = "/static/"

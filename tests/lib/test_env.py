@@ -244,3 +244,11 @@ def test_it_stops_on_a_debug_value_that_is_not_a_boolean(gardien_with):
     assert result.returncode == 2
     assert "DEBUG='maybe' is not a boolean; write DEBUG=true or DEBUG=false." in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_it_stops_on_a_time_zone_that_is_not_one(gardien_with):
+    result = gardien_with({"TIME_ZONE": "Paris"})
+    assert result.returncode == 2
+    assert 'TIME_ZONE is "Paris", which is not a time zone name' in result.stderr
+    assert "Europe/Paris" in result.stderr
+    assert "Traceback" not in result.stderr
