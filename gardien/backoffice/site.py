@@ -6,7 +6,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
-from django.urls import URLPattern, URLResolver, path
+from django.urls import URLPattern, URLResolver, path, reverse_lazy
 from django.utils.translation import gettext_lazy as _
 from django_otp.admin import OTPAdminSite
 
@@ -49,6 +49,9 @@ class GardienAdminSite(OTPAdminSite):
     site_header = _("Gardien — back office")
     site_title = _("Gardien")
     index_title = _("Back office")
+    # "View site" opens the public pages Gardien serves (the privacy policy), which exist in
+    # every deployment; "/" is the demo site's, a 404 in production.
+    site_url = reverse_lazy("policy")
     index_template = "backoffice/index.html"
     login_form = GardienLoginForm
     login_template = "backoffice/login.html"

@@ -227,3 +227,11 @@ def test_the_index_links_the_register_only_for_those_who_may_read_it(make_accoun
     staff = verified_client(make_account("staff-2", "staff"))
     assert "/admin/register/" in viewer.get("/admin/").text
     assert "/admin/register/" not in staff.get("/admin/").text
+
+
+def test_view_site_opens_the_public_policy_not_a_missing_page(make_account, published, settings):
+    settings.GARDIEN_DEMO_SITE = False  # as in production: nothing is served at "/"
+    viewer = verified_client(make_account("viewer-3", "viewer"))
+    page = viewer.get("/admin/").text
+    assert 'href="/privacy/"' in page
+    assert viewer.get("/privacy/").status_code == 200
