@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import secrets
 import threading
 from io import StringIO
 from typing import Any
@@ -19,7 +18,7 @@ from gardien.audit.models import AuditEntry
 from gardien.cli import main
 from gardien.consent import seal
 from gardien.consent.models import ConsentRecord, ConsentSeal
-from gardien.consent.services import forget
+from gardien.consent.services import forget, new_consent_id
 from gardien.lib import clock
 
 T = dt.datetime(2026, 1, 5, 10, tzinfo=dt.UTC)
@@ -28,7 +27,9 @@ TABLE = ConsentRecord._meta.db_table
 
 def proof(at: dt.datetime = T, consent_id: str | None = None, **changes: Any) -> ConsentRecord:
     row = ConsentRecord(
-        consent_id=consent_id or secrets.token_urlsafe(24),
+        # As Gardien issues them: never starting with "-", which a command line would take
+        # for an option.
+        consent_id=consent_id or new_consent_id(),
         recorded_at=at,
         action="custom",
         decisions={"audience": True, "brevo_tracking": False},
