@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import secrets
 
 import pytest
 from django.contrib import admin
@@ -15,6 +14,7 @@ from gardien.audit.models import AuditEntry
 from gardien.backoffice import accounts
 from gardien.backoffice.roles import BY_SLUG
 from gardien.consent.models import ConsentRecord
+from gardien.consent.services import new_consent_id
 from gardien.lib import clock
 from tests.backoffice.helpers import LOGIN, Account, new_client, verified_client
 
@@ -25,7 +25,7 @@ NOW = "2026-11-26T12:00:00Z"
 
 def proof(when: str, action: str = "custom", **decisions: bool) -> ConsentRecord:
     record = ConsentRecord(
-        consent_id=secrets.token_urlsafe(16),
+        consent_id=new_consent_id(),  # as Gardien issues them: never starting with "-"
         recorded_at=clock.parse_instant(when),
         action=action,
         decisions=decisions or {"audience": True, "brevo_tracking": False},
