@@ -9,7 +9,8 @@ class BackupConfig(AppConfig):
     def ready(self) -> None:
         from django.core.checks import register
 
-        from gardien.backup import restoring, tombstones
+        from gardien.backup import restoring, services, tombstones
 
         tombstones.connect()
         register(restoring.check_no_unfinished_restore, "gardien", deploy=True)
+        register(services.check_no_stale_scratch, "gardien", deploy=True)

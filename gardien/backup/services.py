@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import shutil
 import tarfile
 import tempfile
@@ -57,11 +58,81 @@ def _private_files() -> list[Path]:
     return sorted(p for p in root.rglob("*") if p.is_file())
 
 
+SCRATCH_PREFIX = ".backup-"
+_OWNER = "owner.pid"
+
+
 def _scratch() -> tempfile.TemporaryDirectory[str]:
-    """A private directory beside the data (the copy of the database waits there)."""
+    """A private directory beside the data (the copy of the database waits there).
+
+    It holds the database in clear while a backup or a restore runs, and is removed when it
+    ends, even on an error. A process killed outright (``kill -9``, a power cut) cannot
+    remove it: the next backup or restore does (:func:`remove_stale_scratch`), and until
+    then ``gardien check --deploy`` warns of it (gardien.W131).
+    """
     root = Path(settings.VAR_DIR)
     root.mkdir(parents=True, exist_ok=True)
-    return tempfile.TemporaryDirectory(prefix=".backup-", dir=root)
+    remove_stale_scratch()
+    scratch = tempfile.TemporaryDirectory(prefix=SCRATCH_PREFIX, dir=root)
+    (Path(scratch.name) / _OWNER).write_text(str(os.getpid()), encoding="ascii")
+    return scratch
+
+
+def stale_scratch() -> list[Path]:
+    """The scratch directories left by a backup or restore whose process no longer runs."""
+    root = Path(settings.VAR_DIR)
+    if not root.is_dir():
+        return []
+    return [p for p in sorted(root.glob(SCRATCH_PREFIX + "*")) if p.is_dir() and not _alive(p)]
+
+
+def remove_stale_scratch() -> int:
+    """Remove what :func:`stale_scratch` finds; how many directories went."""
+    stale = stale_scratch()
+    for path in stale:
+        shutil.rmtree(path, ignore_errors=True)
+    return len(stale)
+
+
+def _alive(scratch: Path) -> bool:
+    """Whether the process that made ``scratch`` still runs (on this machine)."""
+    try:
+        pid = int((scratch / _OWNER).read_text(encoding="ascii"))
+    except (OSError, ValueError):
+        # No owner written yet: a directory made this instant, or by an older Gardien. Only
+        # one a minute old or more is taken as abandoned.
+        try:
+            return time.time() - scratch.stat().st_mtime < 60
+        except OSError:
+            return False
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process: not ours to judge
+    return True
+
+
+def check_no_stale_scratch(**_kwargs: Any) -> list[Any]:
+    """``gardien check --deploy`` (gardien.W131): a decrypted copy left by a killed process."""
+    from django.core.checks import Warning
+
+    stale = stale_scratch()
+    if not stale:
+        return []
+    return [
+        Warning(
+            _(
+                "A backup or a restore was interrupted and left a decrypted copy of the data in "
+                "%(path)s. The next backup or restore removes it; or delete that folder now."
+            )
+            % {"path": stale[0]},
+            id="gardien.W131",
+        )
+    ]
 
 
 # --- backup ------------------------------------------------------------------------------
@@ -122,8 +193,6 @@ def backup(to: Path, *, say: Say = _quiet) -> Taken:
 
 
 def _fsync(out: Any) -> None:
-    import os
-
     os.fsync(out.fileno())
 
 

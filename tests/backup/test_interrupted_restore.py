@@ -155,3 +155,62 @@ def test_a_restore_refused_before_it_writes_leaves_no_marker(
         restore(path)
 
     assert not restoring.unfinished()
+
+
+def dead_pid() -> int:
+    """The id of a process that has really ended (as a ``kill -9``'d backup has)."""
+    import subprocess
+
+    child = subprocess.Popen(["sleep", "0"])
+    child.wait()
+    return child.pid
+
+
+def left_behind(settings: Any, pid: int) -> Path:
+    """A scratch directory as a killed backup or restore leaves it: a database in clear."""
+    scratch = Path(settings.VAR_DIR) / f"{services.SCRATCH_PREFIX}killed"
+    scratch.mkdir(parents=True)
+    (scratch / "owner.pid").write_text(str(pid))
+    (scratch / "database").write_bytes(b"SQLite format 3\x00 a decrypted copy")
+    return scratch
+
+
+def test_a_killed_backup_copy_is_reported_then_removed_by_the_next_backup(
+    archive: tuple[Path, Any], settings: Any, tmp_path: Path
+) -> None:
+    scratch = left_behind(settings, dead_pid())
+    with translation.override("en"), pytest.raises(SystemCheckError, match=r"gardien\.W131"):
+        call_command("check", "--deploy", "--fail-level", "WARNING", stdout=io.StringIO())
+    with translation.override("en"):
+        call_command("backup", "--to", str(tmp_path / "again.backup"), stdout=io.StringIO())
+    assert not scratch.exists()
+    assert not list(Path(settings.VAR_DIR).glob(services.SCRATCH_PREFIX + "*"))
+
+
+def test_a_running_backup_copy_is_left_alone(
+    archive: tuple[Path, Any], settings: Any, tmp_path: Path
+) -> None:
+    import subprocess
+
+    running = subprocess.Popen(["sleep", "30"])
+    try:
+        scratch = left_behind(settings, running.pid)
+        with translation.override("en"):
+            call_command("backup", "--to", str(tmp_path / "again.backup"), stdout=io.StringIO())
+        assert scratch.exists()
+        assert services.stale_scratch() == []
+    finally:
+        running.kill()
+        running.wait()
+    assert services.stale_scratch() == [scratch]
+    assert services.remove_stale_scratch() == 1 and not scratch.exists()
+
+
+def test_a_killed_restore_copy_is_removed_by_the_next_restore(
+    archive: tuple[Path, Any], settings: Any
+) -> None:
+    path, _ada = archive
+    scratch = left_behind(settings, dead_pid())
+    emptied(settings)
+    restore(path)
+    assert not scratch.exists()
