@@ -54,7 +54,7 @@ def test_written_to_a_file(published: Any, tmp_path: Path) -> None:
 
 
 def test_a_file_that_cannot_be_written_is_a_sentence(published: Any, tmp_path: Path) -> None:
-    with pytest.raises(CommandError, match="Cannot write .* choose another file"):
+    with pytest.raises(CommandError, match=r"Cannot write .* choose another file"):
         run("--write", str(tmp_path / "missing" / "x.conf"))
 
 
