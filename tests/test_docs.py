@@ -26,6 +26,10 @@ CODE_READ = re.compile(
     r"""|\bos\.environ(?:\.get\(\s*|\[\s*)["']([A-Z][A-Z0-9_]*)["']"""
     r"""|\bgetenv\(\s*["']([A-Z][A-Z0-9_]*)["']"""
 )
+# A module that reads several variables in a loop names them in a constant:
+# ``LANGUAGE_VARIABLES = ("LC_ALL", "LC_MESSAGES", "LANG")``.
+NAMED_VARIABLES = re.compile(r"^[A-Z_]*VARIABLES\s*(?::[^=]*)?=\s*\(([^)]*)\)", re.MULTILINE)
+QUOTED_NAME = re.compile(r"""["']([A-Z][A-Z0-9_]*)["']""")
 # `make run` reads a few variables itself (the address it serves on): `HOST ?= …`,
 # `run: export SITE_URL ?= …`.
 MAKE_READ = re.compile(r"^(?:\S+:\s*)?(?:export\s+)?([A-Z][A-Z0-9_]*)\s*\?=", re.MULTILINE)
@@ -39,8 +43,11 @@ def variables_read_by_code() -> dict[str, str]:
     """Each variable Gardien's package reads, with the first file that reads it."""
     found: dict[str, str] = {}
     for path in sorted((ROOT / "gardien").rglob("*.py")):
-        for match in CODE_READ.finditer(path.read_text(encoding="utf-8")):
-            name = next(group for group in match.groups() if group)
+        text = path.read_text(encoding="utf-8")
+        names = [next(group for group in m.groups() if group) for m in CODE_READ.finditer(text)]
+        for listed in NAMED_VARIABLES.findall(text):
+            names += QUOTED_NAME.findall(listed)
+        for name in names:
             found.setdefault(name, str(path.relative_to(ROOT)))
     return found
 
