@@ -119,3 +119,15 @@ def test_every_relative_link_points_to_an_existing_file_and_heading() -> None:
             elif anchor and linked.suffix == ".md" and anchor not in anchors(linked):
                 broken.append(f"{where}: no heading with that anchor")
     assert not broken, "broken links:\n" + "\n".join(broken)
+
+
+def heading_levels(path: Path) -> list[int]:
+    text = FENCE.sub("", path.read_text(encoding="utf-8"))
+    return [len(line) - len(line.lstrip("#")) for line in text.splitlines() if line[:1] == "#"]
+
+
+def test_the_dpo_guides_have_the_same_structure_in_both_languages() -> None:
+    english, french = ROOT / "docs" / "dpo.en.md", ROOT / "docs" / "dpo.fr.md"
+    assert heading_levels(english) == heading_levels(french), (
+        "docs/dpo.en.md and docs/dpo.fr.md should have the same sections in the same order"
+    )
