@@ -11,16 +11,39 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from gardien.audit import services as audit
 from gardien.backoffice.readonly import ReadOnlyAdminMixin
-from gardien.consent import stats
+from gardien.consent import config, stats
 from gardien.consent.models import LEDGER_COLUMNS, ConsentRecord
 from gardien.consent.services import CONSENT_ID
+from gardien.lib import when
 
 VIEW_PERMISSION = "consent.view_consentrecord"
+
+
+# A proof's page: its columns in words first, then the stored values they come from.
+PROOF_FIELDS: tuple[str, ...] = (
+    "consent_id",
+    "moment",
+    "action",
+    "choices",
+    "policy",
+    "gpc_signal",
+    *(c for c in LEDGER_COLUMNS if c not in ("consent_id", "recorded_at", "action", "gpc")),
+)
+
+
+def _purpose_names(version: int) -> dict[str, str]:
+    """Purpose id → its label in the reader's language, from the published version
+    ``version`` (or the latest, when that one is not published)."""
+    lang = get_language() or "fr"
+    found = config.configuration(version, lang) or config.current(lang)
+    if found is None:
+        return {}
+    return {p["id"]: p["name"] for p in found.document["purposes"]}
 
 
 class ExportRefused(ValueError):
@@ -42,13 +65,13 @@ class ConsentRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Proofs are evidence: the back office shows them and never adds, edits or deletes."""
 
     list_display = (
-        "recorded_at",
+        "moment",
         "consent_id",
         "action",
         "choices",
-        "policy_version",
+        "policy",
         "lang",
-        "gpc",
+        "gpc_signal",
     )
     list_filter = ("action",)
     search_fields = ("=consent_id",)
@@ -58,13 +81,35 @@ class ConsentRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     ordering = ("-recorded_at",)
     # Counting a ledger that grows with traffic on every page costs more than it tells.
     show_full_result_count = False
-    fields = LEDGER_COLUMNS
+    fields = PROOF_FIELDS
     readonly_fields = fields
+
+    @admin.display(description=gettext_lazy("recorded at"), ordering="recorded_at")
+    def moment(self, obj: ConsentRecord) -> str:
+        return when.display(obj.recorded_at)
 
     @admin.display(description=gettext_lazy("choices"))
     def choices(self, obj: ConsentRecord) -> str:
+        """Each purpose by its label in the version the proof was recorded under (the latest
+        when that version is gone), accepted or refused in words."""
         decisions = obj.decisions if isinstance(obj.decisions, dict) else {}
-        return ", ".join(f"{p} {'✓' if on else '✗'}" for p, on in decisions.items())
+        names = _purpose_names(obj.policy_version)
+        return "; ".join(
+            _("%(purpose)s: %(decision)s")
+            % {
+                "purpose": names.get(p, p),
+                "decision": "✓ " + _("accepted") if on else "✗ " + _("refused"),
+            }
+            for p, on in decisions.items()
+        )
+
+    @admin.display(description=gettext_lazy("policy version"), ordering="policy_version")
+    def policy(self, obj: ConsentRecord) -> str:
+        return _("version %(number)s") % {"number": obj.policy_version}
+
+    @admin.display(description=gettext_lazy("Global Privacy Control"), ordering="gpc")
+    def gpc_signal(self, obj: ConsentRecord) -> str:
+        return _("signal sent") if obj.gpc else _("no signal")
 
     def get_urls(self) -> list[URLPattern]:  # type: ignore[override]
         name = f"{self.opts.app_label}_{self.opts.model_name}"

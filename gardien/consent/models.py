@@ -15,6 +15,7 @@ from django.db.models.functions import Length
 from django.db.models.lookups import Exact, In
 from django.utils.translation import gettext_lazy as _
 
+from gardien.lib import when
 from gardien.retention.registry import kept, retained
 
 #: A consent id Gardien issues: 16 random bytes and 8 of their HMAC, URL-safe base64.
@@ -89,7 +90,8 @@ class ConsentRecord(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.consent_id} {self.action} {self.recorded_at:%Y-%m-%d %H:%M}"
+        # What the back office titles a proof with: in words, the time in the organisation's zone.
+        return f"{self.consent_id} — {self.get_action_display()} — {when.text(self.recorded_at)}"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding:

@@ -6,6 +6,7 @@ from binascii import unhexlify
 from typing import Any
 
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_otp.models import Device, ThrottlingMixin, TimestampMixin
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -34,7 +35,7 @@ class Person(models.Model):
         verbose_name_plural = _("people")
 
     def __str__(self) -> str:
-        return f"person {str(self.id)[:8]}"
+        return gettext("person %(ref)s") % {"ref": str(self.id)[:8]}
 
 
 @kept(because=_("goes with the person, or with their last record of the activity"))

@@ -80,27 +80,6 @@ EXPECTED: dict[str, dict[str, int | str]] = {
         "outsider": LOGIN_REDIRECT,
         "anonymous": LOGIN_REDIRECT,
     },
-    "/admin/otp_totp/totpdevice/": {
-        "dpo": 403,
-        "staff": 403,
-        "viewer": 403,
-        "outsider": LOGIN_REDIRECT,
-        "anonymous": LOGIN_REDIRECT,
-    },
-    "/admin/otp_static/staticdevice/": {
-        "dpo": 403,
-        "staff": 403,
-        "viewer": 403,
-        "outsider": LOGIN_REDIRECT,
-        "anonymous": LOGIN_REDIRECT,
-    },
-    "/admin/django_tasks_database/dbtaskresult/": {
-        "dpo": 403,
-        "staff": 403,
-        "viewer": 403,
-        "outsider": LOGIN_REDIRECT,
-        "anonymous": LOGIN_REDIRECT,
-    },
     "/admin/consent/consentrecord/": {
         "dpo": 200,
         "staff": 403,
