@@ -131,3 +131,15 @@ def test_the_dpo_guides_have_the_same_structure_in_both_languages() -> None:
     assert heading_levels(english) == heading_levels(french), (
         "docs/dpo.en.md and docs/dpo.fr.md should have the same sections in the same order"
     )
+
+
+def test_the_docs_name_only_variables_gardien_reads() -> None:
+    read = set(variables_read_by_code())
+    pages = [README, *DOCS, *sorted((ROOT / "docs" / "deploy").iterdir())]
+    unknown = sorted(
+        f"{page.relative_to(ROOT)}: {name}"
+        for page in pages
+        for name in set(re.findall(r"\bGARDIEN_[A-Z0-9_]*[A-Z0-9]\b", page.read_text("utf-8")))
+        if name not in read and name.removesuffix("_FILE") not in read
+    )
+    assert not unknown, "the docs name settings Gardien does not read:\n" + "\n".join(unknown)
