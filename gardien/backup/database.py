@@ -28,6 +28,8 @@ SEEDED = {
     "auth.group",
     "auth.group_permissions",
     "audit.audithead",
+    # `gardien check --deploy` and every start record the keys' fingerprints (vault/keycheck.py)
+    "vault.keyfingerprint",
 }
 
 Progress = Callable[[int, int], None]  # (done, total)

@@ -35,6 +35,9 @@ from gardien.backup import archive, database, restoring, tombstones
 from gardien.backup.tombstones import Tombstone
 
 FORMAT = "gardien-backup/1"
+#: How long before a backup an erasure of one activity, a forgetting or a purge may have been
+#: recorded and still have committed after the backup's copy began (see :func:`replay`).
+REPLAY_MARGIN = dt.timedelta(minutes=10)
 
 Say = Callable[[str], None]
 
@@ -164,7 +167,11 @@ def backup(to: Path, *, say: Say = _quiet) -> Taken:
         meta = {
             "format": FORMAT,
             "taken_at": taken_at.isoformat(),
-            "tombstones": {"file": tombstones.FILE_NAME, "position": position},
+            "tombstones": {
+                "file": tombstones.FILE_NAME,
+                "position": position,
+                "sha256": tombstones.digest(position),
+            },
             "database": member,
             "files": len(files),
         }
@@ -255,6 +262,7 @@ def restore(source: Path, *, say: Say = _quiet) -> Restored:
         meta = json.loads((unpacked / "backup.json").read_text(encoding="utf-8"))
         if meta.get("format") != FORMAT:
             raise BackupError(_("This backup was written by another version of Gardien."))
+        _refuse_unless_tombstones(meta.get("tombstones") or {})
         _refuse_unless_empty()
         restoring.begin(source)  # removed only after the replay: see gardien/backup/restoring.py
         say(_("Restoring the database…"))
@@ -267,6 +275,27 @@ def restore(source: Path, *, say: Say = _quiet) -> Restored:
     replay(result)
     restoring.finish()
     return result
+
+
+def _refuse_unless_tombstones(recorded: dict[str, Any]) -> None:
+    """The tombstone list must be the one the backup's instance kept, at least as long as it
+    was when the backup was taken: an older, missing or foreign list would let the restore
+    bring back people erased since, without a word."""
+    position = int(recorded.get("position") or 0)
+    if position == 0:
+        return
+    here = tombstones.position()
+    expected = recorded.get("sha256")
+    if here < position or (expected and tombstones.digest(position) != expected):
+        raise BackupError(
+            _(
+                "The list of erasures in %(path)s is not the one this backup's Gardien kept "
+                "(missing, older or another instance's), so the restore could bring back "
+                "people erased since. Copy the latest %(file)s of that Gardien into "
+                "GARDIEN_TOMBSTONES_DIR, then run the restore again. Nothing was changed."
+            )
+            % {"path": tombstones.directory(), "file": tombstones.FILE_NAME}
+        )
 
 
 def _refuse_unless_empty() -> None:
@@ -318,7 +347,18 @@ def replay(result: Restored) -> None:
     from gardien.vault import services as vault
     from gardien.vault.models import Person
 
-    stones = tombstones.read(since=result.taken_at)
+    # An erasure's line is written in its transaction, before it commits: one begun just
+    # before the backup started may have committed after the copy's snapshot, which then
+    # still holds the person. So every whole erasure in the list is replayed (a person's id
+    # is never reused, and erasing twice changes nothing), and the rest (an activity's
+    # erasure, what was forgotten by address or consent reference, purges: a person may
+    # have signed up again since) from REPLAY_MARGIN before the backup.
+    since = result.taken_at - REPLAY_MARGIN
+    stones = [
+        s
+        for s in tombstones.read(since=dt.datetime.min.replace(tzinfo=dt.UTC))
+        if s.time >= since or (s.kind == "erasure" and s.activity is None)
+    ]
     with tombstones.silenced():
         for stone in stones:
             if stone.kind == "forget":
@@ -333,7 +373,8 @@ def replay(result: Restored) -> None:
                 continue
             person = Person.objects.filter(pk=stone.ref).first()
             if person is None:
-                result.absent += 1
+                if stone.time >= result.taken_at:  # (one from before is expected to be gone)
+                    result.absent += 1
                 continue
             vault.erase(
                 person,

@@ -65,6 +65,26 @@ def position() -> int:
         return 0
 
 
+def digest(upto: int) -> str:
+    """SHA-256 of the list's first ``upto`` bytes (a backup records it with its position, so a
+    restore can tell the list it is given is this instance's, and not older than the backup)."""
+    import hashlib
+
+    hasher = hashlib.sha256()
+    remaining = upto
+    try:
+        with open(path(), "rb") as listed:
+            while remaining > 0:
+                chunk = listed.read(min(remaining, 1 << 20))
+                if not chunk:
+                    break
+                hasher.update(chunk)
+                remaining -= len(chunk)
+    except FileNotFoundError:
+        pass
+    return hasher.hexdigest()
+
+
 def _wall_clock() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 

@@ -320,3 +320,46 @@ def test_a_backup_ends_while_gardien_keeps_writing(
     assert restored >= 53
     # Each restored person comes with their message: a snapshot, not a torn copy.
     assert ContactMessage.objects.count() == restored
+
+
+def test_an_erasure_that_commits_after_the_copy_began_is_replayed(
+    policy: Any, settings: Any, tmp_path: Path
+) -> None:
+    """The erasure's line is written before it commits: one written just before the backup
+    started, whose commit came after the copy's snapshot, leaves the person in the copy."""
+    ada, _ = someone("ada@example.org")
+    path = tmp_path / "gardien.backup"
+    backup(path)
+    stamped = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=30)
+    # As the erasure's transaction left it: its line, stamped before the backup's time.
+    line = {"time": stamped.isoformat(), "kind": "erasure", "person": str(ada.pk)}
+    tombstones.directory().mkdir(parents=True, exist_ok=True)
+    with open(tombstones.path(), "a", encoding="utf-8") as listed:
+        listed.write(json.dumps({**line, "activity": None}) + "\n")
+    fresh_instance(settings)
+    said = restore(path)
+    assert not Person.objects.filter(pk=ada.pk).exists()
+    assert "erased again" in said
+
+
+def test_a_missing_or_older_tombstone_list_is_refused_and_nothing_changes(
+    policy: Any, settings: Any, tmp_path: Path
+) -> None:
+    ada, _ = someone("ada@example.org")
+    someone("bob@example.org")
+    vault.erase(ada, actor=Actor.system(), reason="rights: erasure")  # a list before the backup
+    path = tmp_path / "gardien.backup"
+    backup(path)
+    kept = tombstones.path().read_bytes()
+    fresh_instance(settings)
+    for listed in (b"", kept[: len(kept) // 2], kept.replace(b"erasure", b"ERASURE")):
+        tombstones.path().write_bytes(listed)
+        with pytest.raises(CommandError, match="not the one this backup's Gardien kept"):
+            restore(path)
+        assert not Person.objects.exists()
+    tombstones.path().unlink()
+    with pytest.raises(CommandError, match=r"Copy the latest tombstones\.jsonl"):
+        restore(path)
+    tombstones.path().write_bytes(kept + b'{"time": "2099-01-01T00:00:00+00:00"}\n')
+    restore(path)  # the list as kept, and longer: accepted
+    assert Person.objects.count() == 1
