@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from gardien.audit.services import Actor, record
+from gardien.backoffice.columns import moment
 from gardien.backoffice.site import add_dashboard_block
 from gardien.contact import services
 from gardien.contact.models import ContactMessage
@@ -49,11 +50,13 @@ def _audit(request: HttpRequest, action: str, message: ContactMessage) -> None:
 
 @admin.register(ContactMessage)
 class ContactMessageAdmin(admin.ModelAdmin):
-    list_display = ("reference", "received_at", "answered", "notified")
+    answered_when = moment(ContactMessage, "answered_at")
+    received_when = moment(ContactMessage, "received_at")
+    list_display = ("reference", "received_when", "answered", "notified")
     list_filter = (AnsweredFilter,)
     search_fields = ("reference",)
     search_help_text = _("Type the message's reference, e.g. C-7KQ2M9XW4P.")
-    fields = ("reference", "received_at", "content", "lang", "policy_version", "answered_at")
+    fields = ("reference", "received_when", "content", "lang", "policy_version", "answered_when")
     readonly_fields = fields
     actions = ["mark_answered"]
     show_full_result_count = False

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from gardien.audit.services import Actor, record
+from gardien.backoffice.columns import moment
 from gardien.backoffice.site import add_dashboard_block
 from gardien.newsletter import services
 from gardien.newsletter.models import Campaign, ConsentProof, ProcessorSync, Subscription
@@ -34,8 +35,9 @@ class ReadOnly(admin.ModelAdmin):
 
 @admin.register(Subscription)
 class SubscriptionAdmin(ReadOnly):
-    list_display = ("short_id", "lang", "confirmed_at", "source")
-    fields = ("address", "lang", "confirmed_at", "source", "statement", "policy_version")
+    confirmed_when = moment(Subscription, "confirmed_at")
+    list_display = ("short_id", "lang", "confirmed_when", "source")
+    fields = ("address", "lang", "confirmed_when", "source", "statement", "policy_version")
     readonly_fields = fields
     actions = ["unsubscribe"]
     show_full_result_count = False
@@ -115,15 +117,18 @@ WITHDRAWN_HOW = {
 
 @admin.register(ConsentProof)
 class ConsentProofAdmin(ReadOnly):
-    list_display = ("short_id", "signed_up_at", "confirmed_at", "withdrawn_at", "withdrawn")
+    confirmed_when = moment(ConsentProof, "confirmed_at")
+    signed_up_when = moment(ConsentProof, "signed_up_at")
+    withdrawn_when = moment(ConsentProof, "withdrawn_at")
+    list_display = ("short_id", "signed_up_when", "confirmed_when", "withdrawn_when", "withdrawn")
     fields = (
-        "signed_up_at",
-        "confirmed_at",
+        "signed_up_when",
+        "confirmed_when",
         "lang",
         "source",
         "policy_version",
         "statement_sha256",
-        "withdrawn_at",
+        "withdrawn_when",
         "withdrawn",
     )
     readonly_fields = fields
@@ -139,8 +144,10 @@ class ConsentProofAdmin(ReadOnly):
 
 @admin.register(Campaign)
 class CampaignAdmin(ReadOnly):
-    list_display = ("subject", "kind", "created_at", "finished_at", "sent")
-    fields = ("subject", "kind", "body", "policy_version", "created_at", "finished_at")
+    created_when = moment(Campaign, "created_at")
+    finished_when = moment(Campaign, "finished_at")
+    list_display = ("subject", "kind", "created_when", "finished_when", "sent")
+    fields = ("subject", "kind", "body", "policy_version", "created_when", "finished_when")
     readonly_fields = fields
 
     @admin.display(description=_("sent"))
@@ -150,8 +157,9 @@ class CampaignAdmin(ReadOnly):
 
 @admin.register(ProcessorSync)
 class ProcessorSyncAdmin(ReadOnly):
-    list_display = ("processor", "wanted", "version", "updated_at")
-    fields = ("processor", "wanted", "version", "updated_at")
+    updated_when = moment(ProcessorSync, "updated_at")
+    list_display = ("processor", "wanted", "version", "updated_when")
+    fields = ("processor", "wanted", "version", "updated_when")
     readonly_fields = fields
 
 

@@ -6,6 +6,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from gardien.backoffice.columns import moment
 from gardien.backoffice.readonly import ReadOnlyAdminMixin
 from gardien.processors import outbox
 from gardien.processors.models import OutboxItem
@@ -22,14 +23,17 @@ class OutboxItemAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     "retry now" (permission processors.retry_outboxitem) restarts dead items from attempt 1.
     """
 
+    created_when = moment(OutboxItem, "created_at")
+    next_attempt_when = moment(OutboxItem, "next_attempt_at")
+    updated_when = moment(OutboxItem, "updated_at")
     list_display = (
         "short_id",
         "task_name",
         "state",
         "attempts",
-        "next_attempt_at",
+        "next_attempt_when",
         "last_error",
-        "updated_at",
+        "updated_when",
     )
     list_filter = ("state",)
     search_fields = ("=id", "task_path")
@@ -42,10 +46,10 @@ class OutboxItemAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "state",
         "attempts",
         "last_error",
-        "next_attempt_at",
+        "next_attempt_when",
         "task_result_id",
-        "created_at",
-        "updated_at",
+        "created_when",
+        "updated_when",
     )
     readonly_fields = fields
 

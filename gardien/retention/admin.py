@@ -27,6 +27,7 @@ from django.utils.safestring import mark_safe
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
+from gardien.backoffice.columns import moment
 from gardien.backoffice.readonly import ReadOnlyAdminMixin
 from gardien.backoffice.site import add_dashboard_block
 from gardien.lib import clock
@@ -46,12 +47,14 @@ def _manifest() -> Any:
 class PurgeRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """The runs of the purge and their receipts, read only."""
 
-    list_display = ("started_at", "trigger", "removed", "held", "interrupted", "policy_version")
+    finished_when = moment(PurgeRun, "finished_at")
+    started_when = moment(PurgeRun, "started_at")
+    list_display = ("started_when", "trigger", "removed", "held", "interrupted", "policy_version")
     list_filter = ("trigger", "interrupted")
     ordering = ("-started_at",)
     fields = (
-        "started_at",
-        "finished_at",
+        "started_when",
+        "finished_when",
         "trigger",
         "policy_version",
         "removed",

@@ -63,6 +63,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from gardien.audit.services import Actor, record
+from gardien.backoffice.columns import moment
 from gardien.backoffice.site import add_dashboard_block
 from gardien.lib import clock
 from gardien.rights import identity, recipients, rectify, services
@@ -194,7 +195,8 @@ class RightsRequestAdmin(admin.ModelAdmin):
     """The DPO's queue and case pages. Nothing is edited or deleted by hand: every change is
     a step of :mod:`services` or :mod:`fulfil`, audited and written to the timeline."""
 
-    list_display = ("reference", "state", "channel", "rights_in_words", "received_at")
+    received_when = moment(RightsRequest, "received_at")
+    list_display = ("reference", "state", "channel", "rights_in_words", "received_when")
     list_display_links = ("reference",)
     list_filter = (OpenFilter, "state", "channel")
     search_fields = ("=reference",)
