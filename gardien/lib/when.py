@@ -14,7 +14,7 @@ in the page's language (the date as Django formats it, then the zone's name).
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from django.conf import settings
 from django.utils import formats, timezone
@@ -28,7 +28,7 @@ def zone() -> str:
 def local(moment: datetime) -> datetime:
     """``moment`` in the organisation's zone (an aware instant; a naive one is taken as UTC)."""
     if timezone.is_naive(moment):
-        moment = timezone.make_aware(moment, timezone.UTC)
+        moment = moment.replace(tzinfo=UTC)
     return timezone.localtime(moment, timezone.get_default_timezone())
 
 
