@@ -93,6 +93,10 @@ lock: $(TOOLS)/bin/python
 audit: $(TOOLS)/bin/python
 	$(TOOLS)/bin/python requirements/audit.py $(TOOLS)/bin/pip-audit $(RUNTIME_LOCK) $(AUDIT_ARGS)
 
+# `make run` publishes the policy only on a first start; after that a change to the manifest
+# waits for the DPO (`gardien policy publish`, or the back office's publish page), and
+# `make run` says so in one line. Each `make run` has its own gunicorn control socket
+# (gunicornc), named by its port, so two of them on two ports leave each other's alone.
 # The demo sends no real email: each is written to a file in var/mail/, and the team of the
 # example is told of each contact message, with links to the address served. Each can be
 # set in the environment instead.
@@ -103,13 +107,14 @@ run: install
 	@$(GARDIEN) secrets init
 	@$(GARDIEN) migrate --noinput --verbosity 0
 	@$(GARDIEN) check --fail-level ERROR
-	@$(GARDIEN) policy publish --note "Published by make run"
+	@$(GARDIEN) policy publish --if-none-published --note "Première version." --note-en "First version."
 	@$(GARDIEN) demo setup
 	@$(GARDIEN) collectstatic --noinput --verbosity 0
 	@echo "Gardien is serving on http://$(HOST):$(PORT)/  (back office: http://$(HOST):$(PORT)/admin/); its emails are written to $(EMAIL_FILE_PATH)/. Ctrl-C stops it."
 	@$(GARDIEN) worker --verbosity 0 & WORKER=$$!; \
 	trap 'kill -TERM $$WORKER 2>/dev/null; wait $$WORKER' EXIT INT TERM; \
-	$(VENV)/bin/gunicorn gardien.wsgi -c gardien/gunicorn.conf.py --bind $(HOST):$(PORT) --workers 2 --log-level warning
+	$(VENV)/bin/gunicorn gardien.wsgi -c gardien/gunicorn.conf.py --bind $(HOST):$(PORT) --workers 2 --log-level warning \
+	  --control-socket $(or $(GARDIEN_VAR_DIR),var)/gunicorn-$(PORT).ctl
 
 test: install-dev
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -415,7 +415,7 @@ def prepare_gardien(db: Database, env: dict[str, str], label: str, log: Log) -> 
     log(f"{label}: fresh database, `gardien secrets init`, `migrate`, `policy publish` …")
     gardien_command(env, "secrets", "init")
     gardien_command(env, "migrate", "--noinput", "--verbosity", "0")
-    gardien_command(env, "policy", "publish", "--note", "bench")
+    gardien_command(env, "policy", "publish", "--yes", "--note", "bench")
 
 
 # --------------------------------------------------------------------------- one app

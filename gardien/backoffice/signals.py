@@ -40,7 +40,7 @@ def on_groups_changed(
 
 def on_policy_saved(sender: Any, instance: Any, created: bool, **kwargs: Any) -> None:
     if created and not kwargs.get("raw", False):
-        trail.policy_published(Actor.system(), instance.number, instance.content_hash)
+        trail.policy_published(trail.publisher(), instance.number, instance.content_hash)
 
 
 def connect() -> None:

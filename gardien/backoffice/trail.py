@@ -7,6 +7,9 @@ or an address. Each helper writes inside the caller's transaction, if there is o
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -74,6 +77,25 @@ def second_factor_reset(actor: Actor, user: Any) -> None:
     audit.record(
         actor=actor, action="reset_second_factor", target_type=ACCOUNT, target_ref=str(user.pk)
     )
+
+
+# Who is publishing in this context: a version is audited when its row is saved (signals.py),
+# wherever that happens; the back office's publish page says it is a staff account's doing.
+_publisher: ContextVar[Actor | None] = ContextVar("gardien_publisher", default=None)
+
+
+@contextmanager
+def publishing_as(actor: Actor) -> Iterator[None]:
+    """Versions published inside this block are audited as ``actor``'s (else the system's)."""
+    token = _publisher.set(actor)
+    try:
+        yield
+    finally:
+        _publisher.reset(token)
+
+
+def publisher() -> Actor:
+    return _publisher.get() or Actor.system()
 
 
 def policy_published(actor: Actor, number: int, content_hash: str) -> None:

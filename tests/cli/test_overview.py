@@ -31,16 +31,16 @@ def test_it_prints_the_overview_without_arguments_or_with_help(capsys):
 
 
 def test_it_explains_the_policy_command(capsys):
-    text = help_of(capsys, "policy")
+    text = help_of(capsys, "policy", "--lang", "en")
     assert "Publishes the privacy policy." in text
     assert "publish a new version if the manifest changed" in text
     assert "list the published versions" in text
 
 
 def test_it_explains_policy_publish(capsys):
-    text = help_of(capsys, "policy", "publish")
-    assert "Publish a new version of the privacy policy if the manifest changed." in text
-    assert "--note" in text and "--manifest" in text
+    text = help_of(capsys, "policy", "publish", "--lang", "en")
+    assert "Publish a new version of the privacy policy if the manifest changed: see" in text
+    assert "--note" in text and "--manifest" in text and "--yes" in text
 
 
 def test_it_explains_the_register_export_command(capsys):

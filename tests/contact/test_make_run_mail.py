@@ -83,7 +83,7 @@ def test_a_message_reaches_the_team_as_a_file_in_the_mail_folder(tmp_path):
     gardien(tmp_path, env, "migrate", "--noinput", "--verbosity", "0")
     checked = gardien(tmp_path, env, "check", "--fail-level", "WARNING")
     assert "System check identified no issues" in checked.stdout  # someone is told (W201)
-    gardien(tmp_path, env, "policy", "publish", "--note", "Published by make run")
+    gardien(tmp_path, env, "policy", "publish", "--if-none-published")
     received = gardien(
         tmp_path,
         env,

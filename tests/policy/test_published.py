@@ -62,7 +62,7 @@ def test_the_back_office_says_when_the_draft_is_published(boss_client, published
 
 def dry_run(*args: str) -> str:
     out = io.StringIO()
-    call_command("policy", "publish", "--dry-run", *args, stdout=out)
+    call_command("policy", "publish", "--dry-run", "--lang", "en", *args, stdout=out)
     return out.getvalue()
 
 
@@ -71,8 +71,8 @@ def test_a_dry_run_prints_what_a_publication_would_change_and_publishes_nothing(
     assert "+ Coopo Renamed SCOP" in output
     assert "- Coopo" in output
     assert "Sections changed: controller." in output
-    assert output.rstrip().endswith("nothing was published (--dry-run).")
-    assert "A publication would make version 2" in output
+    assert output.rstrip().endswith("Nothing was published (--dry-run).")
+    assert "Version 2 would be dated " in output
     assert services.latest_number(max_age=0) == 1
 
 

@@ -220,7 +220,16 @@ def test_it_publishes_at_the_date_given_by_now(db, coopo_path):
 
     out = StringIO()
     call_command(
-        "policy", "publish", "--now", "2026-02-01", "--manifest", str(coopo_path), stdout=out
+        "policy",
+        "publish",
+        "--yes",
+        "--lang",
+        "en",
+        "--now",
+        "2026-02-01",
+        "--manifest",
+        str(coopo_path),
+        stdout=out,
     )
     assert "Published version 1 of the privacy policy (2026-02-01)." in out.getvalue()
 
@@ -229,7 +238,7 @@ def test_it_refuses_to_date_a_version_before_the_last_one(db, coopo_path, tmp_pa
     from django.core.management import call_command
     from django.core.management.base import CommandError
 
-    call_command("policy", "publish", "--now", "2026-02-01", "--manifest", str(coopo_path))
+    call_command("policy", "publish", "--yes", "--now", "2026-02-01", "--manifest", str(coopo_path))
     changed = tmp_path / "gardien.toml"
     changed.write_text(
         coopo_path.read_text().replace(
@@ -237,6 +246,16 @@ def test_it_refuses_to_date_a_version_before_the_last_one(db, coopo_path, tmp_pa
         )
     )
     with pytest.raises(CommandError, match="cannot be dated before version 1"):
-        call_command("policy", "publish", "--now", "2026-01-01", "--manifest", str(changed))
+        call_command(
+            "policy",
+            "publish",
+            "--yes",
+            "--lang",
+            "en",
+            "--now",
+            "2026-01-01",
+            "--manifest",
+            str(changed),
+        )
     with pytest.raises(CommandError, match="is not a date"):
-        call_command("policy", "publish", "--now", "yesterday", "--manifest", str(changed))
+        call_command("policy", "publish", "--yes", "--now", "yesterday", "--manifest", str(changed))

@@ -46,7 +46,7 @@ def filled(tmp_path: Path) -> dict[str, str]:
         "LOG_LEVEL": "WARNING",
     }
     gardien(env, "migrate", "--noinput", "--verbosity", "0")
-    gardien(env, "policy", "publish", "--note", "first")
+    gardien(env, "policy", "publish", "--yes", "--note", "first")
     gardien(env, "shell", "-c", FILL)
     return env
 
