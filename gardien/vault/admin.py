@@ -134,9 +134,13 @@ class PersonAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def last_contacts_list(self, obj: Person) -> str:
         names = _activity_names()
         rows = [
-            (names.get(c.activity, c.activity), when.display(c.at)) for c in obj.last_contacts.all()
+            (
+                gettext("%(activity)s: %(moment)s")
+                % {"activity": names.get(c.activity, c.activity), "moment": when.display(c.at)},
+            )
+            for c in obj.last_contacts.all()
         ]
-        return format_html_join("", "<div>{}: {}</div>", rows) or "—"
+        return format_html_join("", "<div>{}</div>", rows) or "—"
 
     @admin.display(description=_("restrictions"))
     def restrictions_list(self, obj: Person) -> str:

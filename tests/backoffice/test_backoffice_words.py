@@ -97,6 +97,7 @@ def test_the_person_page_lists_records_per_activity_with_its_actions(dpo):
     assert "/admin/contact/contactmessage/" in page  # each record opens its own page
     assert "Exporter les données de cette personne" in page
     assert "/admin/rights/rightsrequest/add/" in page
+    assert "<div>Lettre d&#x27;information : " in page  # the last contact, in French typography
     assert "(Europe/Paris)" in page
 
 
