@@ -1,6 +1,7 @@
 """CSV that a spreadsheet opens as data, never as formulas.
 
-Every CSV Gardien writes goes through :func:`csv_writer`. A spreadsheet runs a cell that
+Every CSV Gardien writes goes through :func:`csv_writer` (or :func:`csv_bytes`, for a file
+a person downloads). A spreadsheet runs a cell that
 starts with ``=``, ``+``, ``-`` or ``@`` (and, in some, a tab or a carriage return) as a
 formula, which can read other cells or fetch a URL: such a cell is written with a leading
 ``'``, which spreadsheets show as text (the OWASP rule for CSV injection). Numbers are left
@@ -10,6 +11,7 @@ as they are: a negative count is not a formula.
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Iterable
 from typing import Any, Protocol
 
@@ -44,3 +46,17 @@ class SafeWriter:
 def csv_writer(out: _Writable, **options: Any) -> SafeWriter:
     """A CSV writer on ``out`` (``csv.writer``'s options) that neutralises formula cells."""
     return SafeWriter(out, **options)
+
+
+#: The separators a person may choose: a French spreadsheet (Excel, LibreOffice in French)
+#: splits columns on ";", since "," is its decimal mark; others on ",".
+SEPARATORS = {"semicolon": ";", "comma": ","}
+
+
+def csv_bytes(rows: Iterable[Iterable[Any]], *, separator: str = "semicolon") -> bytes:
+    """A CSV file as a spreadsheet opens it: UTF-8 with a byte-order mark (without it Excel
+    reads UTF-8 as Windows-1252 and garbles every accent), cells split on ``separator``
+    (a key of :data:`SEPARATORS`), formula cells neutralised."""
+    text = io.StringIO()
+    csv_writer(text, delimiter=SEPARATORS[separator]).writerows(rows)
+    return ("\ufeff" + text.getvalue()).encode("utf-8")

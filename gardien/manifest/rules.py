@@ -103,6 +103,7 @@ def check(data: Any) -> list[Problem]:
     problems += _check_taxonomy(data)
     problems += _check_activities(data)
     problems += _check_processors(data)
+    problems += _check_automatic_fields(data)
     problems += _check_cookies(data)
     problems += _check_theme(data)
     problems += _check_newsletter(data)
@@ -251,6 +252,7 @@ def _check_processors(data: dict[str, Any]) -> Iterator[Problem]:
                         "but declares no transfer; add it to the activity's transfers so the "
                         "policy states it",
                     )
+        yield from _check_role(processor, here, processors)
         declared: set[str] = set()
         for _j, activity in served:
             for _k, declared_field in _tables(activity, "fields"):
@@ -267,6 +269,54 @@ def _check_processors(data: dict[str, Any]) -> Iterator[Problem]:
                     (*here, "receives", k),
                     f'receives "{key}", which no activity it serves declares; '
                     "declare the field in one of those activities or remove the category",
+                )
+
+
+def _check_role(
+    processor: dict[str, Any], here: Path, processors: list[tuple[int, dict[str, Any]]]
+) -> Iterator[Problem]:
+    """A sub-processor names the processor that engaged it (Art. 28(2) and (4)): the
+    register shows the chain an auditor asks about."""
+    role = _str(processor, "role") or "processor"
+    engaged_by = _str(processor, "engaged_by")
+    roles = {pid: _str(p, "role") or "processor" for _, p in processors if (pid := _str(p, "id"))}
+    if role == "sub_processor" and engaged_by is None:
+        yield (
+            (*here, "role"),
+            'a sub-processor is engaged by one of your processors; add engaged_by = "<the '
+            'id of that processor>", or write role = "processor" if you engaged it yourself',
+        )
+    elif engaged_by is not None and role != "sub_processor":
+        yield (
+            (*here, "engaged_by"),
+            "engaged_by names who engaged a sub-processor, but this recipient's role is "
+            f'"{role}"; write role = "sub_processor" or remove engaged_by',
+        )
+    elif engaged_by is not None and engaged_by == _str(processor, "id"):
+        yield (
+            (*here, "engaged_by"),
+            "a sub-processor cannot be engaged by itself; name the processor that engaged it",
+        )
+    elif engaged_by is not None and roles.get(engaged_by) not in ("processor", "sub_processor"):
+        known = ", ".join(sorted(p for p, r in roles.items() if r == "processor")) or "none"
+        yield (
+            (*here, "engaged_by"),
+            f'engaged_by "{engaged_by}" is not a declared processor; name one of the '
+            f"[[processors]] with role processor ({known})",
+        )
+
+
+def _check_automatic_fields(data: dict[str, Any]) -> Iterator[Problem]:
+    """``limits`` describes data collected automatically; on a field the person fills in,
+    the policy would show it nowhere."""
+    for i, activity in _tables(data, "activities"):
+        for j, declared in _tables(activity, "fields"):
+            if declared.get("limits") is not None and _str(declared, "input") != "generated":
+                yield (
+                    ("activities", i, "fields", j, "limits"),
+                    'limits describes data collected automatically (input = "generated"); '
+                    "for a field the person fills in, say what happens without it in "
+                    "if_missing",
                 )
 
 

@@ -19,9 +19,11 @@ from pydantic import (
     Field,
     PlainSerializer,
     PlainValidator,
+    SerializerFunctionWrapHandler,
     ValidationInfo,
     WithJsonSchema,
     field_validator,
+    model_serializer,
 )
 
 from gardien.lib import contrast
@@ -48,6 +50,10 @@ ConsentMechanism = Literal["banner", "double_opt_in", "form_checkbox"]
 #: visitor objects, "not_needed" is strictly necessary.
 ConsentKind = Literal["required", "exempt_with_opt_out", "not_needed"]
 Party = Literal["first", "third"]
+#: What a recipient is to the organisation (GDPR Art. 28 and 26, Art. 30(1)(d)): a processor
+#: acting on its instructions, a sub-processor engaged by one of them, a joint controller
+#: deciding purposes and means with it, or an independent controller with purposes of its own.
+ProcessorRole = Literal["processor", "sub_processor", "joint_controller", "independent_controller"]
 Storage = Literal["cookie", "local_storage", "session_storage"]
 
 # EU member states, the other EEA states, and "EU"/"EEA" for a region-wide location.
@@ -149,6 +155,22 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
 
+def _omit_unset_additions(*names: str) -> typing.Any:
+    """A serializer leaving out keys added to the schema after manifests were published,
+    while they hold their default: a manifest that does not use them hashes (and is stored)
+    as before, so upgrading Gardien shows no difference to publish."""
+
+    @model_serializer(mode="wrap")
+    def serialize(self: BaseModel, handler: SerializerFunctionWrapHandler) -> dict[str, typing.Any]:
+        data: dict[str, typing.Any] = handler(self)
+        for name in names:
+            if name in data and getattr(self, name) == type(self).model_fields[name].default:
+                del data[name]
+        return data
+
+    return serialize
+
+
 class Text(Strict):
     """A sentence in every language Gardien serves."""
 
@@ -233,8 +255,18 @@ class DeclaredField(Strict):
     max_length: int | None = Field(default=None, gt=0, le=100_000)
     choices: list[Choice] | None = None
     description: Text | None = None
+    #: For data collected automatically (``input = "generated"``): what limits it, in the
+    #: policy's field table beside how to object (e.g. "the last part of the address is
+    #: removed").
+    limits: Text | None = None
 
     _categories = field_validator("categories")(_check_categories)
+    _serialize = _omit_unset_additions("limits")
+
+    @property
+    def automatic(self) -> bool:
+        """Collected without the person typing or choosing it: they cannot leave it out."""
+        return self.input == "generated"
 
 
 class Record(Strict):
@@ -290,9 +322,15 @@ class DPA(Strict):
 
 
 class Processor(Strict):
+    """A recipient outside the organisation. Most act on its behalf (``role = "processor"``,
+    the default); the register and the policy name any other role."""
+
     id: Identifier
     name: NonEmpty
     entity: NonEmpty
+    role: ProcessorRole = "processor"
+    #: For a sub-processor: the id of the processor that engaged it.
+    engaged_by: Identifier | None = None
     service: Text
     country: Country
     data_location: list[Country] = Field(min_length=1)
@@ -303,6 +341,7 @@ class Processor(Strict):
     privacy_url: Url | None = None
 
     _categories = field_validator("receives")(_check_categories)
+    _serialize = _omit_unset_additions("role", "engaged_by")
 
     @property
     def outside_eea(self) -> list[str]:

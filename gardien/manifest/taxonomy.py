@@ -30,45 +30,48 @@ def unknown_category_message(key: str, extensions: set[str]) -> str:
     )
 
 
-# French names of the fideslang keys an organisation commonly declares (fideslang's own
-# names are English only). A key missing here shows its English name.
-FRENCH_NAMES: dict[str, str] = {
-    "system": "Données techniques",
-    "system.authentication": "Données d'authentification",
-    "system.operations": "Journaux techniques",
-    "user": "Données personnelles",
-    "user.account": "Compte",
-    "user.account.username": "Identifiant de compte",
-    "user.behavior": "Comportement",
-    "user.behavior.browsing_history": "Historique de navigation",
-    "user.contact": "Coordonnées",
-    "user.contact.address": "Adresse postale",
-    "user.contact.email": "Adresse électronique",
-    "user.contact.organization": "Organisation",
-    "user.contact.phone_number": "Numéro de téléphone",
-    "user.contact.url": "Site web",
-    "user.content": "Contenus fournis",
-    "user.content.private": "Contenu d'un message",
-    "user.content.public": "Contenu public",
-    "user.demographic.language": "Langue",
-    "user.device": "Données de l'appareil",
-    "user.device.cookie": "Cookie",
-    "user.device.cookie_id": "Identifiant de cookie",
-    "user.device.device_id": "Identifiant d'appareil",
-    "user.device.ip_address": "Adresse IP",
-    "user.government_id": "Pièce d'identité",
-    "user.job_title": "Fonction",
-    "user.location.imprecise": "Localisation approximative",
-    "user.location.precise": "Localisation précise",
-    "user.name": "Nom et prénom",
-    "user.name.first": "Prénom",
-    "user.name.last": "Nom",
-    "user.privacy_preferences": "Préférences de confidentialité",
-    "user.unique_id.pseudonymous": "Identifiant pseudonyme",
+# Names of the fideslang keys an organisation commonly declares, as a reader of the policy or
+# the register expects them: fideslang's own names are English only and written for
+# engineers ("User Contact Email"). A key missing here shows fideslang's name.
+NAMES: dict[str, tuple[str, str]] = {
+    "system": ("Données techniques", "Technical data"),
+    "system.authentication": ("Données d'authentification", "Authentication data"),
+    "system.operations": ("Journaux techniques", "Technical logs"),
+    "user": ("Données personnelles", "Personal data"),
+    "user.account": ("Compte", "Account"),
+    "user.account.username": ("Identifiant de compte", "Username"),
+    "user.behavior": ("Comportement", "Behaviour"),
+    "user.behavior.browsing_history": ("Historique de navigation", "Browsing history"),
+    "user.contact": ("Coordonnées", "Contact details"),
+    "user.contact.address": ("Adresse postale", "Postal address"),
+    "user.contact.email": ("Adresse e-mail", "Email address"),
+    "user.contact.organization": ("Organisation", "Organisation"),
+    "user.contact.phone_number": ("Numéro de téléphone", "Phone number"),
+    "user.contact.url": ("Site web", "Website"),
+    "user.content": ("Contenus fournis", "Content provided"),
+    "user.content.private": ("Contenu d'un message", "Content of a message"),
+    "user.content.public": ("Contenu public", "Public content"),
+    "user.demographic.language": ("Langue", "Language"),
+    "user.device": ("Données de l'appareil", "Device data"),
+    "user.device.cookie": ("Cookie", "Cookie"),
+    "user.device.cookie_id": ("Identifiant de cookie", "Cookie identifier"),
+    "user.device.device_id": ("Identifiant d'appareil", "Device identifier"),
+    "user.device.ip_address": ("Adresse IP", "IP address"),
+    "user.government_id": ("Pièce d'identité", "Identity document"),
+    "user.job_title": ("Fonction", "Job title"),
+    "user.location.imprecise": ("Localisation approximative", "Approximate location"),
+    "user.location.precise": ("Localisation précise", "Precise location"),
+    "user.name": ("Nom et prénom", "Name"),
+    "user.name.first": ("Prénom", "First name"),
+    "user.name.last": ("Nom", "Last name"),
+    "user.privacy_preferences": ("Préférences de confidentialité", "Privacy preferences"),
+    "user.unique_id.pseudonymous": ("Identifiant pseudonyme", "Pseudonymous identifier"),
 }
 
 
 def category_label(key: str, lang: str) -> str:
-    if lang == "fr" and key in FRENCH_NAMES:
-        return FRENCH_NAMES[key]
+    """A data category by its name in ``lang`` (French or English), never by its key when
+    fideslang or the list above names it."""
+    if key in NAMES:
+        return NAMES[key][0 if lang == "fr" else 1]
     return fideslang_categories().get(key, key)

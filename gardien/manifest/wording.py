@@ -231,3 +231,25 @@ def storage(kind: str, lang: str) -> str:
 def covers(literal: object) -> set[str]:
     """The values of a ``Literal[...]`` type (used by tests that every value has a wording)."""
     return set(typing.get_args(literal))
+
+
+# --------------------------------------------------------------------------- recipients
+
+#: role -> (GDPR article, name)
+_PROCESSOR_ROLES: dict[str, tuple[str, Phrase]] = {
+    "processor": ("28", _pair("sous-traitant", "processor")),
+    "sub_processor": ("28(2), 28(4)", _pair("sous-traitant ultérieur", "sub-processor")),
+    "joint_controller": ("26", _pair("responsable conjoint", "joint controller")),
+    "independent_controller": (
+        "4(7)",
+        _pair("responsable de traitement distinct", "independent controller"),
+    ),
+}
+
+
+def processor_role(role: str, lang: str) -> str:
+    return pick(_PROCESSOR_ROLES[role][1], lang)
+
+
+def processor_role_article(role: str) -> str:
+    return _PROCESSOR_ROLES[role][0]

@@ -9,7 +9,8 @@ class PolicyConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_delete, post_save
 
-        from gardien.policy import checks  # noqa: F401  (registers the manifest check)
+        # Imported for what they register: the manifest check, the register's downloads.
+        from gardien.policy import checks, downloads  # noqa: F401
         from gardien.policy.models import PolicyVersion
         from gardien.policy.services import invalidate
 

@@ -10,10 +10,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.utils import translation
+from django.utils.translation import gettext as _
+
 from gardien.audience.describe import AudienceDescription, describe
 from gardien.manifest import Manifest
 from gardien.manifest import wording as say
-from gardien.manifest.schema import CONSENT_MAX_LIFETIME, Activity, Processor, Text
+from gardien.manifest.schema import (
+    CONSENT_MAX_LIFETIME,
+    Activity,
+    DeclaredField,
+    Processor,
+    Text,
+)
 
 
 @dataclass
@@ -32,6 +41,10 @@ class FieldView:
     categories: list[str]
     category_keys: list[str]
     choices: list[str]
+    # Collected without the person giving it (an address, an identifier, pages viewed):
+    # they cannot leave it out, so the policy says how to object or what limits it instead.
+    automatic: bool = False
+    how_to_object: str = ""
 
 
 @dataclass
@@ -48,6 +61,11 @@ class RecipientView:
     id: str
     name: str
     entity: str
+    role: str  # processor, sub_processor, joint_controller, independent_controller
+    role_label: str
+    role_article: str
+    engaged_by: str  # the engaging processor's name, for a sub-processor
+    engaged_by_id: str
     service: str
     country: str  # ISO code of establishment
     data_location: list[str]  # ISO codes
@@ -160,6 +178,11 @@ class PolicyDocument:
     # Gardien's own audience measurement, described from ``[audience]``; None without it.
     audience: AudienceDescription | None = None
 
+    @property
+    def only_processors(self) -> bool:
+        """Every recipient acts on the organisation's instructions (no controller of its own)."""
+        return all(p.role in ("processor", "sub_processor") for p in self.processors)
+
 
 def _text(value: Text | None, lang: str) -> str:
     return value.get(lang) if value is not None else ""
@@ -167,10 +190,16 @@ def _text(value: Text | None, lang: str) -> str:
 
 def _processor(manifest: Manifest, processor: Processor, lang: str) -> RecipientView:
     served = manifest.activities_of(processor.id)
+    engaging = next((p for p in manifest.processors if p.id == processor.engaged_by), None)
     return RecipientView(
         id=processor.id,
         name=processor.name,
         entity=processor.entity,
+        role=processor.role,
+        role_label=say.processor_role(processor.role, lang),
+        role_article=say.processor_role_article(processor.role),
+        engaged_by=engaging.name if engaging is not None else "",
+        engaged_by_id=processor.engaged_by or "",
         service=processor.service.get(lang),
         country=processor.country,
         data_location=list(processor.data_location),
@@ -187,6 +216,34 @@ def _processor(manifest: Manifest, processor: Processor, lang: str) -> Recipient
         activities=[a.name.get(lang) for a in served],
         activity_ids=[a.id for a in served],
     )
+
+
+def _how_to_object(manifest: Manifest, activity: Activity, f: DeclaredField, lang: str) -> str:
+    """For data collected automatically: how the person can stop it, what limits it and how
+    long it is kept, from the activity's legal basis, its cookie purpose and the manifest's
+    ``limits``. A person cannot "not provide" such data, so "optional" would mislead."""
+    purpose = next((p for p in manifest.cookies.purposes if p.activity == activity.id), None)
+    with translation.override(lang):
+        if purpose is not None and purpose.consent == "required":
+            how = _(
+                "Collected only if you accept it in the cookie settings, where you can "
+                "withdraw your agreement at any time."
+            )
+        elif purpose is not None and purpose.consent == "exempt_with_opt_out":
+            how = _("You can object to it at any time in the cookie settings.")
+        elif activity.legal_basis == "consent":
+            how = _("Collected only with your consent, which you can withdraw at any time.")
+        elif activity.legal_basis == "legitimate_interest":
+            how = _(
+                "You can object to it, for reasons relating to your situation, by writing "
+                "to us (GDPR Art. 21)."
+            )
+        else:
+            how = _("You cannot decline it (legal basis: %(basis)s).") % {
+                "basis": say.legal_basis(activity.legal_basis, lang).lower()
+            }
+        kept = _("Kept: %(retention)s.") % {"retention": say.rule(activity.retention, lang)}
+    return " ".join(part for part in (how, _text(f.limits, lang), kept) if part)
 
 
 def _activity(
@@ -216,6 +273,8 @@ def _activity(
                 categories=[manifest.category_name(k, lang) for k in f.categories],
                 category_keys=list(f.categories),
                 choices=[c.label.get(lang) for c in f.choices or []],
+                automatic=f.automatic,
+                how_to_object=_how_to_object(manifest, activity, f, lang) if f.automatic else "",
             )
             for f in activity.fields
         ],

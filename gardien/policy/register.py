@@ -1,19 +1,48 @@
-"""The record of processing activities (GDPR Art. 30(1) a–g) and the processor registry."""
+"""The record of processing activities (GDPR Art. 30(1) a–g) and the processor registry.
+
+    from gardien.policy import register
+
+    data = register.build(manifest, "fr", version=published)     # plain data, one language
+    exported = register.export(data, "pdf")                      # .content, .filename, .media_type
+
+The back office's download buttons and ``gardien register export`` both call :func:`export`,
+so a file is the same whichever way it was made. Every export is dated (when it was made, in
+the organisation's zone) and versioned (the published policy version it describes); the
+callers audit it.
+"""
 
 from __future__ import annotations
 
-import io
+import datetime as dt
 import json
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 from django.utils import translation
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from gardien.audience.describe import describe
-from gardien.lib.spreadsheet import csv_writer
+from gardien.lib import clock, pdf, when
+from gardien.lib.spreadsheet import SEPARATORS, csv_bytes
 from gardien.manifest import Manifest, content_hash
 from gardien.manifest import wording as say
 from gardien.policy import document
+
+#: What ``export`` writes; CSV is one table (``what``), the others the whole register.
+FORMATS = ("pdf", "csv", "json", "html")
+TABLES = ("activities", "processors")
+
+
+class Version(Protocol):
+    """A published policy version, as :func:`gardien.policy.services.published` gives it."""
+
+    @property
+    def number(self) -> int: ...
+
+    @property
+    def published_at(self) -> dt.datetime: ...
+
 
 ACTIVITY_COLUMNS = [
     ("id", {"fr": "Identifiant", "en": "Activity id"}),
@@ -36,8 +65,9 @@ ACTIVITY_COLUMNS = [
 ]
 
 PROCESSOR_COLUMNS = [
-    ("id", {"fr": "Identifiant", "en": "Processor id"}),
-    ("name", {"fr": "Sous-traitant", "en": "Processor"}),
+    ("id", {"fr": "Identifiant", "en": "Recipient id"}),
+    ("name", {"fr": "Destinataire", "en": "Recipient"}),
+    ("role", {"fr": "Rôle (art. 28, 26)", "en": "Role (Art. 28, 26)"}),
     ("entity", {"fr": "Entité juridique", "en": "Legal entity"}),
     ("service", {"fr": "Service", "en": "Service"}),
     ("country", {"fr": "Pays d'établissement", "en": "Country of establishment"}),
@@ -61,15 +91,38 @@ def _controller(manifest: Manifest) -> dict[str, Any]:
         "email": c.email,
         "website": c.website,
         "dpo": {"name": d.name, "email": d.email, "postal_address": d.postal_address},
-        "joint_controllers": [],
+        # Art. 30(1)(a): the recipients the manifest declares as joint controllers.
+        "joint_controllers": [
+            {"id": p.id, "name": p.name, "entity": p.entity}
+            for p in manifest.processors
+            if p.role == "joint_controller"
+        ],
         "representative": None,
     }
 
 
-def build(manifest: Manifest, lang: str = "fr") -> dict[str, Any]:
-    """The whole register as plain data, in one language, from the policy's view model."""
+def build(
+    manifest: Manifest,
+    lang: str = "fr",
+    *,
+    version: Version | None = None,
+    now: dt.datetime | None = None,
+) -> dict[str, Any]:
+    """The whole register as plain data, in one language, from the policy's view model.
+
+    ``version`` is the published version the manifest is (None for a draft not yet
+    published); ``now`` the moment of the export (the clock's by default).
+    """
     with translation.override(lang):
-        return _build(manifest, lang)
+        data = _build(manifest, lang)
+    data["policy_version"] = (
+        {"number": version.number, "published_at": when.iso(version.published_at)}
+        if version is not None
+        else None
+    )
+    data["generated_at"] = when.iso(now or clock.now())
+    data["time_zone"] = when.zone()
+    return data
 
 
 def _activity(
@@ -97,7 +150,11 @@ def _activity(
                 "name": f.name,
                 "label": f.label,
                 "required": f.required,
-                "categories": f.category_keys,
+                "collected_automatically": f.automatic,
+                "categories": [
+                    {"key": key, "name": name}
+                    for key, name in zip(f.category_keys, f.categories, strict=True)
+                ],
             }
             for f in a.fields
         ],
@@ -108,6 +165,7 @@ def _activity(
                     "id": p.id,
                     "name": p.name,
                     "entity": p.entity,
+                    "role": p.role,
                     "country": p.country,
                     "data_location": p.data_location,
                     "location": p.location,
@@ -136,14 +194,28 @@ def _processor(p: document.RecipientView) -> dict[str, Any]:
     return {
         "id": p.id,
         "name": p.name,
+        "role": {
+            "key": p.role,
+            "label": p.role_label,
+            "article": _("GDPR Art. %(article)s") % {"article": p.role_article},
+            "engaged_by": (
+                {"id": p.engaged_by_id, "name": p.engaged_by} if p.engaged_by_id else None
+            ),
+        },
         "entity": p.entity,
         "service": p.service,
         "country": p.country,
         "data_location": p.data_location,
         "location": p.location,
         "safeguards": p.safeguards or None,
-        "receives": p.receives_keys,
-        "activities": p.activity_ids,
+        "receives": [
+            {"key": key, "name": name}
+            for key, name in zip(p.receives_keys, p.receives, strict=True)
+        ],
+        "activities": [
+            {"id": key, "name": name}
+            for key, name in zip(p.activity_ids, p.activities, strict=True)
+        ],
         "dpa": {"reference": p.dpa, "date": p.dpa_date, "url": p.dpa_url or None},
         "subprocessors_url": p.subprocessors_url or None,
     }
@@ -182,8 +254,17 @@ def _cell(key: str, value: Any, lang: str) -> str:
         parts += [v for v in (value["legitimate_interest"], value["detail"]) if v]
         parts += [value["exemption"]] if value.get("exemption") else []
         return " — ".join(parts)
-    if key == "data_categories":
-        return "; ".join(f"{c['name']} [{c['key']}]" for c in value)
+    if key in ("data_categories", "receives", "activities"):
+        return "; ".join(c["name"] for c in value)
+    if key == "role":
+        role = capfirst(value["label"])
+        if value["engaged_by"]:
+            return _("%(role)s (%(article)s), engaged by %(name)s") % {
+                "role": role,
+                "article": value["article"],
+                "name": value["engaged_by"]["name"],
+            }
+        return f"{role} ({value['article']})"
     if key == "recipients":
         names = [f"{p['name']} ({p['location']})" for p in value["processors"]]
         return "; ".join(([value["internal"]] if value["internal"] else []) + names)
@@ -219,30 +300,90 @@ def to_json(register: dict[str, Any]) -> str:
     return json.dumps(register, ensure_ascii=False, indent=2) + "\n"
 
 
-def to_csv(register: dict[str, Any], what: str = "activities") -> str:
+def to_csv(
+    register: dict[str, Any], what: str = "activities", separator: str = "semicolon"
+) -> bytes:
+    """One table of the register as a spreadsheet file (see :func:`csv_bytes`)."""
     header, body = rows(register, what)
-    out = io.StringIO()
-    writer = csv_writer(out)
-    writer.writerow(header)
-    writer.writerows(body)
-    return out.getvalue()
+    return csv_bytes([header, *body], separator=separator)
 
 
 def to_html(register: dict[str, Any]) -> str:
     from django.template.loader import render_to_string
-    from django.utils import translation
 
     with translation.override(register["language"]):
         return render_to_string("policy/register.html", context(register))
 
 
+def to_pdf(register: dict[str, Any]) -> bytes:
+    """The printable document as PDF; :class:`gardien.lib.pdf.Unavailable` without Pango."""
+    return pdf.from_html(to_html(register))
+
+
+@dataclass(frozen=True)
+class Export:
+    content: bytes
+    filename: str
+    media_type: str
+
+
+_MEDIA_TYPES = {
+    "pdf": "application/pdf",
+    "csv": "text/csv; charset=utf-8",
+    "json": "application/json",
+    "html": "text/html; charset=utf-8",
+}
+_FILE_NAMES = {
+    "activities": {"fr": "registre-des-traitements", "en": "record-of-processing"},
+    "processors": {"fr": "registre-des-sous-traitants", "en": "processor-registry"},
+}
+
+
+def export(
+    register: dict[str, Any], fmt: str, *, what: str = "activities", separator: str = "semicolon"
+) -> Export:
+    """The register as a file: ``fmt`` one of :data:`FORMATS`; for CSV, ``what`` (one of
+    :data:`TABLES`) and ``separator`` (a key of ``SEPARATORS``)."""
+    if fmt not in FORMATS or what not in TABLES or separator not in SEPARATORS:
+        raise ValueError(f"no export {fmt!r} of {what!r} separated by {separator!r}")
+    if fmt == "pdf":
+        content = to_pdf(register)
+    elif fmt == "csv":
+        content = to_csv(register, what, separator)
+    elif fmt == "json":
+        content = to_json(register).encode("utf-8")
+    else:
+        content = to_html(register).encode("utf-8")
+    return Export(content, filename(register, fmt, what), _MEDIA_TYPES[fmt])
+
+
+def filename(register: dict[str, Any], fmt: str, what: str = "activities") -> str:
+    """A name that dates and versions the file, for the auditor's folder:
+    ``registre-des-traitements-v3-2026-11-30.pdf`` (``brouillon``/``draft`` for a draft)."""
+    lang = register["language"]
+    stem = say.pick(_FILE_NAMES[what if fmt == "csv" else "activities"], lang)
+    version = register.get("policy_version")
+    draft = say.pick({"fr": "brouillon", "en": "draft"}, lang)
+    label = f"v{version['number']}" if version else draft
+    day = register["generated_at"][:10]  # the local calendar day: the offset is the zone's
+    return f"{stem}-{label}-{day}.{fmt}"
+
+
 def context(register: dict[str, Any]) -> dict[str, Any]:
     activity_header, activity_rows = rows(register, "activities")
     processor_header, processor_rows = rows(register, "processors")
+    version = register.get("policy_version")
     return {
         "register": register,
         "activity_header": activity_header,
         "activity_rows": activity_rows,
         "processor_header": processor_header,
         "processor_rows": processor_rows,
+        "policy_version": version["number"] if version else None,
+        "published_at": when.text(_instant(version["published_at"])) if version else "",
+        "generated_at": when.text(_instant(register["generated_at"])),
     }
+
+
+def _instant(iso: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(iso)

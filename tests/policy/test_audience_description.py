@@ -44,7 +44,7 @@ def pages(client, lang: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
 def register_text(lang: str) -> str:
     out = io.StringIO()
     call_command("register", "export", "--format", "csv", "--language", lang, stdout=out)
-    rows = list(csv.reader(io.StringIO(out.getvalue())))
+    rows = list(csv.reader(io.StringIO(out.getvalue().removeprefix("\ufeff")), delimiter=";"))
     return " ".join(" ".join(row) for row in rows)
 
 

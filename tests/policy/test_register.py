@@ -105,7 +105,8 @@ def test_it_exports_json_in_english(published, coopo_manifest):
 
 
 def test_it_exports_one_csv_row_per_activity(published, coopo_manifest):
-    rows = list(csv.reader(io.StringIO(export("--format", "csv"))))
+    text = export("--format", "csv").removeprefix("\ufeff")
+    rows = list(csv.reader(io.StringIO(text), delimiter=";"))
     header, body = rows[0], rows[1:]
     assert header[:2] == ["Identifiant", "Traitement"]
     assert "(f) Durées de conservation" in header
@@ -118,9 +119,9 @@ def test_it_exports_one_csv_row_per_activity(published, coopo_manifest):
 
 def test_it_exports_one_csv_row_per_processor(published, coopo_manifest):
     text = export("--format", "csv", "--what", "processors", "--language", "en")
-    rows = list(csv.reader(io.StringIO(text)))
+    rows = list(csv.reader(io.StringIO(text.removeprefix("\ufeff")), delimiter=";"))
     header, body = rows[0], rows[1:]
-    assert header[:2] == ["Processor id", "Processor"]
+    assert header[:3] == ["Recipient id", "Recipient", "Role (Art. 28, 26)"]
     assert [row[1] for row in body] == [p.name for p in coopo_manifest.processors]
     assert all(len(row) == len(header) for row in body)
 
