@@ -105,3 +105,33 @@ def test_the_table_heads_name_both_kinds(client, published):
     text = visible_text(client.get("/en/privacy/").text)
     assert "Data How we get it If you do not provide it, or how to object" in text
     assert "Mandatory?" not in text
+
+
+IP_FIELD = """
+  [[activities.fields]]
+  name = "ip_address"
+  label = { fr = "Adresse IP", en = "IP address" }
+  categories = ["user.device.ip_address"]
+  required = false
+  input = "generated"
+"""
+CONTACT_MESSAGE_END = (
+    '  if_missing = { fr = "Nous ne savons pas ce que vous nous demandez.", '
+    'en = "We do not know what you are asking us." }\n'
+)
+
+
+def test_the_notice_beside_a_form_does_not_call_automatic_data_optional(
+    client, db, edited_manifest
+):
+    from gardien.policy.services import publish
+
+    publish(edited_manifest((CONTACT_MESSAGE_END, CONTACT_MESSAGE_END + IP_FIELD)), note="IP")
+    notes = re.search(r'<ul class="field-notes">(.*?)</ul>', client.get("/en/contact/").text, re.S)
+    assert notes is not None
+    items = [visible_text(li) for li in re.findall(r"<li>(.*?)</li>", notes.group(1), re.S)]
+    assert items[-1] == (
+        "IP address is collected automatically. You can object to it, for reasons relating to "
+        "your situation, by writing to us (GDPR Art. 21). Kept: 3 years after the last contact."
+    )
+    assert "IP address is optional." not in items
