@@ -8,6 +8,7 @@ current task (a second signal stops it at once), and it counts outcomes for a su
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 import threading
@@ -145,9 +146,10 @@ class OutboxWorker(Worker):
     def run(self) -> None:
         logger.log(
             logging.DEBUG if self.batch else logging.INFO,
-            "Gardien worker %s started (queues: %s).",
-            self.worker_id,
-            ",".join(self.queue_names),
+            # The process id, not worker_id: a random token the log's redaction hides.
+            "Gardien worker started (process %s, queues: %s).",
+            os.getpid(),
+            ", ".join(self.queue_names),
         )
         outbox.attempt_finished.connect(self._note_outcome)
         stop.clear()
