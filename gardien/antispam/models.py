@@ -28,6 +28,10 @@ class UsedChallenge(models.Model):
     digest = models.CharField(max_length=64, unique=True)
     expires_at = models.DateTimeField(db_index=True)
 
+    class Meta:
+        verbose_name = _("used anti-spam challenge")
+        verbose_name_plural = _("used anti-spam challenges")
+
     def __str__(self) -> str:
         return f"{self.digest[:12]}… until {self.expires_at:%Y-%m-%d %H:%M:%S}"
 
@@ -55,6 +59,8 @@ class CountedSubmission(models.Model):
     counted_at = models.DateTimeField(db_index=True)
 
     class Meta:
+        verbose_name = _("counted submission")
+        verbose_name_plural = _("counted submissions")
         indexes = [
             models.Index(
                 fields=["scope", "address_key", "counted_at"], name="antispam_scope_address"

@@ -101,7 +101,9 @@ class AuditEntry(_WriteOnce):
         ]
 
     def __str__(self) -> str:
-        return f"#{self.position} {self.action} {self.target_type}:{self.target_ref}"
+        from gardien.audit import words  # words reads this module's ActorKind
+
+        return words.entry(self.position, self.action, self.target_type, self.target_ref)
 
 
 @kept(because=_("where the audit chain resumes after each purge: one row per purge"))

@@ -94,7 +94,12 @@ def actor(kind: str, ref: str, *, username: str | None = None) -> str:
         return gettext("staff account %(ref)s (deleted)") % {"ref": ref}
     if kind == ActorKind.SYSTEM:
         label = _SYSTEM.get(ref)
-        return str(label) if label is not None else gettext("Gardien (%(ref)s)") % {"ref": ref}
+        if label is not None:
+            return str(label)
+        if ref.endswith("_command"):  # a command of the command line, e.g. "site_command"
+            command = ref.removesuffix("_command")
+            return gettext("Command line (gardien %(command)s)") % {"command": command}
+        return gettext("Gardien (%(ref)s)") % {"ref": ref}
     if kind == ActorKind.SUBJECT:
         return gettext("the person %(ref)s") % {"ref": ref[:8]}
     return f"{kind}:{ref}"
@@ -121,3 +126,8 @@ def target(target_type: str, target_ref: str, *, username: str | None = None) ->
         return f"{kind} {username}"
     short = target_ref[:8] if len(target_ref) == 36 else target_ref  # a UUID: its first part
     return f"{kind} {short}"
+
+
+def entry(position: int, action_code: str, target_type: str, target_ref: str) -> str:
+    """An entry's title: its position, the action and its target, in words."""
+    return f"#{position} {action(action_code)} — {target(target_type, target_ref)}"

@@ -173,6 +173,8 @@ class Delivery(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("delivery to a subscriber")
+        verbose_name_plural = _("deliveries to subscribers")
         constraints = [
             models.UniqueConstraint(
                 fields=["campaign", "subscription"], name="one_delivery_per_subscriber"
@@ -246,6 +248,10 @@ class WebhookEvent(models.Model):
 
     digest = models.CharField(max_length=64, unique=True)
     received_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = _("processor notification")
+        verbose_name_plural = _("processor notifications")
 
     def __str__(self) -> str:
         return self.digest[:12]

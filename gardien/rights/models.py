@@ -204,5 +204,9 @@ class DownloadLink(models.Model):
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
 
+    class Meta:
+        verbose_name = _("download link")
+        verbose_name_plural = _("download links")
+
     def __str__(self) -> str:
         return f"{self.kind} link {self.pk}"

@@ -47,6 +47,8 @@ class LastContact(models.Model):
     at = models.DateTimeField()
 
     class Meta:
+        verbose_name = _("last contact")
+        verbose_name_plural = _("last contacts")
         constraints = [
             models.UniqueConstraint(
                 fields=["person", "activity"], name="one_last_contact_per_activity"
@@ -86,6 +88,8 @@ class Restriction(models.Model):
     )
 
     class Meta:
+        verbose_name = _("restriction")
+        verbose_name_plural = _("restrictions")
         constraints = [
             models.UniqueConstraint(
                 fields=["person", "activity"], name="one_restriction_per_activity"
@@ -107,6 +111,8 @@ class KeyRotation(models.Model):
     updated_at = models.DateTimeField()
 
     class Meta:
+        verbose_name = _("key rotation")
+        verbose_name_plural = _("key rotations")
         constraints = [
             models.UniqueConstraint(fields=["model", "key_id"], name="one_rotation_per_model")
         ]
@@ -139,7 +145,8 @@ class EncryptedTOTPDevice(TimestampMixin, ThrottlingMixin, Device):
     _read_str_from_settings = TOTPDevice._read_str_from_settings
 
     class Meta(Device.Meta):
-        verbose_name = "TOTP device"
+        verbose_name = _("authenticator app")
+        verbose_name_plural = _("authenticator apps")
 
     @classmethod
     def create_for(cls, user: Any, name: str, hex_key: str | None = None) -> EncryptedTOTPDevice:
@@ -165,7 +172,8 @@ class HashedStaticDevice(TimestampMixin, ThrottlingMixin, Device):
     """
 
     class Meta(Device.Meta):
-        verbose_name = "backup codes"
+        verbose_name = _("set of backup codes")
+        verbose_name_plural = _("sets of backup codes")
 
     def add_codes(self, codes: list[str]) -> None:
         HashedStaticToken.objects.bulk_create(
@@ -210,6 +218,10 @@ class HashedStaticToken(models.Model):
     device = models.ForeignKey(HashedStaticDevice, on_delete=models.CASCADE)
     digest = models.CharField(max_length=64)
 
+    class Meta:
+        verbose_name = _("backup code")
+        verbose_name_plural = _("backup codes")
+
     def __str__(self) -> str:
         return f"backup code of {self.device}"
 
@@ -224,6 +236,10 @@ class KeyFingerprint(models.Model):
     #: to the newest by a finished ``gardien keys rotate``.
     known = models.JSONField(default=list)
     recorded_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("key fingerprint")
+        verbose_name_plural = _("key fingerprints")
 
     def __str__(self) -> str:
         return f"fingerprints of the {self.kind} keys"
