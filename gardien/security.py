@@ -2,7 +2,8 @@
 
 A hosted form proves itself with Django's CSRF token. A cross-origin call (the
 banner or a form embedded in the organisation's site) proves itself with an
-``Origin`` header from the manifest's site origins (or Gardien's own address).
+``Origin`` header from the allowed site origins (``gardien site add-origin``) or Gardien's
+own address.
 A request with neither gets 403 and a sentence saying why.
 """
 
@@ -21,18 +22,36 @@ View = Callable[..., HttpResponse]
 
 
 def allowed_origins() -> frozenset[str]:
-    """The published policy's site origins and Gardien's own address.
+    """The site origins allowed in the site settings (``gardien site add-origin``) and
+    Gardien's own address.
 
-    Asked on every cross-origin call; the published-policy service keeps the version and
-    its origins in memory.
+    Asked on every cross-origin call; the site settings keep the list in memory and read it
+    again every few seconds (gardien/site/services.py).
     """
-    from gardien.policy import services as policy
+    from gardien.site import services as site  # models: not before Django is set up (wsgi)
 
-    site_url = settings.SITE_URL.rstrip("/")
-    current = policy.published()
-    if current is None:
-        return frozenset({site_url})
-    return current.origins | {site_url}
+    return site.allowed() | {settings.SITE_URL.rstrip("/")}
+
+
+def origin_allowed(origin: str) -> bool:
+    """Whether ``origin`` may call Gardien; a refused one is noted for the back office."""
+    if origin in allowed_origins():
+        return True
+    _note_refused(origin)
+    return False
+
+
+def _note_refused(origin: str) -> None:
+    from gardien.site import services as site
+
+    site.note_refused(origin)
+
+
+def _not_allowed(origin: str) -> JsonResponse:
+    return _forbidden(
+        f"This site ({origin[:100]}) is not allowed to call Gardien; add its origin with "
+        f"`gardien site add-origin {origin[:100]}` or in the back office (Site settings)."
+    )
 
 
 def _csrf_ok(request: HttpRequest) -> bool:
@@ -66,18 +85,14 @@ def state_changing(view: View) -> View:
         allowed = origin in allowed_origins() if origin else False
         if request.method == "OPTIONS":
             if not allowed:
-                return _forbidden(
-                    "This site is not allowed to call Gardien; add its origin to "
-                    "[site] origins in the manifest."
-                )
+                _note_refused(origin)
+                return _not_allowed(origin)
             return _cors(HttpResponse(status=204), origin)
         if allowed:
             return _cors(view(request, *args, **kwargs), origin)
         if origin and origin != request.build_absolute_uri("/").rstrip("/"):
-            return _forbidden(
-                "This site is not allowed to call Gardien; add its origin to "
-                "[site] origins in the manifest."
-            )
+            _note_refused(origin)
+            return _not_allowed(origin)
         if not _csrf_ok(request):
             return _forbidden(
                 "The form has expired or did not come from this site; reload the "

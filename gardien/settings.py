@@ -112,6 +112,7 @@ INSTALLED_APPS = [
     "gardien.retention",
     "gardien.rights",
     "gardien.audience",
+    "gardien.site",
     "gardien.demo",
     "gardien.backup",
 ]

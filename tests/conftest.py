@@ -15,6 +15,7 @@ from tests.fakes.brevo import fake_brevo  # noqa: F401  (a fixture for every tes
 
 ROOT = Path(__file__).resolve().parent.parent
 COOPO = ROOT / "examples" / "coopo" / "gardien.toml"
+COOPO_ORIGINS = ("https://coopo.fr", "https://www.coopo.fr")
 
 
 @pytest.fixture(autouse=True)
@@ -31,8 +32,18 @@ def coopo_path() -> Path:
 
 
 @pytest.fixture
-def published(db):  # type: ignore[no-untyped-def]
-    """The Coopo manifest published as version 1."""
+def coopo_sites(db):  # type: ignore[no-untyped-def]
+    """Coopo's sites allowed, as a deployment allows its own (`gardien site add-origin`)."""
+    from gardien.site import services as site
+    from gardien.site.models import AddedFrom
+
+    for origin in COOPO_ORIGINS:
+        site.add(origin, source=AddedFrom.COMMAND)
+
+
+@pytest.fixture
+def published(coopo_sites):  # type: ignore[no-untyped-def]
+    """The Coopo manifest published as version 1, Coopo's sites allowed."""
     from gardien.policy.services import publish
 
     return publish(COOPO, note="First version")

@@ -8,7 +8,7 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_safe
 
 from gardien.antispam import challenge as challenges
-from gardien.security import allowed_origins
+from gardien.security import origin_allowed
 
 
 @require_safe
@@ -28,7 +28,7 @@ def challenge(request: HttpRequest) -> JsonResponse:
     response["Cache-Control"] = "no-store"
     # Forms embedded in the organisation's site fetch it from their own origin.
     origin = request.headers.get("Origin", "")
-    if origin and origin in allowed_origins():
+    if origin and origin_allowed(origin):
         response["Access-Control-Allow-Origin"] = origin
     patch_vary_headers(response, ("Origin",))
     return response

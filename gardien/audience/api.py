@@ -187,8 +187,8 @@ def page_view(
         raise Refused(
             403,
             "forbidden",
-            "The page is not on a site of the manifest, or not on the site that sent it; "
-            "add its origin to [site] origins in the manifest.",
+            "The page is not on an allowed site, or not on the site that sent it; allow its "
+            "origin with `gardien site add-origin` or in the back office (Site settings).",
         )
     path = parts.path or "/"
     kept = [

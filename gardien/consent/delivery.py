@@ -27,7 +27,7 @@ from django.views.decorators.http import require_safe
 from whitenoise.storage import CompressedManifestStaticFilesStorage
 
 from gardien.consent import config, gpc
-from gardien.security import allowed_origins
+from gardien.security import origin_allowed
 
 #: How long browsers and caches keep the configuration and the stable script address.
 CONFIG_MAX_AGE = 300
@@ -196,8 +196,11 @@ def _config_response(request: HttpRequest, configuration: config.Configuration) 
     response["Cache-Control"] = f"public, max-age={CONFIG_MAX_AGE}"
     response["ETag"] = etag
     origin = request.headers.get("Origin", "")
-    if origin and origin in allowed_origins():
+    if origin and origin_allowed(origin):
         response["Access-Control-Allow-Origin"] = origin
+    elif origin:
+        # Not kept by the browser: once the site is allowed, its next page sees the header.
+        response["Cache-Control"] = "no-store"
     if gpc.signalled(request):
         response["Gardien-GPC"] = "1"
         response["Access-Control-Expose-Headers"] = "Gardien-GPC"

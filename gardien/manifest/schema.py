@@ -220,7 +220,12 @@ class Authority(Strict):
 class Site(Strict):
     name: NonEmpty
     url: Url
-    origins: list[Origin] = Field(min_length=1)
+    # The origins allowed to load the banner and call Gardien are technical settings, kept
+    # apart from the public policy (`gardien site add-origin`, gardien/site). Origins still
+    # listed here are added to them when the manifest is published; they say nothing a visitor
+    # reads, so they are left out of the published version and of its hash (exclude=True): a
+    # change to them alone publishes nothing.
+    origins: list[Origin] = Field(default_factory=list, exclude=True)
 
 
 class Policy(Strict):

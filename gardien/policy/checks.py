@@ -4,6 +4,8 @@
 - gardien.W001: the visitors' cookie choice is kept longer than the 6 months the CNIL
   recommends. Advice, not a problem: `gardien check` shows it (for the configured manifest
   or the one given) and still passes; ``choice_lifetime = "6 months"`` silences it.
+- gardien.W002: the manifest still lists ``[site] origins``, which now live in the site settings
+  (``gardien site add-origin``); publishing adds them there, without a new public version.
 """
 
 from __future__ import annotations
@@ -69,6 +71,19 @@ def manifest_warnings(manifest: Manifest, filename: str | Path) -> list[checks.C
                 f"{CONSENT_MAX_LIFETIME}, is allowed: the check still passes.",
                 obj=f"{filename}:{_line(filename, where)}",
                 id="gardien.W001",
+            )
+        )
+    if manifest.site.origins:
+        commands = ", ".join(
+            f"gardien site add-origin {origin}" for origin in manifest.site.origins
+        )
+        found.append(
+            checks.Warning(
+                "The sites allowed to show the banner and the forms now live in Gardien's site "
+                f"settings, apart from the public policy: run {commands}, then remove `origins` "
+                "from [site] (until then, publishing adds them without a new version).",
+                obj=f"{filename}:{_line(filename, ('site', 'origins'))}",
+                id="gardien.W002",
             )
         )
     return [message for message in found if not message.is_silenced()]

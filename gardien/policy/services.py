@@ -1,5 +1,5 @@
-"""The published policy: the one place every public page, the banner, the allowed origins
-and the exports read the manifest from.
+"""The published policy: the one place every public page, the banner and the exports read
+the manifest from (the allowed origins are site settings, apart from it: gardien/site).
 
     from gardien.policy import services
 
@@ -34,6 +34,7 @@ from django.db import IntegrityError, transaction
 from gardien.lib import clock
 from gardien.manifest import Manifest, ManifestError, content_hash, load_path, validate_data
 from gardien.policy.models import PolicyVersion
+from gardien.site import services as site
 
 LATEST_CHECK_SECONDS = 5.0
 # A caller that knows of a newer version than this process does asks again, at most this often.
@@ -52,9 +53,10 @@ class Published:
     row: PolicyVersion = field(compare=False, repr=False)
 
     @cached_property
-    def origins(self) -> frozenset[str]:
-        """The site origins this version allows to call Gardien (banner, forms)."""
-        return frozenset(self.manifest.site.origins)
+    def said_hash(self) -> str:
+        """The hash of what this version says, as today's schema reads it: a version
+        published before ``[site] origins`` left the policy hashed them with it."""
+        return content_hash(self.manifest)
 
 
 class _Cache:
@@ -211,7 +213,7 @@ def draft_changes(lang: str, path: Path | str | None = None) -> DraftChanges:
         return DraftChanges(current, exc.lines(), False, [], [])
     except OSError as exc:
         return DraftChanges(current, [f"{path or settings.GARDIEN_MANIFEST}: {exc}"], False, [], [])
-    if current is not None and current.content_hash == content_hash(manifest):
+    if current is not None and current.said_hash == content_hash(manifest):
         return DraftChanges(current, [], False, [], [])
     new = manifest.model_dump(mode="json")
     old = current.manifest.model_dump(mode="json") if current is not None else {}
@@ -219,6 +221,11 @@ def draft_changes(lang: str, path: Path | str | None = None) -> DraftChanges:
     new_lines = document.text_lines(document.build(manifest, lang))
     old_lines = document.text_lines(document.build(current.manifest, lang)) if current else []
     return DraftChanges(current, [], True, sections, _line_changes(old_lines, new_lines))
+
+
+def _said_hash(row: PolicyVersion) -> str:
+    """See :attr:`Published.said_hash`."""
+    return content_hash(stored_manifest(row))
 
 
 def _line_changes(old: list[str], new: list[str]) -> list[tuple[str, str]]:
@@ -244,8 +251,10 @@ def publish(path: Path | str | None = None, note: str = "") -> PolicyVersion | N
     digest = content_hash(manifest)
     source = file.read_text(encoding="utf-8")
     with transaction.atomic():
+        # Origins still listed in the manifest join the site settings, where they now live.
+        site.adopt(manifest.site.origins)
         latest = PolicyVersion.objects.order_by("-number").first()
-        if latest is not None and latest.content_hash == digest:
+        if latest is not None and digest in (latest.content_hash, _said_hash(latest)):
             return None
         if latest is not None and clock.now() < latest.published_at:
             raise RuntimeError(

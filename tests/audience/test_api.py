@@ -18,7 +18,7 @@ AUDIENCE = '[audience]\npurpose = "audience"\nunique_visitors = true\n'
 
 
 @pytest.fixture
-def with_audience(edited_manifest: Callable[..., Any], db: Any) -> Callable[..., None]:
+def with_audience(edited_manifest: Callable[..., Any], coopo_sites: Any) -> Callable[..., None]:
     """Publish Coopo with its [audience] section changed (or removed, with None)."""
 
     def publish_with(section: str | None) -> None:

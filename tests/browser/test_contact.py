@@ -19,6 +19,8 @@ from gardien.contact.management.commands.contact import snippet
 from gardien.contact.models import ContactMessage
 from gardien.contact.services import answers_of, contact_activity, file_received
 from gardien.policy.forms import collected
+from gardien.site.models import AddedFrom
+from gardien.site.services import add as allow
 from gardien.vault.models import Person
 from tests.browser.helpers import (
     accessibility_violations,
@@ -27,7 +29,6 @@ from tests.browser.helpers import (
     choose,
     config,
     expect,
-    publish_copy,
     visit,
 )
 
@@ -39,7 +40,6 @@ VISITOR = {
     "organization": "Scop du Plateau",
     "message": "Bonjour,\nnous aimerions rejoindre Coopo. Qui peut nous rappeler ?",
 }
-ORIGINS = 'origins = ["https://coopo.fr", "https://www.coopo.fr"]'
 LOCALES = {"fr": "fr-FR", "en": "en-GB"}
 
 
@@ -224,14 +224,10 @@ def test_a_mistake_keeps_what_was_typed_and_every_page_passes_axe(site, new_page
 
 
 def test_the_snippet_on_a_site_of_the_manifest_sends_the_message_to_gardien(
-    site, new_page, other_site, tmp_path
+    site, new_page, other_site
 ):
     organisation = other_site()
-    publish_copy(
-        tmp_path,
-        (ORIGINS, ORIGINS.replace("]", f', "{organisation.origin}"]')),
-        note="The organisation's test site",
-    )
+    allow(organisation.origin, source=AddedFrom.COMMAND)
     organisation.page = organisation_page(snippet("fr"))
     page = new_page()
     page.goto(organisation.origin + "/")
@@ -266,6 +262,6 @@ def test_the_snippet_on_a_site_not_in_the_manifest_is_refused_and_nothing_is_kep
     answer = send(page, "fr")
 
     assert answer.status == 403
-    expect(page.locator("body")).to_contain_text("[site] origins")
+    expect(page.locator("body")).to_contain_text(f"gardien site add-origin {stranger.origin}")
     assert ContactMessage.objects.count() == 0
     assert Person.objects.count() == 0

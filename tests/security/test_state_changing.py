@@ -10,10 +10,10 @@ def browser(published):
     return Client(enforce_csrf_checks=True)
 
 
-def test_it_allows_no_site_before_a_policy_is_published(db):
+def test_it_allows_no_site_before_one_is_added(db):
     response = Client().post("/test/echo/", HTTP_ORIGIN="https://www.coopo.fr")
     assert response.status_code == 403
-    assert "add its origin" in response.json()["message"]
+    assert "gardien site add-origin https://www.coopo.fr" in response.json()["message"]
 
 
 def test_it_allows_the_origins_of_the_published_policy_not_of_the_draft(
@@ -22,7 +22,8 @@ def test_it_allows_the_origins_of_the_published_policy_not_of_the_draft(
     draft = tmp_path / "gardien.toml"
     draft.write_text(
         coopo_path.read_text(encoding="utf-8").replace(
-            '"https://www.coopo.fr"', '"https://www.coopo.fr", "https://new.coopo.fr"'
+            'url = "https://coopo.fr"\n',
+            'url = "https://coopo.fr"\norigins = ["https://new.coopo.fr"]\n',
         ),
         encoding="utf-8",
     )
@@ -46,7 +47,7 @@ def test_it_answers_the_preflight_of_an_allowed_origin(browser):
 def test_it_refuses_another_origin_with_a_sentence(browser):
     response = browser.post("/test/echo/", HTTP_ORIGIN="https://evil.example")
     assert response.status_code == 403
-    assert "add its origin" in response.json()["message"]
+    assert "gardien site add-origin https://evil.example" in response.json()["message"]
     assert "Access-Control-Allow-Origin" not in response
 
 

@@ -53,7 +53,17 @@
 
   loadConfig()
     .then((c) => cssReady.then(() => start(c)))
-    .catch((e) => console.warn("Gardien: nothing enabled,", e));
+    .catch((e) => {
+      console.warn("Gardien: nothing enabled,", e);
+      // A page whose origin is not allowed gets no CORS header: fetch fails (TypeError), yet
+      // a no-cors request to Gardien gets through, so the origin is at fault, not the network.
+      if (e instanceof TypeError)
+        fetch(me.src, { mode: "no-cors" }).then(() =>
+          console.error(
+            `Gardien: ${location.origin} is not allowed: gardien site add-origin ${location.origin}`,
+          ),
+        );
+    });
 
   const googleConsent = (command, ads, analytics) =>
     window.gtag("consent", command, {

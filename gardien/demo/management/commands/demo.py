@@ -10,8 +10,13 @@ from django.db import transaction
 
 from gardien.audit.services import Actor
 from gardien.backoffice import accounts, trail
+from gardien.site import services as site
+from gardien.site.models import AddedFrom
 
 USERNAME = "demo"
+# The Coopo sites, allowed as a real deployment allows its own (`gardien site add-origin`): the
+# demo pages themselves are served at SITE_URL, which is always allowed.
+DEMO_ORIGINS = ("https://coopo.fr", "https://www.coopo.fr")
 
 
 class Command(BaseCommand):
@@ -37,6 +42,10 @@ class Command(BaseCommand):
                 "superuser for the demonstration. Create real accounts with "
                 "gardien staff add USERNAME --role ROLE."
             )
+        for origin in DEMO_ORIGINS:
+            _row, added = site.add(origin, source=AddedFrom.DEMO, actor=Actor.system())
+            if added:
+                self.stdout.write(f"Allowed origin for the demo: {origin}")
         User = get_user_model()
         if User.objects.filter(username=USERNAME).exists():
             self.stdout.write(
