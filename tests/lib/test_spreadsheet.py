@@ -48,7 +48,8 @@ def test_the_register_csv(monkeypatch):
     from gardien.policy import register
 
     monkeypatch.setattr(register, "rows", lambda data, what: (["name"], [[FORMULA]]))
-    assert _cells(register.to_csv({}, "activities")) == [["name"], ["'=1+1"]]
+    text = register.to_csv({}, "activities").decode("utf-8-sig")
+    assert _cells(text, ";") == [["name"], ["'=1+1"]]
 
 
 def test_the_portability_csv():

@@ -9,6 +9,7 @@ from html import escape
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import translation
 
 from gardien.backoffice import accounts
 from gardien.manifest import wording
@@ -29,8 +30,11 @@ ART_30_KEYS = [
 
 
 def export(*args: str) -> str:
+    """The command's output; its sentences in English (the command speaks the caller's
+    language)."""
     out = io.StringIO()
-    call_command("register", "export", *args, stdout=out)
+    with translation.override("en"):
+        call_command("register", "export", *args, stdout=out)
     return out.getvalue()
 
 

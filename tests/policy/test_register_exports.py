@@ -213,7 +213,10 @@ def test_the_command_writes_the_same_pdf_text_as_the_download(dpo, published, tm
 
 
 def test_the_command_refuses_to_print_a_pdf_on_the_screen(published):
-    with pytest.raises(CommandError, match=r"add --output register\.pdf"):
+    with (
+        translation.override("en"),
+        pytest.raises(CommandError, match=r"add --output register\.pdf"),
+    ):
         call_command("register", "export", "--format", "pdf", stdout=io.StringIO())
 
 
