@@ -25,12 +25,14 @@ from django.urls import URLPattern, path
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.text import capfirst
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from gardien.backoffice.columns import moment
 from gardien.backoffice.readonly import ReadOnlyAdminMixin
 from gardien.backoffice.site import add_dashboard_block
 from gardien.lib import clock
+from gardien.manifest import wording
 from gardien.retention import engine, views
 from gardien.retention.models import PurgeReceipt, PurgeRun
 
@@ -159,7 +161,11 @@ class PurgeRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 "where": views.where(
                     row.category.activity or "", row.category.record or "", manifest
                 ),
-                "rule": row.category.rule_text,
+                # The rule in the reader's words, as the policy writes it; technical
+                # lifetimes (no manifest rule) are already sentences.
+                "rule": wording.rule(row.category.rule, get_language() or "fr")
+                if row.category.rule is not None
+                else row.category.rule_text,
                 "outcome": PurgeReceipt.Outcome(row.category.outcome).label,
                 "due_now": row.due_now,
                 "held_now": row.held_now,

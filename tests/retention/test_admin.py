@@ -270,7 +270,7 @@ def test_the_forecast_shows_what_engine_forecast_counts(dpo, published, now):
     assert (consent.due_now, consent.ahead[30], consent.ahead[90]) == (2, 3, 4)
     assert "runs every day in the worker" in page.text
     assert "a later contact" in page.text
-    assert "Proofs of consent" in page.text and "25 months after given" in page.text
+    assert "Proofs of consent" in page.text and "25 months after the choice is made" in page.text
     assert ConsentRecord.objects.count() == 5  # nothing changed
     assert RUNS in page.text
 
