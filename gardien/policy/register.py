@@ -267,7 +267,9 @@ def _cell(key: str, value: Any, lang: str) -> str:
         return f"{role} ({value['article']})"
     if key == "recipients":
         names = [f"{p['name']} ({p['location']})" for p in value["processors"]]
-        return "; ".join(([value["internal"]] if value["internal"] else []) + names)
+        # The manifest's sentence ends with a full stop; in a list it would read ".;".
+        internal = [value["internal"].rstrip(".")] if value["internal"] else []
+        return "; ".join(internal + names)
     if key == "transfers":
         if not value:
             return _("none")
