@@ -13,6 +13,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from gardien.lib import when
 from gardien.rights import recipients, rectify, services
 from gardien.rights.models import CaseEvent, Channel, Right
 from gardien.vault.models import Restriction
@@ -23,7 +24,8 @@ def _day(value: dt.datetime | None) -> str:
 
 
 def _moment(value: dt.datetime | None) -> str:
-    return formats.date_format(timezone.localtime(value), "DATETIME_FORMAT") if value else ""
+    """An instant of the case in the organisation's zone, the zone named (gardien.lib.when)."""
+    return when.display(value, empty="")
 
 
 def _rights_in_words(codes: list[str]) -> str:
