@@ -111,7 +111,7 @@ run: install
 	$(GARDIEN) migrate --noinput --verbosity 0 \
 	  && $(GARDIEN) check --fail-level ERROR \
 	  && $(GARDIEN) policy --skip-checks publish --if-none-published --note "Première version." --note-en "First version." \
-	  && $(GARDIEN) demo setup --skip-checks; \
+	  && $(GARDIEN) demo --skip-checks setup; \
 	prepared=$$?; wait $$STATIC && exit $$prepared
 	@echo "Gardien is serving on http://$(HOST):$(PORT)/  (back office: http://$(HOST):$(PORT)/admin/); its emails are written to $(EMAIL_FILE_PATH)/. Ctrl-C stops it."
 	@$(GARDIEN) worker --verbosity 0 & WORKER=$$!; \
