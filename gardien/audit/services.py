@@ -171,6 +171,12 @@ def _lock_chain() -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_POSTGRES_LOCK])
 
 
+def lock_chain() -> None:
+    """Take the chain's lock for the rest of the transaction, before another lock that a
+    writer of the chain may hold while it records (the consent seals take it first)."""
+    _lock_chain()
+
+
 def _newest_checkpoint() -> AuditCheckpoint | None:
     return AuditCheckpoint.objects.order_by("-position").first()
 
@@ -217,6 +223,14 @@ def _append(fields: dict[str, str], at: dt.datetime) -> AuditEntry:
         head = AuditHead.objects.filter(pk=1).first()
         if head is None:
             raise AuditHeadMissing()
+        if head.key_id and head.key_id != kid and head.key_id not in signing.key_ids():
+            # Another process signs with a key this one does not have (a rotation under way,
+            # this process not restarted yet): an entry signed here with an older key would
+            # read as forged. Refused, and the whole write rolls back.
+            raise signing.AuditKeyError(
+                "the audit log's last entry is signed with an audit key this process does not "
+                "have: restart it with the same GARDIEN_AUDIT_KEYS as the others (docs/keys.md)"
+            )
         entry = AuditEntry(
             position=head.position + 1, at=at, prev_hash=head.hash, key_id=kid, **fields
         )

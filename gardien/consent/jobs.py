@@ -18,8 +18,9 @@ def register_periodic_jobs() -> None:
 
 def listen_to_the_purge() -> None:
     """The retention purge records, per seal, the proofs it removes (gardien.consent.seal)."""
-    from gardien.consent.models import ConsentRecord
-    from gardien.consent.seal import on_retention_purge
+    from gardien.consent.models import ConsentRecord, ConsentSeal
+    from gardien.consent.seal import on_retention_purge, on_seals_dropped
     from gardien.retention.engine import removing
 
     removing.connect(on_retention_purge, sender=ConsentRecord, dispatch_uid="consent.seal")
+    removing.connect(on_seals_dropped, sender=ConsentSeal, dispatch_uid="consent.seal.drop")

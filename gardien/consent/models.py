@@ -150,11 +150,13 @@ class ShownConfiguration(models.Model):
 
 
 def _emptied() -> models.Q:
-    """Seals whose every proof has left the ledger (purged or erased): nothing left to check."""
+    """Seals whose every proof has left the ledger (purged or erased): nothing left to check.
+    Never the newest seal, which the next one chains to (``gardien.consent.seal``)."""
     left = ConsentRecord.objects.filter(
         pk__gte=models.OuterRef("first_pk"), pk__lte=models.OuterRef("last_pk")
     )
-    return ~models.Q(models.Exists(left))
+    newest = ConsentSeal.objects.order_by("-last_pk").values("last_pk")[:1]
+    return ~models.Q(models.Exists(left)) & models.Q(last_pk__lt=models.Subquery(newest))
 
 
 @retained(activity="consent", timestamp="sealed_at", only=_emptied)
@@ -174,6 +176,14 @@ class ConsentSeal(models.Model):
     sealed_at = models.DateTimeField(_("sealed at"))
     pks = models.BinaryField(_("row ids"), editable=False)  # 8 bytes each, big-endian
     leaves = models.BinaryField(_("leaves"), editable=False)  # 32 bytes each, in row id order
+    # The last proof of the seal before this one when it was made: the seals form a chain,
+    # so one deleted (with or without its proofs) leaves a break. A seal dropped lawfully
+    # (emptied by the retention purge) passes its link on to the next seal, re-signed.
+    after_pk = models.PositiveBigIntegerField(_("after proof"), default=0)
+    # HMAC under the audit key (gardien.audit.signing) of the columns above but the blobs,
+    # which the root covers: a seal cannot be rewritten, back-dated or renumbered quietly.
+    key_id = models.CharField(_("audit key"), max_length=16, default="", editable=False)
+    signature = models.CharField(_("signature"), max_length=64, default="", editable=False)
 
     class Meta:
         ordering = ["first_pk"]
@@ -205,6 +215,8 @@ class ConsentSealRemoval(models.Model):
     cause = models.CharField(_("cause"), max_length=10, choices=Cause.choices)
     count = models.PositiveIntegerField(_("proofs removed"))
     positions = models.TextField(_("positions"))  # "0-499,512": the leaves' positions
+    key_id = models.CharField(_("audit key"), max_length=16, default="", editable=False)
+    signature = models.CharField(_("signature"), max_length=64, default="", editable=False)
 
     class Meta:
         ordering = ["seal", "pk"]

@@ -46,8 +46,9 @@ from typing import Any
 
 from django.db import connection, models, transaction
 
-from gardien.audit.models import AuditCheckpoint, AuditEntry
-from gardien.audit.services import Actor, record
+from gardien.audit import signing
+from gardien.audit.models import AuditEntry
+from gardien.audit.services import Actor, lock_chain, record
 from gardien.consent.models import (
     LEDGER_COLUMNS,
     ConsentRecord,
@@ -151,11 +152,61 @@ def _rows(first: int, last: int) -> Iterator[tuple[int, dict[str, Any]]]:
         yield row["pk"], row
 
 
+# --- signatures -------------------------------------------------------------------------
+
+
+def _seal_content(seal: ConsentSeal) -> dict[str, Any]:
+    """What a seal's signature covers: its id, range, link, count, root and date (the
+    leaves are covered by the root, and each leaf by its proof's row id)."""
+    return {
+        "id": seal.pk,
+        "first_pk": seal.first_pk,
+        "last_pk": seal.last_pk,
+        "after_pk": seal.after_pk,
+        "count": seal.count,
+        "root": seal.root,
+        "sealed_at": signing.instant(seal.sealed_at),
+    }
+
+
+def _removal_content(removal: ConsentSealRemoval) -> dict[str, Any]:
+    return {
+        "id": removal.pk,
+        "seal": removal.seal_id,
+        "removed_at": signing.instant(removal.removed_at),
+        "cause": removal.cause,
+        "count": removal.count,
+        "positions": removal.positions,
+    }
+
+
+def _sign_seal(seal: ConsentSeal) -> None:
+    seal.key_id = signing.newest_key_id()
+    seal.signature = signing.sign("consent seal", seal.key_id, _seal_content(seal))
+    seal.save(update_fields=["key_id", "signature"])
+
+
+def _signature_problem(kind: str, kid: str, content: dict[str, Any], signature: str) -> str | None:
+    """Why a signed row cannot be trusted, or None."""
+    if kid not in signing.key_ids():
+        return (
+            f"it is signed with the audit key {kid or '(none)'!r}, which is not in "
+            "GARDIEN_AUDIT_KEYS (forged, or an earlier key removed too soon)"
+        )
+    if not signing.matches(kind, kid, content, signature):
+        return "its signature does not match; it was altered or forged"
+    return None
+
+
 # --- sealing ----------------------------------------------------------------------------
 
 
 def _lock() -> None:
-    """Serialise sealers and removals until the end of the transaction (SQLite: IMMEDIATE)."""
+    """Serialise sealers and removals until the end of the transaction (SQLite: IMMEDIATE).
+
+    The audit chain's lock first, then the seals': an erasure holds the chain's lock when it
+    records a removal, so taking them in the other order could deadlock (PostgreSQL)."""
+    lock_chain()
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_POSTGRES_LOCK])
@@ -209,12 +260,14 @@ def _seal_once(high: int) -> ConsentSeal | bool:
         sealed = ConsentSeal.objects.create(
             first_pk=pks[0],
             last_pk=pks[-1],
+            after_pk=last,
             count=len(pks),
             root=root,
             sealed_at=clock.now(),
             pks=b"".join(pk.to_bytes(8, "big") for pk in pks),
             leaves=b"".join(leaves),
         )
+        _sign_seal(sealed)
         record(
             actor=Actor.system(),
             action=SEAL_ACTION,
@@ -293,6 +346,11 @@ def record_removal(rows: Any, *, cause: str) -> int:
         removal = ConsentSealRemoval.objects.create(
             seal=seal, removed_at=now, cause=cause, count=len(positions), positions=text
         )
+        removal.key_id = signing.newest_key_id()
+        removal.signature = signing.sign(
+            "consent seal removal", removal.key_id, _removal_content(removal)
+        )
+        removal.save(update_fields=["key_id", "signature"])
         record(
             actor=Actor.system(),
             action=REMOVAL_ACTION,
@@ -313,6 +371,25 @@ def on_retention_purge(sender: Any, queryset: Any, **kwargs: Any) -> None:
     record_removal(queryset, cause=ConsentSealRemoval.Cause.PURGE)
 
 
+def on_seals_dropped(sender: Any, queryset: Any, **kwargs: Any) -> None:
+    """The retention engine's ``removing`` signal for the seals (emptied ones, never the
+    newest): the seal after each dropped one takes over its link, re-signed, so the chain
+    has no break where a seal went lawfully."""
+    _lock()
+    dropped = {s.last_pk: s.after_pk for s in queryset.order_by()}
+    if not dropped:
+        return
+    for seal in ConsentSeal.objects.filter(after_pk__in=list(dropped)).exclude(
+        last_pk__in=list(dropped)
+    ):
+        link = seal.after_pk
+        while link in dropped:
+            link = dropped[link]
+        seal.after_pk = link
+        seal.save(update_fields=["after_pk"])
+        _sign_seal(seal)
+
+
 # --- verifying --------------------------------------------------------------------------
 
 
@@ -329,27 +406,39 @@ class Verification:
     seals: list[SealCheck]
     unsealed: tuple[int, int, int] | None  # count, first and last row id after the last seal
     outside: list[int]  # proofs inside the sealed ids but in no seal
+    chain: list[str] = field(default_factory=list)  # seals deleted (see _check_chain)
 
     @property
     def intact(self) -> bool:
-        return not self.outside and not any(check.problems for check in self.seals)
+        return (
+            not self.outside and not self.chain and not any(check.problems for check in self.seals)
+        )
 
 
-def _audit_reasons(target_type: str, refs: list[str]) -> dict[str, str]:
-    entries = AuditEntry.objects.filter(target_type=target_type, target_ref__in=refs)
-    return dict(entries.values_list("target_ref", "reason"))
+def _entry_holds(entry: AuditEntry) -> bool:
+    """Whether an audit entry is the one Gardien signed (a reason rewritten fails)."""
+    return entry.key_id in signing.key_ids() and signing.matches(
+        "entry", entry.key_id, signing.entry_content(entry), entry.hash
+    )
 
 
-def _audit_purged_before(at: dt.datetime) -> bool:
-    """Whether the audit log was purged past ``at`` (an entry then may be gone lawfully)."""
-    newest = AuditCheckpoint.objects.order_by("-position").first()
-    return newest is not None and at <= newest.at
+def _audit_reasons(target_type: str, refs: list[str] | None = None) -> dict[str, str]:
+    """The reasons of the signed audit entries about ``refs`` (all of that type: None); an
+    entry whose signature fails is left out (``audit verify`` names it)."""
+    entries = AuditEntry.objects.filter(target_type=target_type)
+    if refs is not None:
+        entries = entries.filter(target_ref__in=refs)
+    return {e.target_ref: e.reason for e in entries.order_by("position") if _entry_holds(e)}
 
 
 def _check(seal: ConsentSeal, reasons: dict[str, str], removals: dict[str, str]) -> SealCheck:
     check = SealCheck(seal)
     pks, leaves = _pks_of(seal), _leaves_of(seal)
     name = f"seal {seal.pk} (proofs {seal.first_pk}..{seal.last_pk})"
+    problem = _signature_problem("consent seal", seal.key_id, _seal_content(seal), seal.signature)
+    if problem is not None:
+        check.problems.append(f"{name}: {problem}")
+        return check
     if len(pks) != seal.count or len(leaves) != seal.count or not leaves:
         check.problems.append(f"{name}: its leaves do not match its count; the seal was altered")
         return check
@@ -357,18 +446,18 @@ def _check(seal: ConsentSeal, reasons: dict[str, str], removals: dict[str, str])
         check.problems.append(f"{name}: its leaves do not give its root; the seal was altered")
     reason = reasons.get(str(seal.pk))
     if reason is None:
-        if _audit_purged_before(seal.sealed_at):
-            check.audited = False
-        else:
-            check.problems.append(f"{name}: the audit log has no entry for it")
+        check.audited = False  # gone with the audit log's retention: the signature holds
     elif (found := _ROOT_IN_REASON.search(reason)) is None or found.group(1) != seal.root:
         check.problems.append(f"{name}: its root differs from the one in the audit log")
     gone: set[int] = set()
     for removal in seal.removals.all():
         positions = _positions(removal.positions)
         audited = removals.get(str(removal.pk))
-        if audited is None and not _audit_purged_before(removal.removed_at):
-            check.problems.append(f"{name}: a removal of proofs has no entry in the audit log")
+        problem = _signature_problem(
+            "consent seal removal", removal.key_id, _removal_content(removal), removal.signature
+        )
+        if problem is not None or removal.seal_id != seal.pk:
+            check.problems.append(f"{name}: a removal of proofs: {problem or 'moved'}")
             continue
         if audited is not None and (
             (digest := _DIGEST_IN_REASON.search(audited)) is None
@@ -414,7 +503,41 @@ def verify() -> Verification:
         n=models.Count("pk"), first=models.Min("pk"), last=models.Max("pk")
     )
     unsealed = (after["n"], after["first"], after["last"]) if after["n"] else None
-    return Verification(checks, unsealed, _outside(seals))
+    return Verification(checks, unsealed, _outside(seals), _check_chain(seals))
+
+
+_RANGE_IN_REASON = re.compile(r"proofs (\d+)\.\.(\d+), (\d+) proofs, root ([0-9a-f]{64})")
+
+
+def _check_chain(seals: list[ConsentSeal]) -> list[str]:
+    """What breaks the chain of seals: each links to the one before it (the first to none),
+    and every seal the audit log still lists is there or was dropped lawfully.
+
+    A seal is dropped only by the retention purge, once its proofs have all gone, never the
+    newest, and the seal after it then takes over its link (signed): so a listed seal that is
+    missing is lawful only inside the chain, with no other seal over its proofs."""
+    problems: list[str] = []
+    link = 0
+    for seal in seals:
+        if seal.after_pk != link:
+            problems.append(
+                f"seal {seal.pk} (proofs {seal.first_pk}..{seal.last_pk}): the seal before it "
+                f"(ending at proof {seal.after_pk}) is missing; it was deleted"
+            )
+        link = seal.last_pk
+    present = {str(s.pk) for s in seals}
+    for ref, reason in _audit_reasons(SEAL_TARGET).items():
+        found = _RANGE_IN_REASON.search(reason)
+        if ref in present or found is None:
+            continue
+        first, last = int(found.group(1)), int(found.group(2))
+        covered = any(s.first_pk <= last and s.last_pk >= first for s in seals)
+        if last >= link or covered:
+            problems.append(
+                f"seal {ref} (proofs {first}..{last}) is in the audit log but no longer in the "
+                "database; it was deleted" + (", and its proofs sealed again" if covered else "")
+            )
+    return problems
 
 
 def _outside(seals: list[ConsentSeal]) -> list[int]:
@@ -462,11 +585,17 @@ def prove(consent_id: str) -> list[SealedProof]:
         position = pks.index(pk) if pk in pks else -1
         path = merkle_path(leaves, position) if position >= 0 else []
         entry = AuditEntry.objects.filter(target_type=SEAL_TARGET, target_ref=str(seal.pk)).first()
-        if entry is None:  # gone with the audit log's retention, or removed
-            audited = _audit_purged_before(seal.sealed_at)
-        else:
+        # The seal's own signature vouches for it; its audit entry, while the audit log keeps
+        # it, must be the signed one and name the same root.
+        audited = (
+            _signature_problem("consent seal", seal.key_id, _seal_content(seal), seal.signature)
+            is None
+        )
+        if entry is not None:
             root = _ROOT_IN_REASON.search(entry.reason)
-            audited = root is not None and root.group(1) == seal.root
+            audited = (
+                audited and _entry_holds(entry) and root is not None and root.group(1) == seal.root
+            )
         holds = (
             position >= 0
             and leaves[position] == leaf

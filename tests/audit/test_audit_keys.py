@@ -45,14 +45,18 @@ def test_an_earlier_key_removed_too_soon_is_named(write, settings):
     )
 
 
-def test_a_replaced_key_cannot_sign_after_the_newer_one(write, settings):
+def test_a_replaced_key_cannot_sign_after_the_newer_one(write, settings, monkeypatch):
     old, new = settings.GARDIEN_AUDIT_KEYS[0], new_key()
     write(1)
     settings.GARDIEN_AUDIT_KEYS = [new, old]
     write(1, start="2025-02-01T09:00:00")
-    # Someone who kept the replaced key appends an entry (and a head) signed with it.
+    # Someone who kept the replaced key appends an entry (and a head) signed with it, with a
+    # Gardien changed not to refuse (below).
     settings.GARDIEN_AUDIT_KEYS = [old]
-    record(actor=Actor.system(), action="erase", target_type="vault.person", target_ref="x")
+    listed = [signing.key_id(old), signing.key_id(new)]
+    with monkeypatch.context() as patch:
+        patch.setattr(signing, "key_ids", lambda: listed)
+        record(actor=Actor.system(), action="erase", target_type="vault.person", target_ref="x")
     settings.GARDIEN_AUDIT_KEYS = [new, old]
 
     result = verify()
@@ -103,3 +107,20 @@ def test_a_replaced_key_cannot_sign_a_head_that_cuts_the_log(write, settings, un
         "the audit log's head is signed with an earlier audit key than its last entry: it was "
         "forged with a key that had been replaced"
     )
+
+
+def test_a_process_without_the_newest_key_refuses_to_write(write, settings):
+    """During a rotation, a process not yet restarted must not sign after a newer key: its
+    entry would read as forged and stop every later purge."""
+    from gardien.audit.models import AuditEntry
+
+    old, new = settings.GARDIEN_AUDIT_KEYS[0], new_key()
+    settings.GARDIEN_AUDIT_KEYS = [new, old]
+    write(1)
+    settings.GARDIEN_AUDIT_KEYS = [old]
+    count = AuditEntry.objects.count()
+    with pytest.raises(signing.AuditKeyError, match="restart it with the same"):
+        record(actor=Actor.system(), action="erase", target_type="vault.person", target_ref="x")
+    assert AuditEntry.objects.count() == count
+    settings.GARDIEN_AUDIT_KEYS = [new, old]
+    assert verify().ok

@@ -62,7 +62,8 @@ def run(capsys: Any, *args: str) -> tuple[int, str]:
 
 
 def problems() -> list[str]:
-    return [p for check in seal.verify().seals for p in check.problems]
+    result = seal.verify()
+    return [p for check in result.seals for p in check.problems] + result.chain
 
 
 @pytest.fixture
@@ -151,11 +152,11 @@ def test_a_proof_inserted_inside_a_sealed_range_is_named(db: Any, capsys) -> Non
     assert code == 1 and f"proof {rows[2].pk} was inserted" in out
 
 
-def test_a_changed_root_is_caught_by_the_audit_log(sealed: Any) -> None:
-    """Rewriting a proof, its leaf and the seal's root together still differs from the log."""
+def test_a_changed_root_is_caught_by_its_signature(sealed: Any) -> None:
+    """Rewriting a seal's root (or any of its columns) needs the audit key."""
     made = ConsentSeal.objects.get()
     ConsentSeal.objects.filter(pk=made.pk).update(root="f" * 64)
-    assert any("differs from the one in the audit log" in p for p in problems())
+    assert any("signature does not match" in p for p in problems())
 
 
 def test_the_id_proof_gives_the_path_to_the_sealed_root(sealed: Any, capsys) -> None:
@@ -273,17 +274,34 @@ def test_the_retention_purge_seals_its_own_removal(published: Any, capsys) -> No
     ]
 
 
-def test_a_seal_goes_with_its_last_proof(published: Any) -> None:
+def test_a_seal_goes_with_its_last_proof_and_the_next_takes_its_link(published: Any) -> None:
     from gardien.retention import engine
 
     for i in range(3):
         proof(T + dt.timedelta(minutes=i))
+    (first,) = seal.seal_pending()
+    young = [proof(T + dt.timedelta(days=365 * 2, minutes=i)) for i in range(2)]
+    (second,) = seal.seal_pending()
+    assert second.after_pk == first.last_pk
+    later = T + dt.timedelta(days=365 * 3)
+    engine.run(later)
+    assert sorted(ConsentRecord.objects.values_list("pk", flat=True)) == [r.pk for r in young]
+    engine.run(later + dt.timedelta(days=1))
+    assert list(ConsentSeal.objects.values_list("pk", flat=True)) == [second.pk]
+    assert ConsentSeal.objects.get().after_pk == 0  # re-linked and re-signed
+    assert seal.verify().intact, problems()
+
+
+def test_the_newest_seal_stays_when_emptied(published: Any) -> None:
+    from gardien.retention import engine
+
+    proof(T)
     seal.seal_pending()
     later = T + dt.timedelta(days=365 * 3)
     engine.run(later)
-    assert not ConsentRecord.objects.exists()
     engine.run(later + dt.timedelta(days=1))
-    assert not ConsentSeal.objects.exists()
+    assert not ConsentRecord.objects.exists()
+    assert ConsentSeal.objects.count() == 1
     assert seal.verify().intact
 
 
@@ -311,4 +329,71 @@ def test_a_forged_seal_proves_nothing(sealed: Any) -> None:
     )
     (found,) = seal.prove(sealed[0].consent_id)
     assert not found.holds
-    assert any("differs from the one in the audit log" in p for p in problems())
+    assert any("signature does not match" in p for p in problems())
+
+
+def two_seals() -> tuple[ConsentSeal, ConsentSeal, list[ConsentRecord]]:
+    first = [proof(T + dt.timedelta(minutes=i)) for i in range(3)]
+    (one,) = seal.seal_pending()
+    second = [proof(T + dt.timedelta(hours=1, minutes=i)) for i in range(3)]
+    (two,) = seal.seal_pending()
+    return one, two, first + second
+
+
+def test_the_newest_seal_deleted_and_its_proofs_sealed_again_is_named(db: Any) -> None:
+    """Delete the newest seal, change one of its proofs, let the worker seal them again."""
+    _one, two, rows = two_seals()
+    sql("DELETE FROM consent_consentseal WHERE id = %s", [two.pk])
+    sql("UPDATE TABLE SET action = 'refuse_all' WHERE id = %s", [rows[4].pk])
+    seal.seal_pending()
+    found = problems()
+    assert any(f"seal {two.pk}" in p and "sealed again" in p for p in found), found
+
+
+def test_a_middle_seal_deleted_with_all_its_proofs_is_named(db: Any) -> None:
+    _one, two, rows = two_seals()
+    proof(T + dt.timedelta(hours=2))
+    seal.seal_pending()
+    sql("DELETE FROM TABLE WHERE id IN (%s, %s, %s)", [r.pk for r in rows[3:]])
+    sql("DELETE FROM consent_consentseal WHERE id = %s", [two.pk])
+    assert any("the seal before it" in p and "is missing" in p for p in problems())
+
+
+def test_a_removal_or_a_backdated_seal_without_the_key_is_named(db: Any) -> None:
+    from gardien.consent.models import ConsentSealRemoval
+
+    one, _two, rows = two_seals()
+    # A removal made up to excuse two deleted proofs, dated before the seal.
+    ConsentSealRemoval.objects.create(
+        seal=one,
+        removed_at=T - dt.timedelta(days=400),
+        cause="erasure",
+        count=2,
+        positions="1-2",
+    )
+    sql("DELETE FROM TABLE WHERE id IN (%s, %s)", [rows[1].pk, rows[2].pk])
+    assert any("a removal of proofs" in p for p in problems())
+    # A seal back-dated and renumbered.
+    sql(
+        "UPDATE consent_consentseal SET sealed_at = %s WHERE id = %s",
+        [T - dt.timedelta(days=500), one.pk],
+    )
+    assert any(f"seal {one.pk}" in p and "signature" in p for p in problems())
+
+
+def test_an_audit_entry_rewritten_is_not_trusted(sealed: Any) -> None:
+    """With the audit log's guard removed, a rewritten reason fails its entry's signature."""
+    from django.db import transaction
+
+    from gardien.audit import guard
+
+    made = ConsentSeal.objects.get()
+    entry = AuditEntry.objects.get(target_type=seal.SEAL_TARGET, target_ref=str(made.pk))
+    with transaction.atomic():  # as whoever can run SQL as Gardien could
+        guard.set_purge_path(connection, is_open=True)
+        AuditEntry.objects.filter(pk=entry.pk).delete()
+        guard.set_purge_path(connection, is_open=False)
+    entry.reason = entry.reason.replace("proofs", "proof")
+    AuditEntry.objects.bulk_create([entry])
+    (found,) = seal.prove(sealed[0].consent_id)
+    assert not found.holds
