@@ -13,6 +13,8 @@ Everyday commands:
   gardien policy publish          publish a new version of the policy if the manifest changed
   gardien policy history          list the published versions
   gardien register export         export the record of processing activities (json, csv or html)
+  gardien site add-origin URL     allow a web site to show the banner and the forms
+                                  (gardien site origins lists them)
   gardien runserver               serve Gardien locally (development)
   gardien migrate                 create or update the database tables
   gardien secrets init            generate the local secret keys once (development)

@@ -66,6 +66,7 @@ _SYSTEM: dict[str, Promise] = {
     "system": _("Gardien (automatic)"),
     "retention": _("Gardien (retention purge)"),
     "command": _("Command line (gardien audit)"),
+    "site_command": _("Command line (gardien site)"),
 }
 
 # Targets that are not a model of an installed app.

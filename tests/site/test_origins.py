@@ -13,6 +13,7 @@ from django.core.management import call_command
 from django.test import Client
 from django.utils import translation
 
+from gardien.audit import words
 from gardien.audit.models import AuditEntry
 from gardien.backoffice import accounts
 from gardien.backoffice.roles import BY_SLUG
@@ -203,6 +204,11 @@ def test_the_dpo_allows_and_removes_an_origin_in_the_back_office(db: Any) -> Non
     assert dpo.post(PAGE, {"action": "remove", "origin": SITE}).status_code == 302
     assert not AllowedOrigin.objects.exists()
     assert AuditEntry.objects.filter(action="remove_origin", actor_kind="staff").exists()
+    with translation.override("fr"):
+        assert [words.action("allow_origin"), words.action("remove_origin")] == [
+            "Origine du site autorisée",
+            "Origine du site retirée",
+        ]
 
 
 @pytest.mark.parametrize("role", ["staff", "viewer"])
