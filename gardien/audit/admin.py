@@ -45,7 +45,7 @@ class AuditEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Audit rows are evidence: shown, never added, edited or deleted here. Their codes are
     shown in words (gardien.audit.words); the stored codes stay on the entry's page."""
 
-    list_display = ("position", "moment", "actor", "action_words", "target", "reason")
+    list_display = ("position", "moment", "actor", "action_words", "target", "short_reason")
     list_filter = (ActionFilter, "actor_kind")
     search_fields = ("=target_ref",)
     search_help_text = _("Exact pseudonymous id of the target, e.g. a person's UUID.")
@@ -91,6 +91,10 @@ class AuditEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description=_("action"), ordering="action")
     def action_words(self, obj: AuditEntry) -> str:
         return words.action(obj.action)
+
+    @admin.display(description=_("reason"))
+    def short_reason(self, obj: AuditEntry) -> str:
+        return words.reason(obj.reason)
 
     @admin.display(description=_("concerning"), ordering="target_ref")
     def target(self, obj: AuditEntry) -> str:

@@ -15,6 +15,8 @@ A code this module does not know is shown as it is stored, so a new action is ne
 
 from __future__ import annotations
 
+import re
+
 from django.apps import apps
 from django.utils.functional import Promise
 from django.utils.translation import gettext
@@ -132,3 +134,12 @@ def target(target_type: str, target_ref: str, *, username: str | None = None) ->
 def entry(position: int, action_code: str, target_type: str, target_ref: str) -> str:
     """An entry's title: its position, the action and its target, in words."""
     return f"#{position} {action(action_code)} — {target(target_type, target_ref)}"
+
+
+_LONG_HEX = re.compile(r"\b([0-9a-f]{12})[0-9a-f]{28,}\b")
+
+
+def reason(text: str) -> str:
+    """The entry's reason as a list shows it: a long hash cut to its first 12 characters
+    (the entry's page keeps it whole)."""
+    return _LONG_HEX.sub(r"\1…", text) or "—"
