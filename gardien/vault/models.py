@@ -157,6 +157,24 @@ class EncryptedTOTPDevice(TimestampMixin, ThrottlingMixin, Device):
 
     def set_key(self, hex_key: str) -> None:
         self.encrypted_key = crypto.encrypt(hex_key)
+        self._key_set = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Save, leaving the stored key alone unless :meth:`set_key` changed it.
+
+        django-otp's ``verify_token`` saves the whole device (drift, last code, throttle):
+        a login that read the device before ``gardien keys rotate`` re-encrypted its key
+        would otherwise write the key back under the old field key, which could then be
+        removed while this device still needs it."""
+        whole = not self._state.adding and kwargs.get("update_fields") is None
+        if whole and not getattr(self, "_key_set", False):
+            kwargs["update_fields"] = [
+                f.name
+                for f in self._meta.concrete_fields
+                if not f.primary_key and f.name != "encrypted_key"
+            ]
+        super().save(*args, **kwargs)
+        self._key_set = False
 
     @property
     def bin_key(self) -> bytes:

@@ -12,6 +12,7 @@ from gardien.lib.clock import now
 from gardien.vault import rotation
 from gardien.vault.models import Person
 from gardien.vault.services import find_person, get_or_create_person
+from tests.english import english  # noqa: F401
 from tests.testapp.models import Message
 
 
@@ -73,3 +74,30 @@ def test_it_explains_a_missing_key(db, settings):
 
     with pytest.raises(CommandError, match="GARDIEN_FIELD_KEYS is empty"):
         call_command("keys", "rotate")
+
+
+def test_a_login_under_way_does_not_put_back_a_key_under_the_old_field_key(db, settings):
+    """A login that read the device before the rotation saves it after (django-otp saves
+    its drift and last code): the key must stay re-encrypted under the newest field key."""
+    from django.contrib.auth import get_user_model
+    from django_otp.oath import totp
+
+    from gardien.lib import crypto
+    from gardien.vault.models import EncryptedTOTPDevice
+
+    user = get_user_model().objects.create_user("dpo-rotation", password="x" * 16)
+    hex_key = "3132333435363738393031323334353637383930"
+    EncryptedTOTPDevice.create_for(user, "phone", hex_key=hex_key)
+    during_login = EncryptedTOTPDevice.objects.get(user=user)  # read before the rotation
+
+    old_field = settings.GARDIEN_FIELD_KEYS[0]
+    new_field = _key()
+    settings.GARDIEN_FIELD_KEYS = [new_field, old_field]
+    assert rotation.rotate_totp_keys() == 1
+    assert during_login.verify_token(f"{totp(bytes.fromhex(hex_key)):06d}")  # saves it
+
+    settings.GARDIEN_FIELD_KEYS = [new_field]  # the old key removed, as the rotation says
+    stored = EncryptedTOTPDevice.objects.get(user=user)
+    assert crypto.is_under_newest_key(stored.encrypted_key)
+    assert crypto.decrypt(stored.encrypted_key) == hex_key
+    assert stored.last_t != -1  # the login's own change was kept
