@@ -46,6 +46,7 @@ import contextlib
 import os
 import re
 import sys
+import textwrap
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -214,6 +215,20 @@ class GardienHelpFormatter(DjangoHelpFormatter):
     ) -> None:
         super().add_usage(usage, actions, groups, _("usage: ") if prefix is None else prefix)
 
+    def _split_lines(self, text: str, width: int) -> list[str]:
+        # argparse would cut "gardien-rights-request/1" or "R-7KX2M9QWPD" at a hyphen; a DPO
+        # copies such names from the help, so lines break at spaces only.
+        return textwrap.wrap(" ".join(text.split()), width, break_on_hyphens=False)
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        return textwrap.fill(
+            " ".join(text.split()),
+            width,
+            initial_indent=indent,
+            subsequent_indent=indent,
+            break_on_hyphens=False,
+        )
+
     def start_section(self, heading: str | None) -> None:
         if heading in _ARGPARSE_HEADINGS:
             heading = str(_ARGPARSE_HEADINGS[heading])
@@ -277,7 +292,9 @@ def add_language_option(parser: argparse.ArgumentParser, *, default: Any = None)
 class GardienCommand(BaseCommand):
     """A Gardien command: see the module's docstring for what it gives and how to write one."""
 
-    # Words after the options in --help (an example, a warning); gettext_lazy like ``help``.
+    # What the command does, then words after the options (an example, a warning), both
+    # written with gettext_lazy so --help shows them in the command's language.
+    help: Any = ""
     epilog: Any = None
 
     def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:  # type: ignore[override]

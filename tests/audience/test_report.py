@@ -11,6 +11,7 @@ from django.core.management import CommandError, call_command
 
 from tests.audience.test_backoffice import frozen_now, traffic  # noqa: F401 (fixtures)
 from tests.cli.conftest import gardien  # noqa: F401 (fixture)
+from tests.english import english  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +25,7 @@ def report(*args: str) -> str:
 def test_the_text_report_gives_each_day_then_the_lists(traffic, frozen_now):  # noqa: F811
     text = report("--from", "2026-11-20", "--to", "2026-11-26")
     lines = text.splitlines()
-    assert lines[0] == "Audience from 2026-11-20 to 2026-11-26"
+    assert lines[0] == "Audience from 2026-11-20 to 2026-11-26 (days in Europe/Paris)"
     assert lines[2].split() == ["day", "page", "views", "visits"]
     days = [line.split() for line in lines[3:10]]
     assert days[0] == ["2026-11-20", "4", "4"]
@@ -52,7 +53,7 @@ def test_the_json_report_has_every_number(traffic, frozen_now):  # noqa: F811
 
 def test_the_last_30_days_by_default_and_the_empty_summary(frozen_now):  # noqa: F811
     text = report()
-    assert text.splitlines()[0] == "Audience from 2026-10-28 to 2026-11-26"
+    assert text.splitlines()[0] == "Audience from 2026-10-28 to 2026-11-26 (days in Europe/Paris)"
     assert text.splitlines()[-1].endswith(
         "no page view yet: add the banner tag to your site's pages."
     )

@@ -7,6 +7,8 @@ import re
 
 from django.core.management import call_command
 
+from tests.english import english  # noqa: F401
+
 
 def problem_lines(stderr: str, path: object) -> dict[int, str]:
     pattern = re.compile(rf"^\s*{re.escape(str(path))}:(\d+): (.+)$")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from gardien.cli import main
+from tests.english import english  # noqa: F401
 
 
 def help_of(capsys, *args: str) -> str:
@@ -46,7 +47,7 @@ def test_it_explains_policy_publish(capsys):
 def test_it_explains_the_register_export_command(capsys):
     text = help_of(capsys, "register", "export")
     assert "Write the record of processing activities." in text
-    assert "--format {json,csv,html}" in text
+    assert "--format {pdf,csv,json,html}" in text
     assert "--output" in text
 
 

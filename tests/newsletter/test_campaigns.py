@@ -16,6 +16,7 @@ from gardien.newsletter import services
 from gardien.newsletter.models import Campaign, ConsentProof, Delivery, Subscription
 from gardien.policy import services as policy
 from gardien.vault import services as vault
+from tests.english import english  # noqa: F401
 from tests.newsletter.conftest import text_of
 
 pytestmark = pytest.mark.django_db

@@ -11,6 +11,7 @@ from django.core.management import CommandError, call_command
 
 from gardien.newsletter import services
 from gardien.newsletter.models import ConsentProof, ProcessorSync, Subscription
+from tests.english import english  # noqa: F401
 from tests.fakes.brevo import DEFAULT_LIST_ID
 
 pytestmark = pytest.mark.django_db

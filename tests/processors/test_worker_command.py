@@ -14,6 +14,7 @@ from django.utils import timezone
 from gardien.processors import periodic
 from gardien.processors.management.commands.worker import Command
 from gardien.processors.models import PeriodicLock
+from tests.english import english  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[2]
 GARDIEN = Path(sys.executable).parent / "gardien"

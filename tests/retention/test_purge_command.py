@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.english import english  # noqa: F401
+
 ROOT = Path(__file__).resolve().parents[2]
 GARDIEN = Path(sys.executable).parent / "gardien"
 

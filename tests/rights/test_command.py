@@ -26,6 +26,7 @@ from gardien.rights.management.commands.rights import JSON_HELP
 from gardien.rights.models import CaseEvent, RightsRequest
 from gardien.vault import services as vault
 from gardien.vault.models import Person, Restriction
+from tests.english import english  # noqa: F401
 from tests.mailserver import MailServer, serving
 
 pytestmark = pytest.mark.django_db
@@ -154,7 +155,9 @@ def test_a_request_by_post_is_filed_with_its_due_date_at_the_end_of_february(
     )
 
     reference = reference_in(out)
-    assert out.splitlines()[-1] == f"Reference {reference}, answer due by 2027-02-28."
+    assert (
+        out.splitlines()[-1] == f"Reference {reference}, answer due by 2027-02-28 (Europe/Paris)."
+    )
     assert "No email address: acknowledge it by post." in out
     request = RightsRequest.objects.get(reference=reference)
     assert request.channel == "post" and request.lang == "en"
@@ -179,7 +182,7 @@ def test_a_request_by_post_is_filed_with_its_due_date_at_the_end_of_february(
         "--now",
         "2028-02-01",
     )
-    assert out.splitlines()[-1].endswith("answer due by 2028-02-29.")
+    assert out.splitlines()[-1].endswith("answer due by 2028-02-29 (Europe/Paris).")
 
 
 def test_a_request_received_long_ago_is_said_to_be_overdue_already(published: Any) -> None:
@@ -270,7 +273,9 @@ def test_the_list_shows_open_requests_by_due_date_with_their_flags(published: An
 
 
 def test_an_empty_list_says_so(published: Any) -> None:
-    assert rights("list").strip() == "0 open requests: 0 overdue, 0 due within 7 days."
+    summary = rights("list").strip()
+    assert summary.startswith("0 open requests as of ") and " Europe/Paris: " in summary
+    assert summary.endswith(": 0 overdue, 0 due within 7 days.")
 
 
 def test_show_prints_the_case_and_its_timeline_and_the_reading_is_audited(
@@ -643,7 +648,7 @@ def test_objection_erases_a_legitimate_interest_activity_and_withdrawal(
         ),
         (
             ("create", "--received", "2027-01-31", "--channel", "form", "--right", "access"),
-            "invalid choice",
+            "is not one of 'email', 'post'",
         ),
     ],
 )

@@ -18,6 +18,7 @@ from gardien.audit.services import Actor
 from gardien.vault import keycheck
 from gardien.vault.models import KeyFingerprint, Person
 from gardien.vault.services import get_or_create_person
+from tests.english import english  # noqa: F401
 
 
 def _field_key() -> str:

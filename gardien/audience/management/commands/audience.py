@@ -6,24 +6,27 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.utils import translation
+from django.core.management.base import CommandParser
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from gardien.audience import rollup, stats
 from gardien.audience.rollup import Line
+from gardien.lib import when
+from gardien.lib.command import GardienCommand, InputError
 
 #: How many lines of each list the text report prints (--json has them all).
 TOP = 10
 TITLES = {
-    "pages": "Top pages",
-    "referrers": "Top referring sites",
-    "screens": "Screens",
-    "langs": "Languages",
+    "pages": gettext_lazy("Top pages"),
+    "referrers": gettext_lazy("Top referring sites"),
+    "screens": gettext_lazy("Screens"),
+    "langs": gettext_lazy("Languages"),
 }
 
 
-class Command(BaseCommand):
-    help = (
+class Command(GardienCommand):
+    help = gettext_lazy(
         "Audience measurement: how many pages your site's visitors viewed, and how many "
         "visits they made. `report` prints the numbers of a period, day by day, then the most "
         "viewed pages, the sites visitors came from, their kind of screen and their language "
@@ -34,8 +37,8 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="action", required=True, metavar="{report}")
         report = sub.add_parser(
             "report",
-            help="print the audience statistics of a period",
-            description=(
+            help=_("print the audience statistics of a period"),
+            description=_(
                 "Print the audience statistics from one day to another, both included: page "
                 "views and visits for each day (and unique visitors, when the manifest counts "
                 "them), then the top pages, referring sites, screens and languages. Without "
@@ -49,27 +52,26 @@ class Command(BaseCommand):
             dest="start",
             default="",
             metavar="YYYY-MM-DD",
-            help="the first day of the period (default: 30 days ago, today included)",
+            help=_("the first day of the period (default: 30 days ago, today included)"),
         )
         report.add_argument(
             "--to",
             dest="end",
             default="",
             metavar="YYYY-MM-DD",
-            help="the last day of the period (default: today)",
+            help=_("the last day of the period (default: today)"),
         )
         report.add_argument(
             "--json",
             action="store_true",
-            help="print the numbers as JSON, every line of every list (for another program)",
+            help=_("print the numbers as JSON, every line of every list (for another program)"),
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        with translation.override("en"):
-            try:
-                start, end = stats.period(options["start"], options["end"])
-            except stats.PeriodError as refused:
-                raise CommandError(str(refused), returncode=2) from None
+        try:
+            start, end = stats.period(options["start"], options["end"])
+        except stats.PeriodError as refused:
+            raise InputError(str(refused)) from None
         numbers = rollup.period_stats(start, end)
         visitors = stats.counts_visitors()
         if options["json"]:
@@ -79,20 +81,27 @@ class Command(BaseCommand):
         self._text(numbers, visitors)
 
     def _text(self, numbers: rollup.PeriodStats, visitors: bool) -> None:
-        columns = ("page views", "visits", *(("visitors",) if visitors else ()))
-        self.stdout.write(f"Audience from {numbers.start} to {numbers.end}")
+        columns = (_("page views"), _("visits"), *((_("visitors"),) if visitors else ()))
+        self.stdout.write(
+            _("Audience from %(start)s to %(end)s (days in %(zone)s)")
+            % {"start": numbers.start, "end": numbers.end, "zone": when.zone()}
+        )
         self.stdout.write("")
-        self.stdout.write(f"{'day':<12}" + "".join(f"{c:>12}" for c in columns))
+        self.stdout.write(f"{_('day'):<12}" + "".join(f"{c:>12}" for c in columns))
         for day in numbers.days:
             counts = (day.views, day.visits, *((day.visitors,) if visitors else ()))
             self.stdout.write(f"{day.day.isoformat():<12}" + "".join(f"{n:>12}" for n in counts))
         for name, title in TITLES.items():
             lines: tuple[Line, ...] = getattr(numbers, name)
             self.stdout.write("")
-            self.stdout.write(f"{title} ({len(lines)} in all)" if lines else f"{title}: none")
+            self.stdout.write(
+                _("%(title)s (%(count)d in all)") % {"title": title, "count": len(lines)}
+                if lines
+                else _("%(title)s: none") % {"title": title}
+            )
             for line in lines[:TOP]:
                 counts = (line.views, line.visits, *((line.visitors,) if visitors else ()))
-                key = line.key or "(unknown)"
+                key = line.key or _("(unknown)")
                 self.stdout.write(f"  {key:<40}" + "".join(f"{n:>12}" for n in counts))
         self.stdout.write("")
         self.stdout.write(_summary(numbers, visitors))
@@ -100,12 +109,19 @@ class Command(BaseCommand):
 
 def _summary(numbers: rollup.PeriodStats, visitors: bool) -> str:
     days = (numbers.end - numbers.start).days + 1
-    text = (
-        f"{numbers.views} page views and {numbers.visits} visits in {days} "
-        f"day{'s' if days != 1 else ''} ({numbers.start} to {numbers.end})"
-    )
+    text = ngettext(
+        "%(views)d page views and %(visits)d visits in %(days)d day (%(start)s to %(end)s)",
+        "%(views)d page views and %(visits)d visits in %(days)d days (%(start)s to %(end)s)",
+        days,
+    ) % {
+        "views": numbers.views,
+        "visits": numbers.visits,
+        "days": days,
+        "start": numbers.start,
+        "end": numbers.end,
+    }
     if visitors:
-        text += f", {numbers.visitors} visitors (added up day by day)"
+        text += _(", %(visitors)d visitors (added up day by day)") % {"visitors": numbers.visitors}
     if not numbers.views:
-        text += "; no page view yet: add the banner tag to your site's pages"
+        text += _("; no page view yet: add the banner tag to your site's pages")
     return text + "."

@@ -5,8 +5,10 @@ import sys
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from gardien.audit.models import AuditCheckpoint, AuditEntry
 from gardien.audit.services import (
@@ -18,14 +20,15 @@ from gardien.audit.services import (
     verify,
 )
 from gardien.audit.signing import AuditKeyError
-from gardien.lib import clock
+from gardien.lib import clock, when
+from gardien.lib.command import GardienCommand, InputError
 
 # Who a purge run from the command line is recorded as.
 COMMAND_ACTOR = Actor("system", "command")
 
 
-class Command(BaseCommand):
-    help = (
+class Command(GardienCommand):
+    help = gettext_lazy(
         "Looks after the audit log, the tamper-evident record of every change made to personal "
         "data, signed with GARDIEN_AUDIT_KEYS. `verify` checks that no entry or checkpoint was "
         "edited, removed, inserted or forged and that the log reaches the highest position ever "
@@ -38,8 +41,8 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="action", required=True, metavar="{verify,show,purge}")
         sub.add_parser(
             "verify",
-            help="check that the audit log was not tampered with",
-            description=(
+            help=_("check that the audit log was not tampered with"),
+            description=_(
                 "Check the purge checkpoints, then every entry of the audit log from the last "
                 "checkpoint on, up to the highest position ever written. Prints the first entry "
                 "that was edited, removed, inserted or forged and exits with status 1, or "
@@ -48,20 +51,20 @@ class Command(BaseCommand):
         )
         show = sub.add_parser(
             "show",
-            help="print the latest entries",
-            description="Print the latest audit entries, oldest first, one per line.",
+            help=_("print the latest entries"),
+            description=_("Print the latest audit entries, oldest first, one per line."),
         )
         show.add_argument(
             "--last",
             type=int,
             default=20,
             metavar="N",
-            help="how many entries to print (default: 20)",
+            help=_("how many entries to print (default: 20)"),
         )
         purge = sub.add_parser(
             "purge",
-            help="delete the entries older than a date",
-            description=(
+            help=_("delete the entries older than a date"),
+            description=_(
                 "Delete the audit entries older than --before, from the oldest on, and keep a "
                 "signed checkpoint (the position and hash of the last deleted entry) so the "
                 "remaining log still verifies; then record the purge itself as an entry, dated "
@@ -72,13 +75,13 @@ class Command(BaseCommand):
             "--before",
             required=True,
             metavar="DATE",
-            help="delete entries older than this date, e.g. 2025-03-01",
+            help=_("delete entries older than this date, e.g. 2025-03-01"),
         )
         purge.add_argument(
             "--now",
             default=None,
             metavar="DATE",
-            help=(
+            help=_(
                 "act as if today were this date (tests and rehearsals; the checkpoint and the "
                 "purge's entry keep it apart from the real time; never later than today in "
                 "production)"
@@ -87,7 +90,7 @@ class Command(BaseCommand):
         purge.add_argument(
             "--dry-run",
             action="store_true",
-            help="only say how many entries would be deleted",
+            help=_("only say how many entries would be deleted"),
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -101,32 +104,42 @@ class Command(BaseCommand):
     def verify(self) -> None:
         def progress(checked: int) -> None:
             if checked % 100_000 == 0:
-                self.stdout.write(f"  {checked} entries checked…")
+                self.stdout.write(_("  %(count)d entries checked…") % {"count": checked})
 
         try:
             result = verify(progress=progress)
         except AuditKeyError as exc:
             raise CommandError(str(exc)) from None
         if not result.ok:
-            self.stderr.write(f"Audit log broken at position {result.broken_at}: {result.problem}.")
+            self.stderr.write(
+                _("Audit log broken at position %(position)s: %(problem)s.")
+                % {"position": result.broken_at, "problem": result.problem}
+            )
             sys.exit(1)
         if result.last_position is not None:
             self.stdout.write(
-                f"Latest entry: position {result.last_position}, hash {result.last_hash}."
+                _("Latest entry: position %(position)s, hash %(hash)s.")
+                % {"position": result.last_position, "hash": result.last_hash}
             )
-        start = (
-            f" (from checkpoint at position {result.checkpoint_position})"
-            if result.checkpoint_position is not None
-            else ""
-        )
-        self.stdout.write(f"Audit log intact: {result.checked} entries checked{start}.")
+        if result.checkpoint_position is not None:
+            self.stdout.write(
+                _(
+                    "Audit log intact: %(count)d entries checked (from checkpoint at position "
+                    "%(position)s)."
+                )
+                % {"count": result.checked, "position": result.checkpoint_position}
+            )
+        else:
+            self.stdout.write(
+                _("Audit log intact: %(count)d entries checked.") % {"count": result.checked}
+            )
 
     def show(self, last: int) -> None:
         if last < 1:
-            raise CommandError("--last must be at least 1, e.g. --last 50.")
+            raise InputError(_("--last must be at least 1, e.g. --last 50."))
         entries = list(AuditEntry.objects.order_by("-position")[:last])
         for entry in reversed(entries):
-            at = timezone.localtime(entry.at).isoformat(sep=" ", timespec="seconds")
+            at = when.text(entry.at, seconds=True)
             target = (
                 f"{entry.target_type}:{entry.target_ref}" if entry.target_ref else entry.target_type
             )
@@ -136,39 +149,52 @@ class Command(BaseCommand):
                 f"{entry.action}  {target}{reason}"
             )
         if not entries:
-            self.stdout.write("The audit log is empty.")
+            self.stdout.write(_("The audit log is empty."))
         else:
             self.stdout.write(
-                f"Showed the last {len(entries)} of {AuditEntry.objects.count()} audit entries."
+                _("Showed the last %(shown)d of %(count)d audit entries.")
+                % {"shown": len(entries), "count": AuditEntry.objects.count()}
             )
 
     def purge(self, before: str, now: str | None, dry_run: bool) -> None:
         try:
-            instant = clock.parse_instant(before)
+            instant = _day_start(before) or clock.parse_instant(before)
             at = clock.parse_instant(now) if now else clock.now()
         except clock.ClockError as exc:
-            raise CommandError(str(exc)) from None
+            raise InputError(str(exc)) from None
         if settings.PRODUCTION and at > dt.datetime.now(dt.UTC):
-            raise CommandError(
-                f"--now {now} is in the future: refused in production, where the audit log's "
-                "dates must be real. Leave --now out."
+            raise InputError(
+                _(
+                    "--now %(now)s is in the future: refused in production, where the audit "
+                    "log's dates must be real. Leave --now out."
+                )
+                % {"now": now}
             )
         if instant > at:
-            raise CommandError(
-                f"--before {before} is in the future: that would delete entries being written "
-                "now. Give a past date, e.g. the start of the retention period."
+            raise InputError(
+                _(
+                    "--before %(before)s is in the future: that would delete entries being "
+                    "written now. Give a past date, e.g. the start of the retention period."
+                )
+                % {"before": before}
             )
-        when = instant.isoformat()
+        cutoff = when.text(instant)
         with clock.frozen(at):
             if dry_run:
                 plan = purge_plan(instant)
                 if not plan.count:
-                    self.stdout.write(f"No audit entry is older than {when}: nothing to purge.")
+                    self.stdout.write(
+                        _("No audit entry is older than %(cutoff)s: nothing to purge.")
+                        % {"cutoff": cutoff}
+                    )
                 else:
                     self.stdout.write(
-                        f"Would purge {plan.count} audit entries older than {when}; checkpoint "
-                        f"would be kept at position {plan.last_position}. "
-                        "(Dry run: nothing deleted.)"
+                        _(
+                            "Would purge %(count)d audit entries older than %(cutoff)s; "
+                            "checkpoint would be kept at position %(position)s. (Dry run: "
+                            "nothing deleted.)"
+                        )
+                        % {"count": plan.count, "cutoff": cutoff, "position": plan.last_position}
                     )
                 return
             try:
@@ -176,12 +202,32 @@ class Command(BaseCommand):
             except (AuditLogBroken, AuditKeyError) as exc:
                 raise CommandError(str(exc)) from None
         if not count:
-            self.stdout.write(f"No audit entry is older than {when}: nothing purged.")
+            self.stdout.write(
+                _("No audit entry is older than %(cutoff)s: nothing purged.") % {"cutoff": cutoff}
+            )
             return
         checkpoint = AuditCheckpoint.objects.order_by("-position").first()
         entry = AuditEntry.objects.order_by("-position").filter(action=PURGE_ACTION).first()
         assert checkpoint is not None and entry is not None
         self.stdout.write(
-            f"Purged {count} audit entries older than {when}; checkpoint kept at position "
-            f"{checkpoint.position}; the purge is recorded as entry {entry.position}."
+            _(
+                "Purged %(count)d audit entries older than %(cutoff)s; checkpoint kept at "
+                "position %(position)s; the purge is recorded as entry %(entry)s."
+            )
+            % {
+                "count": count,
+                "cutoff": cutoff,
+                "position": checkpoint.position,
+                "entry": entry.position,
+            }
         )
+
+
+def _day_start(text: str) -> dt.datetime | None:
+    """A bare day (2025-03-01) starts at midnight in the organisation's zone, as the DPO means
+    it; a date and time is read as written (see clock.parse_instant)."""
+    try:
+        day = dt.date.fromisoformat(text.strip())
+    except ValueError:
+        return None
+    return timezone.make_aware(dt.datetime.combine(day, dt.time()))

@@ -5,18 +5,21 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.db.models import Q
-from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from gardien.backoffice import accounts
 from gardien.backoffice.roles import BY_SLUG, GROUP_NAMES, ROLES, role_names
+from gardien.lib import when
+from gardien.lib.command import GardienCommand, InputError
 
 ROLE_HELP = "; ".join(f"{role.slug} = {role.description}" for role in ROLES)
 
 
-class Command(BaseCommand):
-    help = (
+class Command(GardienCommand):
+    help = gettext_lazy(
         "Manages the people who may log in to the back office (/admin/). Each account has a "
         "role and needs two things to log in: its password and a 6-digit code from an "
         "authenticator app on a phone (or one of its backup codes). Passwords, authenticator "
@@ -27,16 +30,17 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="action", required=True, metavar="{add,otp-reset,list}")
         add = sub.add_parser(
             "add",
-            help="create an account with a role, a password and two-factor codes",
-            description=(
+            help=_("create an account with a role, a password and two-factor codes"),
+            description=_(
                 "Create a back-office account. Gardien prints, once, a random password, the "
                 "key to add to an authenticator app (Google Authenticator, FreeOTP, Aegis…) and "
-                f"{accounts.BACKUP_CODES} backup codes. Roles: {ROLE_HELP}."
-            ),
+                "%(count)d backup codes. Roles: %(roles)s."
+            )
+            % {"count": accounts.BACKUP_CODES, "roles": ROLE_HELP},
         )
         add.add_argument(
             "username",
-            help=(
+            help=_(
                 "the name the person will log in with, e.g. alice; if it starts with a dash (-), "
                 "type -- before it, last: `gardien staff add --role viewer -- -alice`"
             ),
@@ -45,18 +49,18 @@ class Command(BaseCommand):
             "--role",
             required=True,
             choices=[role.slug for role in ROLES],
-            help="what the person may see and do: " + ROLE_HELP,
+            help=_("what the person may see and do: %(roles)s") % {"roles": ROLE_HELP},
         )
         add.add_argument(
             "--choose-password",
             action="store_true",
-            help="type the password yourself (asked twice, never shown) instead of a random one",
+            help=_("type the password yourself (asked twice, never shown) instead of a random one"),
         )
         reset = sub.add_parser(
             "otp-reset",
-            help="give an account a new authenticator key and new backup codes",
+            help=_("give an account a new authenticator key and new backup codes"),
             usage="%(prog)s [-h] [--] USERNAME",
-            description=(
+            description=_(
                 "For someone who lost their phone or used all their backup codes: the old key "
                 "and codes stop working, new ones are printed once, and the account's failed "
                 "login count is cleared. The password does not change "
@@ -65,15 +69,15 @@ class Command(BaseCommand):
         )
         reset.add_argument(
             "username",
-            help=(
+            help=_(
                 "the account's username; if it starts with a dash (-), type -- before it: "
                 "`gardien staff otp-reset -- -alice`"
             ),
         )
         sub.add_parser(
             "list",
-            help="list the accounts, their role, two-factor status and last login",
-            description="List every back-office account: role, two-factor codes, last login.",
+            help=_("list the accounts, their role, two-factor status and last login"),
+            description=_("List every back-office account: role, two-factor codes, last login."),
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -89,15 +93,19 @@ class Command(BaseCommand):
         role = BY_SLUG[slug]
         password = self.ask_password() if choose else None
         try:
-            with translation.override("en"):  # the command speaks English throughout
-                user, password, two_factor = accounts.create_account(username, role, password)
+            user, password, two_factor = accounts.create_account(username, role, password)
         except ValidationError as exc:
             reasons = " ".join(exc.messages)
-            raise CommandError(f"The account was not created: {reasons}") from None
+            raise InputError(
+                _("The account was not created: %(reasons)s") % {"reasons": reasons}
+            ) from None
         self.show(user.get_username(), None if choose else password, two_factor)
         self.stdout.write(
-            f"Created “{user.get_username()}” with the role {role.slug} ({role.description}); "
-            "hand these details over in person."
+            _(
+                "Created “%(name)s” with the role %(role)s (%(description)s); hand these "
+                "details over in person."
+            )
+            % {"name": user.get_username(), "role": role.slug, "description": role.description}
         )
 
     def otp_reset(self, username: str) -> None:
@@ -105,8 +113,11 @@ class Command(BaseCommand):
         two_factor = accounts.reset_two_factor(user)
         self.show(user.get_username(), None, two_factor)
         self.stdout.write(
-            f"“{user.get_username()}” has a new authenticator key and "
-            f"{len(two_factor.backup_codes)} new backup codes; the old ones no longer work."
+            _(
+                "“%(name)s” has a new authenticator key and %(count)d new backup codes; the old "
+                "ones no longer work."
+            )
+            % {"name": user.get_username(), "count": len(two_factor.backup_codes)}
         )
 
     def list_accounts(self) -> None:
@@ -118,22 +129,20 @@ class Command(BaseCommand):
             .distinct()
             .order_by(User.USERNAME_FIELD)
         )
-        rows = [("username", "role", "two-factor", "last login")]
+        rows = [(_("username"), _("role"), _("two-factor"), _("last login"))]
         without = 0
         for user in users:
-            roles = ", ".join(role_names(user)) or "none (cannot log in)"
+            roles = ", ".join(role_names(user)) or _("none (cannot log in)")
             if not user.is_active:
-                roles += " (disabled)"
+                roles += " " + _("(disabled)")
             if accounts.has_two_factor(user):
-                two_factor = f"yes, {accounts.backup_codes_left(user)} backup codes left"
+                two_factor = _("yes, %(count)d backup codes left") % {
+                    "count": accounts.backup_codes_left(user)
+                }
             else:
-                two_factor = "NO (cannot log in)"
+                two_factor = _("NO (cannot log in)")
                 without += 1
-            last = (
-                timezone.localtime(user.last_login).strftime("%Y-%m-%d %H:%M")
-                if user.last_login
-                else "never"
-            )
+            last = when.text(user.last_login, empty=_("never"))
             rows.append((user.get_username(), roles, two_factor, last))
         widths = [max(len(row[i]) for row in rows) for i in range(4)]
         for row in rows:
@@ -143,12 +152,14 @@ class Command(BaseCommand):
                 ).rstrip()
             )
         count = len(rows) - 1
-        summary = f"{count} back-office account{'s' if count != 1 else ''}"
+        summary = ngettext(
+            "%(count)d back-office account", "%(count)d back-office accounts", count
+        ) % {"count": count}
         if without:
-            summary += (
-                f", {without} without two-factor codes (give them some with "
+            summary = _(
+                "%(accounts)s, %(without)d without two-factor codes (give them some with "
                 "gardien staff otp-reset USERNAME)"
-            )
+            ) % {"accounts": summary, "without": without}
         self.stdout.write(summary + ".")
 
     def find(self, username: str) -> Any:
@@ -157,25 +168,26 @@ class Command(BaseCommand):
             return User._default_manager.get_by_natural_key(username)
         except User.DoesNotExist:
             raise CommandError(
-                f"There is no account named “{username}”; see them all with: gardien staff list"
+                _("There is no account named “%(name)s”; see them all with: gardien staff list")
+                % {"name": username}
             ) from None
 
     def ask_password(self) -> str:
         try:
-            first = getpass.getpass("Password (at least 12 characters, not a common one): ")
-            second = getpass.getpass("The same password again: ")
+            first = getpass.getpass(_("Password (at least 12 characters, not a common one): "))
+            second = getpass.getpass(_("The same password again: "))
         except (EOFError, KeyboardInterrupt):
-            raise CommandError("No password was typed; the account was not created.") from None
+            raise CommandError(_("No password was typed; the account was not created.")) from None
         if first != second:
-            raise CommandError("The two passwords differ; the account was not created.")
+            raise InputError(_("The two passwords differ; the account was not created."))
         return first
 
     def show(self, username: str, password: str | None, two_factor: accounts.TwoFactor) -> None:
         self.stdout.write("")
-        self.stdout.write("  Shown only once — hand over or write down now:")
+        self.stdout.write("  " + _("Shown only once — hand over or write down now:"))
         for line in accounts.credential_lines(username, password, two_factor):
             self.stdout.write(line)
         if self.stdout.isatty():
-            self.stdout.write("    or scan this with the authenticator app:")
+            self.stdout.write("    " + _("or scan this with the authenticator app:"))
             self.stdout.write(accounts.qr_text(two_factor.uri))
         self.stdout.write("")

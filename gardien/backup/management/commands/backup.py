@@ -3,14 +3,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from gardien.backup import database, services
+from gardien.lib.command import GardienCommand
 
 
-class Command(BaseCommand):
-    help = (
+class Command(GardienCommand):
+    help = gettext_lazy(
         "Saves a copy of everything Gardien keeps (its database and the identity documents "
         "people sent) into one encrypted file, while Gardien keeps running. The file can only "
         "be read with Gardien's keys (GARDIEN_FIELD_KEYS): store it somewhere else than the "
@@ -23,8 +25,9 @@ class Command(BaseCommand):
             "--to",
             required=True,
             metavar="FILE",
-            help="the file to write, e.g. /backups/gardien-2026-11-30.backup (replaced if it "
-            "exists)",
+            help=_(
+                "the file to write, e.g. /backups/gardien-2026-11-30.backup (replaced if it exists)"
+            ),
         )
 
     def handle(self, *args: Any, **options: Any) -> None:

@@ -3,14 +3,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from gardien.backup import database, services
+from gardien.lib import when
+from gardien.lib.command import GardienCommand
 
 
-class Command(BaseCommand):
-    help = (
+class Command(GardienCommand):
+    help = gettext_lazy(
         "Puts back a copy made by `gardien backup`, into a new, empty Gardien only (it never "
         "overwrites data). Then, before Gardien serves anyone, it erases again every person "
         "erased since the copy was made and deletes again what the retention rules removed "
@@ -26,7 +29,7 @@ class Command(BaseCommand):
             dest="source",
             required=True,
             metavar="FILE",
-            help="the file written by `gardien backup`",
+            help=_("the file written by `gardien backup`"),
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -40,7 +43,7 @@ class Command(BaseCommand):
                 % {
                     "ref": stone.ref,
                     "scope": stone.activity or _("everything"),
-                    "time": stone.time.isoformat(timespec="seconds"),
+                    "time": when.text(stone.time),
                 }
             )
         if restored.purge_note:
@@ -55,12 +58,12 @@ class Command(BaseCommand):
                 "(%(purged)d rows removed). Gardien can be started."
             )
             % {
-                "taken": restored.taken_at.isoformat(timespec="seconds"),
+                "taken": when.text(restored.taken_at),
                 "files": restored.files,
                 "erased": len(restored.erased),
                 "absent": restored.absent,
                 "forgotten": restored.forgotten,
-                "at": restored.purge_at.isoformat(timespec="seconds") if restored.purge_at else "-",
+                "at": when.text(restored.purge_at),
                 "purged": restored.purged,
             }
         )

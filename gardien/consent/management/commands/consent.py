@@ -1,20 +1,21 @@
 from __future__ import annotations
 
-import datetime as dt
 import json
 import sys
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.urls import reverse
-from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from gardien.consent import seal
 from gardien.consent.models import ConsentRecord
 from gardien.consent.services import CONSENT_ID, proofs_of
 from gardien.consent.stats import proof_row
+from gardien.lib import when
+from gardien.lib.command import GardienCommand, InputError
 
 
 def check_url(record: ConsentRecord) -> str:
@@ -22,8 +23,8 @@ def check_url(record: ConsentRecord) -> str:
     return f"{settings.SITE_URL}{path}"
 
 
-class Command(BaseCommand):
-    help = (
+class Command(GardienCommand):
+    help = gettext_lazy(
         "Shows the proofs of a visitor's cookie choices. `show CONSENT_ID` prints every choice "
         "recorded under the reference the visitor was shown (on the cookie settings page or "
         "in the banner): when, what they accepted or refused, and the exact version of the "
@@ -36,9 +37,9 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="action", required=True, metavar="{show,verify,seal}")
         show = sub.add_parser(
             "show",
-            help="print every recorded choice of one consent id",
+            help=_("print every recorded choice of one consent id"),
             usage="%(prog)s [-h] [--json] [--] CONSENT_ID",
-            description=(
+            description=_(
                 "Print every choice recorded under one consent id: the date, the action "
                 "(accepted all, refused all, chose purpose by purpose, withdrew, browser "
                 "privacy signal, closed the banner), the decision for each purpose, the "
@@ -51,7 +52,7 @@ class Command(BaseCommand):
         show.add_argument(
             "consent_id",
             metavar="CONSENT_ID",
-            help=(
+            help=_(
                 "the 22-character reference the visitor was shown, e.g. 3q2-7wEvQx9TfJ0m5Yl1aA; "
                 "if it starts with a dash (-), type -- before it"
             ),
@@ -59,13 +60,13 @@ class Command(BaseCommand):
         show.add_argument(
             "--json",
             action="store_true",
-            help="print the proofs as JSON (for a file or another program)",
+            help=_("print the proofs as JSON (for a file or another program)"),
         )
 
         verify = sub.add_parser(
             "verify",
-            help="check the sealed ledger, or prove the proofs of one consent id were sealed",
-            description=(
+            help=_("check the sealed ledger, or prove the proofs of one consent id were sealed"),
+            description=_(
                 "Recompute every seal of the consent ledger from the proofs and compare it "
                 "with its root and with the audit log: a changed, deleted or inserted proof is "
                 "named with its seal and position; proofs removed by the retention purge or an "
@@ -79,12 +80,12 @@ class Command(BaseCommand):
             "--id",
             dest="consent_id",
             metavar="CONSENT_ID",
-            help="prove that each proof of this consent id was sealed",
+            help=_("prove that each proof of this consent id was sealed"),
         )
         sub.add_parser(
             "seal",
-            help="seal the proofs written since the last seal now",
-            description=(
+            help=_("seal the proofs written since the last seal now"),
+            description=_(
                 "Fold the proofs written since the last seal into a Merkle root, kept and "
                 "written into the audit log (the worker does it every 15 minutes)."
             ),
@@ -106,48 +107,65 @@ class Command(BaseCommand):
             return
         consent_id = options["consent_id"].strip()
         if not CONSENT_ID.fullmatch(consent_id):
-            raise CommandError(
-                f"“{consent_id[:40]}” is not a consent id: a consent id has exactly 22 "
-                "letters, digits, “-” or “_”. Copy it again from the visitor's message."
+            raise InputError(
+                _(
+                    "“%(id)s” is not a consent id: a consent id has exactly 22 letters, digits, "
+                    "“-” or “_”. Copy it again from the visitor's message."
+                )
+                % {"id": consent_id[:40]}
             )
         proofs = proofs_of(consent_id)
         if not proofs:
             raise CommandError(
-                f"No choice is recorded under the consent id {consent_id}. Check the id; "
-                "proofs older than the retention period have been erased."
+                _(
+                    "No choice is recorded under the consent id %(id)s. Check the id; proofs "
+                    "older than the retention period have been erased."
+                )
+                % {"id": consent_id}
             )
         if options["json"]:
-            rows = [{**proof_row(p), "check_url": check_url(p)} for p in proofs]
+            rows = [
+                {**proof_row(p), "recorded_at": when.iso(p.recorded_at), "check_url": check_url(p)}
+                for p in proofs
+            ]
             self.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2))
             return
-        self.stdout.write(f"Consent id {consent_id}: {len(proofs)} choice(s) recorded.")
+        self.stdout.write(
+            ngettext(
+                "Consent id %(id)s: %(count)d choice recorded (times in %(zone)s).",
+                "Consent id %(id)s: %(count)d choices recorded (times in %(zone)s).",
+                len(proofs),
+            )
+            % {"id": consent_id, "count": len(proofs), "zone": when.zone()}
+        )
         for proof in proofs:
             decisions = ", ".join(
-                f"{purpose} {'granted' if on else 'refused'}"
+                (_("%(purpose)s granted") if on else _("%(purpose)s refused"))
+                % {"purpose": purpose}
                 for purpose, on in proof.decisions.items()
             )
-            with translation.override("en"):
-                action = proof.get_action_display()
-            gpc = "yes (sent by the browser)" if proof.gpc else "no"
+            gpc = _("yes (sent by the browser)") if proof.gpc else _("no")
             self.stdout.write("")
             self.stdout.write(
-                f"{proof.recorded_at.astimezone(dt.UTC):%Y-%m-%d %H:%M:%S} UTC  {proof.action} "
-                f"({action})"
+                f"{when.text(proof.recorded_at, seconds=True)}  {proof.action} "
+                f"({proof.get_action_display()})"
             )
             for label, value in (
-                ("decisions", decisions or "none asked"),
-                ("policy version", proof.policy_version),
-                ("language", proof.lang),
-                ("Global Privacy Control", gpc),
-                ("configuration hash", proof.config_hash),
+                (_("decisions"), decisions or _("none asked")),
+                (_("policy version"), proof.policy_version),
+                (_("language"), proof.lang),
+                (_("Global Privacy Control"), gpc),
+                (_("configuration hash"), proof.config_hash),
             ):
                 self.stdout.write(f"  {label + ':':<24}{value}")
         self.stdout.write("")
         self.stdout.write(
-            "To check what a visitor saw: open the configuration address below for the "
-            "version and language of a choice; its “hash” field must equal the configuration "
-            "hash above. It is the SHA-256 of that document without its “hash” field, written "
-            "as compact JSON with sorted keys (docs/consent.md)."
+            _(
+                "To check what a visitor saw: open the configuration address below for the "
+                "version and language of a choice; its “hash” field must equal the configuration "
+                "hash above. It is the SHA-256 of that document without its “hash” field, "
+                "written as compact JSON with sorted keys (docs/consent.md)."
+            )
         )
         for url in dict.fromkeys(check_url(p) for p in proofs):
             self.stdout.write(f"  {url}")
@@ -203,22 +221,26 @@ class Command(BaseCommand):
 
     def prove(self, consent_id: str) -> None:
         if not CONSENT_ID.fullmatch(consent_id):
-            raise CommandError(
-                f"“{consent_id[:40]}” is not a consent id: a consent id has 22 or 32 letters, "
-                "digits, “-” or “_”.",
-                returncode=2,
+            raise InputError(
+                _(
+                    "“%(id)s” is not a consent id: a consent id has 22 or 32 letters, digits, "
+                    "“-” or “_”."
+                )
+                % {"id": consent_id[:40]}
             )
         proofs = seal.prove(consent_id)
         if not proofs:
-            raise CommandError(
-                f"No choice is recorded under the consent id {consent_id}; proofs older than "
-                "the retention period have been erased (`gardien consent verify` tells an "
-                "erasure from a deletion).",
-                returncode=2,
+            raise InputError(
+                _(
+                    "No choice is recorded under the consent id %(id)s; proofs older than the "
+                    "retention period have been erased (`gardien consent verify` tells an "
+                    "erasure from a deletion)."
+                )
+                % {"id": consent_id}
             )
         broken = False
         for proof in proofs:
-            when = f"{proof.recorded_at.astimezone(dt.UTC):%Y-%m-%d %H:%M:%S} UTC"
+            recorded = when.text(proof.recorded_at, seconds=True)
             self.stdout.write("")
             if proof.seal is None:
                 self.stdout.write(
@@ -227,16 +249,16 @@ class Command(BaseCommand):
                         "%(pk)d) is not sealed yet: the worker seals new proofs every 15 "
                         "minutes, or run `gardien consent seal`."
                     )
-                    % {"when": when, "id": consent_id, "pk": proof.pk}
+                    % {"when": recorded, "id": consent_id, "pk": proof.pk}
                 )
                 continue
             values = {
-                "when": when,
+                "when": recorded,
                 "id": consent_id,
                 "pk": proof.pk,
                 "position": proof.position + 1,
                 "count": proof.seal.count,
-                "sealed": f"{proof.seal.sealed_at.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC",
+                "sealed": when.text(proof.seal.sealed_at),
                 "seal": proof.seal.pk,
                 "root": proof.seal.root,
                 "steps": len(proof.path),

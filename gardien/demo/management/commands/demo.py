@@ -5,11 +5,14 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from gardien.audit.services import Actor
 from gardien.backoffice import accounts, trail
+from gardien.lib.command import GardienCommand
 from gardien.site import services as site
 from gardien.site.models import AddedFrom
 
@@ -19,8 +22,8 @@ USERNAME = "demo"
 DEMO_ORIGINS = ("https://coopo.fr", "https://www.coopo.fr")
 
 
-class Command(BaseCommand):
-    help = (
+class Command(GardienCommand):
+    help = gettext_lazy(
         "Prepares the demonstration started by `make run`: creates the back-office account "
         "“demo” and prints, once, its password and two-factor codes (authenticator key and "
         "backup codes). Run it again and it changes nothing."
@@ -30,28 +33,33 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="action", required=True, metavar="{setup}")
         sub.add_parser(
             "setup",
-            help="create the demo back-office account if it does not exist",
-            description="Create the demo back-office account (password and codes printed once).",
+            help=_("create the demo back-office account if it does not exist"),
+            description=_("Create the demo back-office account (password and codes printed once)."),
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
         # The demo account is a superuser whose password is printed: never on a real site.
         if settings.PRODUCTION:
             raise CommandError(
-                "gardien demo setup is refused when GARDIEN_PRODUCTION=true: it creates a "
-                "superuser for the demonstration. Create real accounts with "
-                "gardien staff add USERNAME --role ROLE."
+                _(
+                    "gardien demo setup is refused when GARDIEN_PRODUCTION=true: it creates a "
+                    "superuser for the demonstration. Create real accounts with "
+                    "gardien staff add USERNAME --role ROLE."
+                )
             )
         for origin in DEMO_ORIGINS:
             _row, added = site.add(origin, source=AddedFrom.DEMO, actor=Actor.system())
             if added:
-                self.stdout.write(f"Allowed origin for the demo: {origin}")
+                self.stdout.write(_("Allowed origin for the demo: %(origin)s") % {"origin": origin})
         User = get_user_model()
         if User.objects.filter(username=USERNAME).exists():
             self.stdout.write(
-                f"The back-office account “{USERNAME}” exists; its password and codes were "
-                f"printed when it was created. New ones: gardien changepassword {USERNAME}, "
-                f"gardien staff otp-reset {USERNAME}"
+                _(
+                    "The back-office account “%(name)s” exists; its password and codes were "
+                    "printed when it was created. New ones: gardien changepassword %(name)s, "
+                    "gardien staff otp-reset %(name)s"
+                )
+                % {"name": USERNAME}
             )
             return
         password = "-".join(secrets.token_urlsafe(6) for _ in range(3))
@@ -60,12 +68,20 @@ class Command(BaseCommand):
             two_factor = accounts.provision_two_factor(user)
             trail.account_created(Actor.system(), user, "administrator")
         self.stdout.write("")
-        self.stdout.write("  Back-office account created — shown only once (add the key to an")
-        self.stdout.write("  authenticator app; log in with the password and its 6-digit code):")
+        self.stdout.write(
+            "  "
+            + _(
+                "Back-office account created — shown only once (add the key to an "
+                "authenticator app; log in with the password and its 6-digit code):"
+            )
+        )
         for line in accounts.credential_lines(USERNAME, password, two_factor):
             self.stdout.write(line)
         if self.stdout.isatty():
-            self.stdout.write("    or scan this with the authenticator app:")
+            self.stdout.write("    " + _("or scan this with the authenticator app:"))
             self.stdout.write(accounts.qr_text(two_factor.uri))
         self.stdout.write("")
-        self.stdout.write(f"Demo ready: log in at /admin/ as “{USERNAME}” (superuser, two-factor).")
+        self.stdout.write(
+            _("Demo ready: log in at /admin/ as “%(name)s” (superuser, two-factor).")
+            % {"name": USERNAME}
+        )

@@ -7,9 +7,11 @@ from argparse import ArgumentParser, ArgumentTypeError
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from gardien.lib.clock import ClockError, frozen, parse_instant
+from gardien.lib.command import GardienCommand, InputError
 from gardien.processors.worker import OutboxWorker
 
 
@@ -17,14 +19,16 @@ def _seconds(value: str) -> float:
     try:
         number = float(value)
     except ValueError:
-        raise ArgumentTypeError(f"{value!r} is not a number of seconds") from None
+        raise ArgumentTypeError(
+            _("%(value)r is not a number of seconds") % {"value": value}
+        ) from None
     if not math.isfinite(number) or number < 0:
-        raise ArgumentTypeError("the interval is a number of seconds, zero or more")
+        raise ArgumentTypeError(_("the interval is a number of seconds, zero or more"))
     return number
 
 
-class Command(BaseCommand):
-    help = (
+class Command(GardienCommand):
+    help = gettext_lazy(
         "Carries out the work Gardien has queued: notification and newsletter emails, "
         "calls to processors such as a mailing service. Keep it running beside the web "
         "server (Ctrl-C or a stop signal ends it after the current task), or run it "
@@ -39,13 +43,15 @@ class Command(BaseCommand):
             "--once",
             action="store_true",
             dest="batch",
-            help="do the work that is due now, print a one-line summary and stop "
-            "(--verbosity 0 prints nothing, for cron)",
+            help=_(
+                "do the work that is due now, print a one-line summary and stop "
+                "(--verbosity 0 prints nothing, for cron)"
+            ),
         )
         parser.add_argument(
             "--now",
             metavar="DATE",
-            help=(
+            help=_(
                 "with --batch: act as if it were DATE (e.g. 2026-03-01 or "
                 "2026-03-01T14:30:00+01:00), to run work scheduled until then; for tests"
             ),
@@ -55,13 +61,13 @@ class Command(BaseCommand):
             type=_seconds,
             default=1.0,
             metavar="SECONDS",
-            help="how long to wait before looking again when nothing is due (default: 1)",
+            help=_("how long to wait before looking again when nothing is due (default: 1)"),
         )
         parser.add_argument(
             "--queue",
             default="default",
             metavar="NAME",
-            help="which queue(s) to serve, comma-separated, '*' for all (default: default)",
+            help=_("which queue(s) to serve, comma-separated, '*' for all (default: default)"),
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -69,14 +75,16 @@ class Command(BaseCommand):
         clock_context: AbstractContextManager[object] = nullcontext()
         if options["now"]:
             if not batch:
-                raise CommandError(
-                    "--now only works with --batch: a worker that keeps running must use the "
-                    "real time, or retries would never come due."
+                raise InputError(
+                    _(
+                        "--now only works with --batch: a worker that keeps running must use "
+                        "the real time, or retries would never come due."
+                    )
                 )
             try:
                 clock_context = frozen(parse_instant(options["now"]))
             except ClockError as exc:
-                raise CommandError(str(exc)) from None
+                raise InputError(str(exc)) from None
         from gardien.backup.restoring import refuse_unfinished
 
         refuse_unfinished()  # even --batch: it would mail people a stopped restore brought back

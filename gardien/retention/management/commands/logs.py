@@ -3,15 +3,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from gardien.lib.command import GardienCommand
 from gardien.policy import services as policy
 from gardien.retention import logs
 
 
-class Command(BaseCommand):
-    help = (
+class Command(GardienCommand):
+    help = gettext_lazy(
         "Keeps the server's logs no longer than the privacy policy says. Gardien writes no log "
         "file: its web server's access log (addresses already shortened) goes to the system "
         "journal. This prints the journal settings that delete Gardien's log lines once the "

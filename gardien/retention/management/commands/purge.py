@@ -4,17 +4,19 @@ import time
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.utils import timezone, translation
+from django.core.management.base import CommandError, CommandParser
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from gardien.lib import clock, stop
+from gardien.lib import clock, stop, when
+from gardien.lib.command import GardienCommand, InputError
 from gardien.lib.progress import Progress
 from gardien.retention import engine
 from gardien.retention.models import PurgeRun
 
 
-class Command(BaseCommand):
-    help = (
+class Command(GardienCommand):
+    help = gettext_lazy(
         "Deletes (or anonymises) every piece of stored data whose retention period has ended, "
         "as the published privacy policy says: contact messages, subscribers, proofs of "
         "consent, logs and the rest, each by its own rule. Data kept because of a restriction "
@@ -29,44 +31,50 @@ class Command(BaseCommand):
         parser.add_argument(
             "--dry-run",
             action="store_true",
-            help="change nothing; show what is due now and in the next 30 and 90 days",
+            help=_("change nothing; show what is due now and in the next 30 and 90 days"),
         )
         parser.add_argument(
             "--now",
             default=None,
             metavar="DATE",
-            help="act as if today were this date, e.g. 2029-05-01 (rehearsals; use with "
-            "--dry-run to see what a future date will remove)",
+            help=_(
+                "act as if today were this date, e.g. 2029-05-01 (rehearsals; use with "
+                "--dry-run to see what a future date will remove)"
+            ),
         )
         parser.add_argument(
             "--only",
             default=None,
             metavar="ACTIVITY",
-            help="only apply the rules of this activity of the manifest, e.g. contact",
+            help=_("only apply the rules of this activity of the manifest, e.g. contact"),
         )
         parser.add_argument(
             "--batch",
             type=int,
             default=None,
             metavar="N",
-            help="rows per transaction (default: GARDIEN_PURGE_BATCH, 250 on SQLite, "
-            "5000 on PostgreSQL)",
+            help=_(
+                "rows per transaction (default: GARDIEN_PURGE_BATCH, 250 on SQLite, "
+                "5000 on PostgreSQL)"
+            ),
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
             now = clock.parse_instant(options["now"]) if options["now"] else clock.now()
         except clock.ClockError as exc:
-            raise CommandError(str(exc)) from None
+            raise InputError(str(exc)) from None
         if options["now"] and not options["dry_run"] and settings.PRODUCTION:
-            raise CommandError(
-                "--now without --dry-run is refused in production: it would delete data "
-                "before its period ends. Add --dry-run to see what that date will remove."
+            raise InputError(
+                _(
+                    "--now without --dry-run is refused in production: it would delete data "
+                    "before its period ends. Add --dry-run to see what that date will remove."
+                )
             )
         batch = options["batch"]
         if batch is not None and batch < 1:
-            raise CommandError("--batch must be 1 or more rows.")
-        with clock.frozen(now), translation.override("en"):
+            raise InputError(_("--batch must be 1 or more rows."))
+        with clock.frozen(now):
             try:
                 if options["dry_run"]:
                     self.dry_run(now, options["only"])
@@ -77,14 +85,12 @@ class Command(BaseCommand):
 
     def dry_run(self, now: Any, only: str | None) -> None:
         rows = engine.forecast(now, days=(30, 90), only=only)
-        local = timezone.localtime(now)
         self.stdout.write(
-            f"What the retention rules remove, as of {local:%Y-%m-%d %H:%M} "
-            f"({settings.TIME_ZONE}, UTC{local:%z}):"
+            _("What the retention rules remove, as of %(when)s:") % {"when": when.text(now)}
         )
         header = (
-            f"{'stored data':<30} {'rule from':<28} {'rule':<40} {'now':>8} {'held':>6} "
-            f"{'30 days':>8} {'90 days':>8}"
+            f"{_('stored data'):<30} {_('rule from'):<28} {_('rule'):<40} {_('now'):>8} "
+            f"{_('held'):>6} {_('30 days'):>8} {_('90 days'):>8}"
         )
         self.stdout.write(header)
         for row in rows:
@@ -97,8 +103,11 @@ class Command(BaseCommand):
         due = sum(r.due_now for r in rows)
         held = sum(r.held_now for r in rows)
         self.stdout.write(
-            f"Dry run: {due} rows are due now and {held} held by a restriction, across "
-            f"{len(rows)} rules; nothing was changed."
+            _(
+                "Dry run: %(due)d rows are due now and %(held)d held by a restriction, across "
+                "%(rules)d rules; nothing was changed."
+            )
+            % {"due": due, "held": held, "rules": len(rows)}
         )
 
     def purge(self, now: Any, only: str | None, batch: int | None) -> None:
@@ -121,30 +130,38 @@ class Command(BaseCommand):
             bar.end()
         for outcome in report.outcomes:
             category = outcome.category
-            verb = "anonymised" if category.erase == "anonymise" else "deleted"
-            line = (
-                f"{category.name}: {outcome.count} {verb}, {outcome.held} held "
-                f"({category.where}: {category.rule_text}; {outcome.seconds:.2f} s)"
-            )
+            if category.erase == "anonymise":
+                done = _("%(name)s: %(count)d anonymised, %(held)d held")
+            else:
+                done = _("%(name)s: %(count)d deleted, %(held)d held")
+            line = done % {"name": category.name, "count": outcome.count, "held": outcome.held}
+            line += f" ({category.where}: {category.rule_text}; {outcome.seconds:.2f} s)"
             if outcome.error:
-                line += f" FAILED: {outcome.error}"
+                line += " " + _("FAILED: %(error)s") % {"error": outcome.error}
             self.stdout.write(line)
         elapsed = time.monotonic() - started
-        summary = (
-            f"Purged {report.removed} rows and held {report.held} across "
-            f"{len(report.outcomes)} rules in {elapsed:.1f} s."
-        )
+        summary = _(
+            "Purged %(removed)d rows and held %(held)d across %(rules)d rules in %(seconds).1f s."
+        ) % {
+            "removed": report.removed,
+            "held": report.held,
+            "rules": len(report.outcomes),
+            "seconds": elapsed,
+        }
         if report.interrupted:
-            summary += (
-                " Stopped before the end (signal received); every finished batch is kept, "
+            summary += " " + _(
+                "Stopped before the end (signal received); every finished batch is kept, "
                 "run it again to go on."
             )
         self.stdout.write(summary)
         if report.failed:
             names = ", ".join(o.category.name for o in report.failed)
             raise CommandError(
-                f"Some rules could not be applied ({names}); the lines above say why. The "
-                "others were applied. Fix the cause and run `gardien purge` again."
+                _(
+                    "Some rules could not be applied (%(names)s); the lines above say why. The "
+                    "others were applied. Fix the cause and run `gardien purge` again."
+                )
+                % {"names": names}
             )
         if report.interrupted:
             raise SystemExit(3)

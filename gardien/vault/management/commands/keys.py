@@ -3,16 +3,19 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from gardien.audit.services import Actor, record
 from gardien.lib import crypto
+from gardien.lib.command import GardienCommand, InputError
 from gardien.vault import keycheck
 from gardien.vault.rotation import rotate
 
 
-class Command(BaseCommand):
-    help = (
+class Command(GardienCommand):
+    help = gettext_lazy(
         "Manages the keys that encrypt personal data. `rotate` re-encrypts every stored personal "
         "value and recomputes every lookup index under the NEWEST keys (the first of "
         "GARDIEN_FIELD_KEYS and of GARDIEN_BLIND_INDEX_KEY). Put the new key first, keep the old "
@@ -25,14 +28,16 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="action", required=True, metavar="{rotate,check}")
         rot = sub.add_parser(
             "rotate",
-            help="re-encrypt everything under the newest keys",
-            description="Re-encrypt every personal value under the newest keys, in batches.",
+            help=_("re-encrypt everything under the newest keys"),
+            description=_("Re-encrypt every personal value under the newest keys, in batches."),
         )
-        rot.add_argument("--batch-size", type=int, default=500, help="rows per batch (default 500)")
+        rot.add_argument(
+            "--batch-size", type=int, default=500, help=_("rows per batch (default 500)")
+        )
         sub.add_parser(
             "check",
-            help="check the keys against the stored data",
-            description="Check that every key is well-formed and one the stored data needs.",
+            help=_("check the keys against the stored data"),
+            description=_("Check that every key is well-formed and one the stored data needs."),
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -41,15 +46,27 @@ class Command(BaseCommand):
                 keycheck.check()
             except keycheck.KeyCheckError as exc:
                 raise CommandError(str(exc)) from None
-            self.stdout.write("The keys are well-formed and the ones the stored data needs.")
+            self.stdout.write(_("The keys are well-formed and the ones the stored data needs."))
             return
         if options["batch_size"] < 1 or options["batch_size"] > 100_000:
-            raise CommandError("--batch-size must be between 1 and 100000.")
+            raise InputError(_("--batch-size must be between 1 and 100000."))
         try:
-            crypto.field_keys()
-            crypto.index_keys()
+            field_keys = crypto.field_keys()
+            index_keys = crypto.index_keys()
         except crypto.CryptoConfigError as exc:
             raise CommandError(str(exc)) from None
+        if len(field_keys) == 1 and len(index_keys) == 1:
+            # With one key of each kind the data is already under it (checked at start):
+            # re-encrypting would change nothing, and there is no old key to remove.
+            self.stdout.write(
+                _(
+                    "Nothing to rotate: GARDIEN_FIELD_KEYS and GARDIEN_BLIND_INDEX_KEY hold "
+                    "one key each, which the stored data is already under. To change keys, put "
+                    "the new key first, keep the old one after it (comma-separated) and run this "
+                    "again."
+                )
+            )
+            return
         tty = sys.stdout.isatty()
 
         def progress(label: str, done: int, total: int) -> None:
@@ -63,8 +80,11 @@ class Command(BaseCommand):
             summary = rotate(options["batch_size"], progress)
         except crypto.DecryptionError as exc:
             raise CommandError(
-                f"Rotation stopped: {exc}. Nothing already rotated is lost; "
-                "fix the keys and run it again."
+                _(
+                    "Rotation stopped: %(problem)s. Nothing already rotated is lost; "
+                    "fix the keys and run it again."
+                )
+                % {"problem": exc}
             ) from None
         if tty:
             self.stdout.write("")
@@ -76,7 +96,16 @@ class Command(BaseCommand):
             target_ref=summary.key_id,
             reason=f"{summary.rows} rows re-encrypted",
         )
+        if summary.rows:
+            done = ngettext(
+                "Re-encrypted %(rows)d row in %(models)d models under the newest keys.",
+                "Re-encrypted %(rows)d rows in %(models)d models under the newest keys.",
+                summary.rows,
+            ) % {"rows": summary.rows, "models": summary.models}
+        else:
+            done = _(
+                "Nothing needed re-encrypting: the stored data was already under the newest keys."
+            )
         self.stdout.write(
-            f"Re-encrypted {summary.rows} rows in {summary.models} models under the newest keys; "
-            "the old keys can now be removed from the settings."
+            done + " " + _("The older keys are no longer needed: remove them from the settings.")
         )
