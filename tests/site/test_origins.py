@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 from django.test import Client
-from django.utils import translation
+from django.utils import timezone, translation
 
 from gardien.audit import words
 from gardien.audit.models import AuditEntry
@@ -286,3 +286,43 @@ def test_the_allowed_origins_cost_no_query_once_read(
             allowed_origins()
         spent = time.perf_counter() - start
     assert spent < 0.5, f"10,000 look-ups took {spent:.3f} s"
+
+
+# --------------------------------------------------------------------------- upgrading
+
+
+def test_upgrading_keeps_the_published_origins_allowed(transactional_db: Any) -> None:
+    """A database whose published version lists [site] origins: `gardien migrate` copies them
+    into the allowed origins, so the banner keeps working where it did."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    leaves = executor.loader.graph.leaf_nodes()
+    before = [("site", "0001_initial"), *(node for node in leaves if node[0] != "site")]
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps
+    old.get_model("policy", "PolicyVersion").objects.create(
+        number=1,
+        content_hash="0" * 64,
+        published_at=timezone.now(),
+        manifest={"site": {"name": "Coopo", "origins": ["https://coopo.fr", SITE]}},
+        source="",
+    )
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+    rows = AllowedOrigin.objects.order_by("origin")
+    assert [(r.origin, r.added_from) for r in rows] == [
+        (SITE, "manifest"),
+        ("https://coopo.fr", "manifest"),
+    ]
+
+
+def test_the_demo_allows_the_coopo_sites(db: Any, settings: Any) -> None:
+    settings.PRODUCTION = False
+    call_command("demo", "setup", stdout=io.StringIO())
+    call_command("demo", "setup", stdout=io.StringIO())  # again: nothing changes
+    assert sorted(AllowedOrigin.objects.values_list("origin", "added_from")) == [
+        ("https://coopo.fr", "demo"),
+        ("https://www.coopo.fr", "demo"),
+    ]
