@@ -33,6 +33,23 @@ class ReadOnly(admin.ModelAdmin):
         return False
 
 
+# Where a sign-up came from, as stored ("page", "contact", "snippet ORIGIN", "api ORIGIN").
+_SOURCES = {
+    "page": _("Gardien's sign-up page"),
+    "contact": _("the contact form's box"),
+    "snippet": _("the form on the site"),
+    "api": _("the API"),
+}
+
+
+def source_in_words(source: str) -> str:
+    kind, _space, origin = source.partition(" ")
+    label = _SOURCES.get(kind)
+    if label is None:
+        return source
+    return f"{label} ({origin})" if origin else str(label)
+
+
 @admin.register(Subscription)
 class SubscriptionAdmin(ReadOnly):
     confirmed_when = moment(Subscription, "confirmed_at")
@@ -55,7 +72,7 @@ class SubscriptionAdmin(ReadOnly):
 
     @admin.display(description=_("source"))
     def source(self, obj: Subscription) -> str:
-        return obj.proof.source
+        return source_in_words(obj.proof.source)
 
     @admin.display(description=_("consent statement (SHA-256)"))
     def statement(self, obj: Subscription) -> str:
@@ -125,7 +142,7 @@ class ConsentProofAdmin(ReadOnly):
         "signed_up_when",
         "confirmed_when",
         "lang",
-        "source",
+        "source_words",
         "policy_version",
         "statement_sha256",
         "withdrawn_when",
@@ -136,6 +153,10 @@ class ConsentProofAdmin(ReadOnly):
     @admin.display(description=_("proof"))
     def short_id(self, obj: ConsentProof) -> str:
         return str(obj.pk)[:8]
+
+    @admin.display(description=_("source"))
+    def source_words(self, obj: ConsentProof) -> str:
+        return source_in_words(obj.source)
 
     @admin.display(description=_("withdrawn through"))
     def withdrawn(self, obj: ConsentProof) -> str:
