@@ -5,7 +5,7 @@
   recommends. Advice, not a problem: `gardien check` shows it (for the configured manifest
   or the one given) and still passes; ``choice_lifetime = "6 months"`` silences it.
 - gardien.W002: the manifest still lists ``[site] origins``, which now live in the site settings
-  (``gardien site add-origin``); publishing adds them there, without a new public version.
+  (``gardien site add-origin``); a change to them alone publishes nothing.
 """
 
 from __future__ import annotations
@@ -81,7 +81,7 @@ def manifest_warnings(manifest: Manifest, filename: str | Path) -> list[checks.C
             checks.Warning(
                 "The sites allowed to show the banner and the forms now live in Gardien's site "
                 f"settings, apart from the public policy: run {commands}, then remove `origins` "
-                "from [site] (until then, publishing adds them without a new version).",
+                "from [site] (a change to it alone publishes nothing).",
                 obj=f"{filename}:{_line(filename, ('site', 'origins'))}",
                 id="gardien.W002",
             )

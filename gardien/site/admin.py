@@ -15,7 +15,6 @@ from django.utils.translation import gettext as _
 
 from gardien.backoffice.site import add_dashboard_block, add_page
 from gardien.site import services
-from gardien.site.management.commands.site import added_by
 from gardien.site.models import AddedFrom
 
 CHANGE = ("site.add_allowedorigin", "site.delete_allowedorigin")
@@ -79,7 +78,7 @@ def _context(request: HttpRequest, context: dict[str, Any], changer: bool) -> di
         {
             "title": _("Allowed origins"),
             "site_url": settings.SITE_URL.rstrip("/"),
-            "allowed": [(row, added_by(row)) for row in services.listed()],
+            "allowed": [(row, services.added_by(row)) for row in services.listed()],
             "refused": services.refused(),
             "may_change": changer,
             "typed": request.POST.get("origin", "") if request.method == "POST" else "",

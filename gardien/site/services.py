@@ -126,6 +126,13 @@ def listed() -> list[AllowedOrigin]:
     return list(AllowedOrigin.objects.select_related("added_by").order_by("origin"))
 
 
+def added_by(row: AllowedOrigin) -> str:
+    """Who added an origin, in words: the back-office account, or where it came from."""
+    if row.added_by is not None:
+        return _("%(account)s (back office)") % {"account": row.added_by.get_username()}
+    return str(AddedFrom(row.added_from).label)
+
+
 def _actor(user: Any | None) -> Actor:
     return Actor.staff(user) if user is not None else COMMAND_ACTOR
 

@@ -156,6 +156,16 @@ def test_an_origin_change_creates_no_public_version(
     assert AllowedOrigin.objects.get(origin=SITE).added_from == "manifest"
 
 
+def test_publishing_a_manifest_whose_origins_alone_changed_publishes_nothing(
+    published: Any, coopo_path: Path, tmp_path: Path
+) -> None:
+    draft = _with_origins(coopo_path, tmp_path, f'["{SITE}"]')
+    out = io.StringIO()
+    call_command("policy", "publish", "--yes", "--manifest", str(draft), lang="en", stdout=out)
+    assert "Nothing to publish" in out.getvalue()
+    assert PolicyVersion.objects.count() == 1
+
+
 def test_a_version_published_with_origins_is_the_same_policy_without_them(
     db: Any, coopo_path: Path, tmp_path: Path
 ) -> None:

@@ -10,14 +10,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from gardien.lib import when
 from gardien.lib.command import GardienCommand, InputError
 from gardien.site import services
-from gardien.site.models import AddedFrom, AllowedOrigin
-
-
-def added_by(row: AllowedOrigin) -> str:
-    """Who added an origin, in words: the back-office account, or where it came from."""
-    if row.added_by is not None:
-        return _("%(account)s (back office)") % {"account": row.added_by.get_username()}
-    return str(AddedFrom(row.added_from).label)
+from gardien.site.models import AddedFrom
 
 
 class Command(GardienCommand):
@@ -122,7 +115,7 @@ class Command(GardienCommand):
                 % {
                     "origin": row.origin.ljust(width),
                     "when": when.text(row.added_at),
-                    "who": added_by(row),
+                    "who": services.added_by(row),
                 }
             )
         count = len(rows)
