@@ -12,6 +12,7 @@ import datetime as dt
 import uuid
 
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from gardien.retention.registry import kept, technical
@@ -62,7 +63,7 @@ class PendingSignup(models.Model):
         verbose_name_plural = _("pending sign-ups")
 
     def __str__(self) -> str:
-        return f"sign-up {str(self.id)[:8]}"
+        return gettext("sign-up %(ref)s") % {"ref": str(self.id)[:8]}
 
 
 @personal_data(
@@ -99,7 +100,7 @@ class ConsentProof(models.Model):
         verbose_name_plural = _("proofs of consent to the newsletter")
 
     def __str__(self) -> str:
-        return f"proof {str(self.id)[:8]}"
+        return gettext("proof %(ref)s") % {"ref": str(self.id)[:8]}
 
 
 @personal_data(
@@ -130,7 +131,7 @@ class Subscription(models.Model):
         verbose_name_plural = _("subscribers")
 
     def __str__(self) -> str:
-        return f"subscriber {str(self.id)[:8]}"
+        return gettext("subscriber %(ref)s") % {"ref": str(self.id)[:8]}
 
 
 @kept(because=_("the newsletters sent: their text, no personal data"))
@@ -183,7 +184,7 @@ class Delivery(models.Model):
         indexes = [models.Index(fields=["campaign", "sent_at"], name="delivery_campaign_sent")]
 
     def __str__(self) -> str:
-        return f"delivery {self.pk}"
+        return gettext("delivery %(ref)s") % {"ref": self.pk}
 
 
 @personal_data(

@@ -15,6 +15,7 @@ import secrets
 import uuid
 
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from gardien.retention.registry import kept
@@ -185,7 +186,7 @@ class IdentityDocument(models.Model):
         verbose_name_plural = _("proofs of identity")
 
     def __str__(self) -> str:
-        return f"identity document {str(self.id)[:8]}"
+        return gettext("identity document %(ref)s") % {"ref": str(self.id)[:8]}
 
 
 @kept(because=_("a download link of a request, gone with it"))
