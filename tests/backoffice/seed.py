@@ -56,6 +56,9 @@ def seed() -> Seeded:
         actor=system,
         email=ADA,
     )
+    # Verified, the request is linked to the person: their page lists it, and its own page
+    # offers the answers (export, restrict, erase) the person asked for.
+    request = rights.mark_verified(request, actor=system, how="known correspondent")
     proof = ConsentRecord(
         consent_id=new_consent_id(),
         recorded_at=clock.now(),

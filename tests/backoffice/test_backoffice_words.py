@@ -91,12 +91,15 @@ def test_a_restricted_person_shows_words_not_a_green_tick(dpo):
 
 
 def test_the_person_page_lists_records_per_activity_with_its_actions(dpo):
-    person = seed().person
+    seeded = seed()
+    person = seeded.person
     page = dpo.get(f"/admin/vault/person/{person.pk}/change/").text
     assert f"personne {str(person.pk)[:8]}" in page
     assert "Ce que Gardien conserve sur cette personne, par activité" in page
     assert "<h3>Formulaire de contact</h3>" in page and "<h3>Lettre d&#x27;information</h3>" in page
     assert "/admin/contact/contactmessage/" in page  # each record opens its own page
+    assert f"/admin/rights/rightsrequest/{seeded.request.pk}/change/" in page
+    assert seeded.request.reference in page
     assert "Exporter les données de cette personne" in page
     assert "/admin/rights/rightsrequest/add/" in page
     assert "<div>Lettre d&#x27;information : " in page  # the last contact, in French typography
@@ -120,3 +123,9 @@ def test_only_those_who_may_see_people_export_them(make_account, published):
     person = seed().person
     viewer = verified_client(make_account("viewer-w", "viewer"))
     assert viewer.post(f"/admin/vault/person/{person.pk}/export/").status_code == 403
+
+
+def test_a_subscription_says_where_it_came_from(dpo):
+    seed()
+    page = dpo.get("/admin/newsletter/subscription/").text
+    assert "la page d&#x27;inscription de Gardien" in page and "(Europe/Paris)" in page
