@@ -37,6 +37,7 @@ class OutboxItemAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     )
     list_filter = ("state",)
     search_fields = ("=id", "task_path")
+    search_help_text = _("Type an item's full id, or part of its task's name, e.g. send_welcome.")
     ordering = ("state", "-updated_at")
     actions = ["retry_now"]
     fields = (
