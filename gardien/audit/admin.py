@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from gardien.audit import words
 from gardien.audit.models import AuditCheckpoint, AuditEntry
+from gardien.backoffice.columns import moment
 from gardien.backoffice.readonly import ReadOnlyAdminMixin
 from gardien.lib import when
 
@@ -104,15 +105,19 @@ class AuditEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 @admin.register(AuditCheckpoint)
 class AuditCheckpointAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("position", "moment", "purged", "business_now", "count", "hash")
+    at_when = moment(AuditCheckpoint, "at")
+    purged_when = moment(AuditCheckpoint, "purged_at")
+    business_when = moment(AuditCheckpoint, "business_now")
+    list_display = ("position", "at_when", "purged_when", "business_when", "count", "hash")
     ordering = ("-position",)
-    fields = ("position", "hash", "at", "purged_at", "business_now", "count", "key_id", "mac")
+    fields = (
+        "position",
+        "hash",
+        "at_when",
+        "purged_when",
+        "business_when",
+        "count",
+        "key_id",
+        "mac",
+    )
     readonly_fields = fields
-
-    @admin.display(description=_("at"), ordering="at")
-    def moment(self, obj: AuditCheckpoint) -> str:
-        return when.display(obj.at)
-
-    @admin.display(description=_("purged at"), ordering="purged_at")
-    def purged(self, obj: AuditCheckpoint) -> str:
-        return when.display(obj.purged_at)
