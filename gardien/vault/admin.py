@@ -67,6 +67,19 @@ def _admin_url(request: HttpRequest, obj: models.Model) -> str:
         return ""
 
 
+# When a record began, by the first of these fields it has; else the field its retention
+# counts from (which may be empty until an event, e.g. a withdrawal).
+_BEGAN = ("received_at", "signed_up_at", "created_at", "recorded_at")
+
+
+def _since(obj: models.Model, timestamp: str | None) -> Any:
+    for name in (*_BEGAN, timestamp):
+        value = getattr(obj, name, None) if name else None
+        if value is not None:
+            return value
+    return None
+
+
 def held_per_activity(request: HttpRequest, person: Person) -> list[Activity]:
     """What Gardien holds about ``person``, per activity of the manifest, asked of every app
     through the personal-data registry (vault.services.find_everything)."""
@@ -76,7 +89,7 @@ def held_per_activity(request: HttpRequest, person: Person) -> list[Activity]:
         registration, obj = found.registration, found.obj
         if obj.pk == person.pk and isinstance(obj, Person):
             continue  # the person themself: the page's first block
-        stamp = getattr(obj, registration.timestamp, None) if registration.timestamp else None
+        stamp = _since(obj, registration.timestamp)
         reference = str(getattr(obj, "reference", "") or str(obj.pk)[:8])
         grouped.setdefault(found.activity, []).append(
             Held(
