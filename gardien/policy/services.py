@@ -157,7 +157,9 @@ def organisation_name() -> str:
 
 
 def history() -> list[PolicyVersion]:
-    return list(PolicyVersion.objects.order_by("-number").only("number", "published_at", "note"))
+    return list(
+        PolicyVersion.objects.order_by("-number").only("number", "published_at", "note", "note_en")
+    )
 
 
 def stored_manifest(row: PolicyVersion) -> Manifest:

@@ -319,3 +319,17 @@ def test_the_real_command_asks_at_a_terminal(tmp_path, edited_manifest, coopo_pa
     assert without_terminal.stderr.strip().endswith("Add --yes to publish without the question.")
     assert "CommandError" not in without_terminal.stderr
     assert "Traceback" not in without_terminal.stderr
+
+
+def test_the_history_reads_every_note_in_one_query(
+    db, settings, coopo_path, edited_manifest, django_assert_max_num_queries
+):
+    settings.GARDIEN_MANIFEST = coopo_path
+    publish("--yes", "--note", "Première version.", "--note-en", "First version.")
+    settings.GARDIEN_MANIFEST = edited_manifest(CHANGED)
+    publish("--yes", "--note", "Durée réduite.", "--note-en", "Shorter period.")
+    client = Client()
+    client.get("/en/privacy/history/")  # sessions, caches: whatever a first request loads
+    with django_assert_max_num_queries(1):
+        page = client.get("/en/privacy/history/").text
+    assert "First version." in page and "Shorter period." in page
