@@ -5,6 +5,7 @@ See the README's "Configuration" section for each variable.
 
 from __future__ import annotations
 
+import datetime as _datetime
 import secrets as _random
 import zoneinfo as _zoneinfo
 from pathlib import Path
@@ -12,16 +13,20 @@ from pathlib import Path
 from django.utils.csp import CSP
 
 from gardien.antispam.rates import parse_rate_limit
+from gardien.lib import languages
 from gardien.lib import secrets as local_secrets
 from gardien.lib.env import (
     EnvError,
     envbool,
+    envchoice,
     envdatabase,
     envint,
     envlist,
     envsecret,
     envstr,
+    envurl,
 )
+from gardien.lib.languages import gettext_noop
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(envstr("GARDIEN_VAR_DIR", str(BASE_DIR / "var")))
@@ -29,7 +34,11 @@ VAR_DIR = Path(envstr("GARDIEN_VAR_DIR", str(BASE_DIR / "var")))
 PRODUCTION = envbool("GARDIEN_PRODUCTION", False)
 DEBUG = envbool("DEBUG", False)
 if PRODUCTION and DEBUG:
-    raise EnvError("DEBUG=true is refused when GARDIEN_PRODUCTION=true: it would show tracebacks.")
+    raise EnvError(
+        gettext_noop(
+            "DEBUG=true is refused when GARDIEN_PRODUCTION=true: it would show tracebacks."
+        )
+    )
 
 # Development installs keep generated secrets in var/secrets.json (git-ignored);
 # production must receive them from the environment.
@@ -59,8 +68,10 @@ GARDIEN_AUDIT_KEYS = [
 ]
 if PRODUCTION and any(len(key) < 32 for key in GARDIEN_AUDIT_KEYS):
     raise EnvError(
-        "GARDIEN_AUDIT_KEYS: a key is shorter than 32 characters; generate one with "
-        "`gardien secrets generate`."
+        gettext_noop(
+            "GARDIEN_AUDIT_KEYS: a key is shorter than 32 characters; generate one with "
+            "`gardien secrets generate`."
+        )
     )
 
 # Earlier values of SECRET_KEY, newest first (comma-separated), after a change of it: what
@@ -81,12 +92,29 @@ GARDIEN_MANIFEST = Path(envstr("GARDIEN_MANIFEST", str(BASE_DIR / "examples/coop
 GARDIEN_DEMO_SITE = envbool("GARDIEN_DEMO_SITE", not PRODUCTION)
 GARDIEN_NOW = envstr("GARDIEN_NOW", "")
 if PRODUCTION and GARDIEN_NOW:
-    raise EnvError("GARDIEN_NOW is refused when GARDIEN_PRODUCTION=true: the clock must be real.")
+    raise EnvError(
+        gettext_noop("GARDIEN_NOW is refused when GARDIEN_PRODUCTION=true: the clock must be real.")
+    )
+if GARDIEN_NOW:
+    try:
+        _datetime.datetime.fromisoformat(GARDIEN_NOW.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise EnvError(
+            gettext_noop(
+                "GARDIEN_NOW=%(raw)r is not a date; write e.g. GARDIEN_NOW=2026-03-01 or "
+                "GARDIEN_NOW=2026-03-01T14:30:00+01:00."
+            ),
+            raw=GARDIEN_NOW,
+        ) from None
 
-SITE_URL = envstr("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+SITE_URL = envurl("SITE_URL", "http://127.0.0.1:8000")
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "[::1]"])
 if PRODUCTION and not ALLOWED_HOSTS:
-    raise EnvError("ALLOWED_HOSTS is not set; production needs the host names Gardien answers on.")
+    raise EnvError(
+        gettext_noop(
+            "ALLOWED_HOSTS is not set; production needs the host names Gardien answers on."
+        )
+    )
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
@@ -200,17 +228,20 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-LANGUAGE_CODE = "fr"
-LANGUAGES = [("fr", "Français"), ("en", "English")]
-LOCALE_PATHS = [BASE_DIR / "gardien" / "locale"]
+LANGUAGE_CODE = languages.LANGUAGE_CODE
+LANGUAGES = languages.LANGUAGES
+LOCALE_PATHS = [languages.LOCALE_DIR]
 USE_I18N = True
 TIME_ZONE = envstr("TIME_ZONE", "Europe/Paris")
 try:
     _zoneinfo.ZoneInfo(TIME_ZONE)
 except (ValueError, _zoneinfo.ZoneInfoNotFoundError):
     raise EnvError(
-        f'TIME_ZONE is "{TIME_ZONE}", which is not a time zone name; write a name of the '
-        'time zone database such as "Europe/Paris" or "America/Montreal".'
+        gettext_noop(
+            'TIME_ZONE is "%(raw)s", which is not a time zone name; write a name of the '
+            'time zone database such as "Europe/Paris" or "America/Montreal".'
+        ),
+        raw=TIME_ZONE,
     ) from None
 USE_TZ = True
 
@@ -219,7 +250,18 @@ STATICFILES_DIRS = [BASE_DIR / "gardien" / "static"]
 STATIC_ROOT = VAR_DIR / "static"
 if not PRODUCTION:
     # WhiteNoise serves from the finders in development; it expects the folder to exist.
-    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+    try:
+        STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+    except OSError as _exc:
+        raise EnvError(
+            gettext_noop(
+                "GARDIEN_VAR_DIR is %(path)s, where Gardien cannot create its folders "
+                "(%(problem)s); give a folder Gardien may write to, e.g. "
+                "GARDIEN_VAR_DIR=/var/lib/gardien."
+            ),
+            path=str(VAR_DIR),
+            problem=_exc.strerror,
+        ) from None
 # `gardien collectstatic` writes each file under a content-hashed name with a brotli and a
 # gzip copy beside it; WhiteNoise serves those forever-cacheable (docs/consent.md, "Serving").
 # Before any collectstatic, files keep their names and come from the apps' folders.
@@ -320,7 +362,7 @@ MAILERS = {
             "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
             "OPTIONS": {
                 "host": envstr("EMAIL_HOST", "127.0.0.1"),
-                "port": envint("EMAIL_PORT", 25, minimum=1),
+                "port": envint("EMAIL_PORT", 25, minimum=1, maximum=65535),
                 "username": envstr("EMAIL_HOST_USER", ""),
                 "password": envsecret("EMAIL_HOST_PASSWORD", required=False),
                 "use_tls": envbool("EMAIL_USE_TLS", False),
@@ -343,9 +385,7 @@ DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "gardien@localhost")
 # (NAME_FILE).
 # The retention purge runs once a day in the worker, at this hour (TIME_ZONE), in batches
 # of this many rows (each batch one short transaction).
-GARDIEN_PURGE_HOUR = envint("GARDIEN_PURGE_HOUR", 3, minimum=0)
-if GARDIEN_PURGE_HOUR > 23:
-    raise EnvError(f"GARDIEN_PURGE_HOUR is {GARDIEN_PURGE_HOUR}: give an hour from 0 to 23.")
+GARDIEN_PURGE_HOUR = envint("GARDIEN_PURGE_HOUR", 3, minimum=0, maximum=23)
 # Measured (bench/bench_purge.py): on SQLite a smaller batch keeps a concurrent consent
 # write under a few milliseconds at the same rows per second; on PostgreSQL a larger one
 # costs writers nothing and removes faster.
@@ -360,10 +400,12 @@ GARDIEN_BREVO_API_KEY = envsecret("GARDIEN_BREVO_API_KEY", required=False)
 GARDIEN_BREVO_LIST_ID = envint("GARDIEN_BREVO_LIST_ID", 0, minimum=0)
 if GARDIEN_BREVO_API_KEY and not GARDIEN_BREVO_LIST_ID:
     raise EnvError(
-        "GARDIEN_BREVO_API_KEY is set but GARDIEN_BREVO_LIST_ID is not: give the id of the "
-        "Brevo list that holds the newsletter's subscribers (Contacts > Lists in Brevo)."
+        gettext_noop(
+            "GARDIEN_BREVO_API_KEY is set but GARDIEN_BREVO_LIST_ID is not: give the id of the "
+            "Brevo list that holds the newsletter's subscribers (Contacts > Lists in Brevo)."
+        )
     )
-GARDIEN_BREVO_BASE_URL = envstr("GARDIEN_BREVO_BASE_URL", "https://api.brevo.com/v3").rstrip("/")
+GARDIEN_BREVO_BASE_URL = envurl("GARDIEN_BREVO_BASE_URL", "https://api.brevo.com/v3")
 GARDIEN_BREVO_TIMEOUT = envint("GARDIEN_BREVO_TIMEOUT", 10, minimum=1)
 GARDIEN_BREVO_WEBHOOK_SECRET = envsecret("GARDIEN_BREVO_WEBHOOK_SECRET", required=False)
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
@@ -380,7 +422,10 @@ LOGGING = {
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}
     },
-    "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
+    "root": {
+        "handlers": ["console"],
+        "level": envchoice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")),
+    },
     "loggers": {
         # Django's own default handlers would write before (and without) the redaction
         # filter; its records go to the filtered console handler through the root instead.

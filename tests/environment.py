@@ -14,6 +14,8 @@ def subprocess_env(var_dir: Path) -> dict[str, str]:
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": os.environ.get("HOME", str(var_dir)),
         "LANG": "C.UTF-8",
+        # Gardien's commands speak the reader's language; the tests read English.
+        "LC_MESSAGES": "en_US.UTF-8",
         "PYTHONPATH": str(ROOT),
         "DJANGO_SETTINGS_MODULE": "gardien.settings",
         "GARDIEN_VAR_DIR": str(var_dir),

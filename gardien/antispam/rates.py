@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 
 from gardien.lib.env import EnvError
+from gardien.lib.languages import gettext_noop
 
 _RATE = re.compile(r"\s*([0-9]+)\s*/\s*([0-9]+)\s*")
 
@@ -27,13 +28,21 @@ def parse_rate_limit(text: str, name: str = "GARDIEN_RATE_LIMIT") -> RateLimit:
     found = _RATE.fullmatch(text)
     if found is None:
         raise EnvError(
-            f"{name}={text!r} is not a rate; write <submissions>/<seconds>, "
-            f"e.g. {name}=5/600 for 5 submissions in 10 minutes."
+            gettext_noop(
+                "%(name)s=%(text)r is not a rate; write <submissions>/<seconds>, "
+                "e.g. %(name)s=5/600 for 5 submissions in 10 minutes."
+            ),
+            name=name,
+            text=text,
         )
     submissions, seconds = int(found[1]), int(found[2])
     if submissions < 1 or seconds < 1:
         raise EnvError(
-            f"{name}={text!r} must allow at least 1 submission in at least 1 second; "
-            f"write e.g. {name}=5/600 for 5 submissions in 10 minutes."
+            gettext_noop(
+                "%(name)s=%(text)r must allow at least 1 submission in at least 1 second; "
+                "write e.g. %(name)s=5/600 for 5 submissions in 10 minutes."
+            ),
+            name=name,
+            text=text,
         )
     return RateLimit(submissions=submissions, period=dt.timedelta(seconds=seconds))

@@ -47,7 +47,7 @@ import os
 import re
 import sys
 import textwrap
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.conf import settings
@@ -65,8 +65,9 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-# The environment variables that name the user's language, strongest first (POSIX order).
-LANGUAGE_VARIABLES = ("LC_ALL", "LC_MESSAGES", "LANG")
+from gardien.lib import languages
+
+LANGUAGE_VARIABLES = languages.VARIABLES
 
 # Django's options, kept working for developers and hidden from the help a DPO reads.
 DEVELOPER_OPTIONS = frozenset(
@@ -90,41 +91,9 @@ class InputError(CommandError):
         super().__init__(message, returncode=2)
 
 
-def languages() -> list[str]:
-    """The language codes Gardien speaks (``settings.LANGUAGES``)."""
-    return [code for code, _name in settings.LANGUAGES]
-
-
-def environment_language(env: Mapping[str, str] | None = None) -> str | None:
-    """The language the environment asks for, if Gardien speaks it: ``fr_FR.UTF-8`` → ``fr``.
-
-    The first of ``LC_ALL``, ``LC_MESSAGES`` and ``LANG`` that is set decides, as for any
-    program; ``C`` or ``POSIX`` (no language) and a language Gardien does not speak give None.
-    """
-    env = os.environ if env is None else env
-    for name in LANGUAGE_VARIABLES:
-        value = env.get(name, "").strip()
-        if value:
-            code = re.split(r"[_.@-]", value, maxsplit=1)[0].lower()
-            return code if code in languages() else None
-    return None
-
-
 def command_language(requested: str | None = None, env: Mapping[str, str] | None = None) -> str:
-    """``--lang`` if it is one Gardien speaks, else the environment's, else ``LANGUAGE_CODE``."""
-    if requested in languages():
-        return str(requested)
-    return environment_language(env) or str(settings.LANGUAGE_CODE)
-
-
-def requested_language(argv: Sequence[str]) -> str | None:
-    """The value of ``--lang`` in a command line, read before argparse builds the help."""
-    for index, arg in enumerate(argv):
-        if arg == "--lang" and index + 1 < len(argv):
-            return argv[index + 1]
-        if arg.startswith("--lang="):
-            return arg.split("=", 1)[1]
-    return None
+    """``--lang`` if it is one Gardien speaks, else the environment's, else LANGUAGE_CODE."""
+    return languages.of_command_line(["--lang", requested] if requested else [], env)
 
 
 # argparse's own messages (Python's "argparse" catalogue, not ours), as sentences in our language.
@@ -280,7 +249,7 @@ class ActionParser(GardienParser):
 def add_language_option(parser: argparse.ArgumentParser, *, default: Any = None) -> None:
     parser.add_argument(
         "--lang",
-        choices=languages(),
+        choices=languages.CODES,
         default=default,
         help=_(
             "language of the messages (default: from LANG, e.g. LANG=fr_FR.UTF-8, else %(code)s)"
@@ -332,7 +301,7 @@ class GardienCommand(BaseCommand):
     def run_from_argv(self, argv: list[str]) -> None:
         """Django's run_from_argv, with the language chosen first and errors as one sentence."""
         self._called_from_command_line = True
-        translation.activate(command_language(requested_language(argv[2:])))
+        translation.activate(languages.of_command_line(argv[2:]))
         parser = self.create_parser(argv[0], argv[1])
         options = parser.parse_args(argv[2:])
         cmd_options = vars(options)

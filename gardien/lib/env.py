@@ -2,6 +2,13 @@
 
 A typo in a deployment variable should stop the service with a sentence naming
 the variable, never fall back silently to a default that changes behaviour.
+
+The sentence is said in the reader's language (``gardien`` prints ``err.sentence(lang)``),
+although the settings, and so Django's translations, failed to load: an ``EnvError`` keeps its
+English text (marked with ``gettext_noop`` for the catalogue) apart from the
+values put into it, and :mod:`gardien.lib.languages` reads the compiled catalogue directly::
+
+    raise EnvError(gettext_noop("%(name)s=%(raw)r is not a boolean; ..."), name=name, raw=raw)
 """
 
 from __future__ import annotations
@@ -9,10 +16,24 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from urllib.parse import urlsplit
+
+from gardien.lib import languages
+from gardien.lib.languages import gettext_noop
 
 
 class EnvError(Exception):
     """A setting read from the environment is missing or malformed."""
+
+    def __init__(self, message: str, **values: object) -> None:
+        self.message = message
+        self.values = values
+        super().__init__(message % values if values else message)
+
+    def sentence(self, language: str) -> str:
+        """The sentence in ``language``, from the catalogue (English when it has none)."""
+        text = languages.translate(self.message, language)
+        return text % self.values if self.values else text
 
 
 _TRUE = {"true", "1", "yes", "on"}
@@ -34,7 +55,11 @@ def envbool(name: str, default: bool, env: Mapping[str, str] | None = None) -> b
         return True
     if value in _FALSE:
         return False
-    raise EnvError(f"{name}={raw!r} is not a boolean; write {name}=true or {name}=false.")
+    raise EnvError(
+        gettext_noop("%(name)s=%(raw)r is not a boolean; write %(name)s=true or %(name)s=false."),
+        name=name,
+        raw=raw,
+    )
 
 
 def envint(
@@ -43,6 +68,7 @@ def envint(
     env: Mapping[str, str] | None = None,
     *,
     minimum: int | None = None,
+    maximum: int | None = None,
 ) -> int:
     env = os.environ if env is None else env
     raw = env.get(name)
@@ -52,10 +78,27 @@ def envint(
         value = int(raw.strip())
     except ValueError:
         raise EnvError(
-            f"{name}={raw!r} is not a whole number; write e.g. {name}={default}."
+            gettext_noop(
+                "%(name)s=%(raw)r is not a whole number; write e.g. %(name)s=%(default)s."
+            ),
+            name=name,
+            raw=raw,
+            default=default,
         ) from None
     if minimum is not None and value < minimum:
-        raise EnvError(f"{name}={value} is too small; it must be at least {minimum}.")
+        raise EnvError(
+            gettext_noop("%(name)s=%(value)s is too small; it must be at least %(minimum)s."),
+            name=name,
+            value=value,
+            minimum=minimum,
+        )
+    if maximum is not None and value > maximum:
+        raise EnvError(
+            gettext_noop("%(name)s=%(value)s is too large; it must be at most %(maximum)s."),
+            name=name,
+            value=value,
+            maximum=maximum,
+        )
     return value
 
 
@@ -86,16 +129,28 @@ def envsecret(
             value = Path(file_name).read_text(encoding="utf-8").strip()
         except OSError as exc:
             raise EnvError(
-                f"{name}_FILE points to {file_name!r}, which cannot be read ({exc.strerror}); "
-                "fix the path or set the variable directly."
+                gettext_noop(
+                    "%(name)s_FILE points to %(file)r, which cannot be read (%(problem)s); fix "
+                    "the path or set the variable directly."
+                ),
+                name=name,
+                file=file_name,
+                problem=exc.strerror,
             ) from None
         except UnicodeDecodeError:
             raise EnvError(
-                f"{name}_FILE points to {file_name!r}, which is not UTF-8 text; "
-                "put the secret in it as plain text."
+                gettext_noop(
+                    "%(name)s_FILE points to %(file)r, which is not UTF-8 text; put the secret "
+                    "in it as plain text."
+                ),
+                name=name,
+                file=file_name,
             ) from None
         if not value:
-            raise EnvError(f"{name}_FILE points to an empty file; put the secret in it.")
+            raise EnvError(
+                gettext_noop("%(name)s_FILE points to an empty file; put the secret in it."),
+                name=name,
+            )
         return value
     value = env.get(name, "").strip()
     if value:
@@ -104,15 +159,18 @@ def envsecret(
         return fallback[name]
     if required:
         raise EnvError(
-            f"{name} is not set; production needs it (set {name} or {name}_FILE). "
-            "Generate one with: gardien secrets generate"
+            gettext_noop(
+                "%(name)s is not set; production needs it (set %(name)s or %(name)s_FILE). "
+                "Generate one with: gardien secrets generate"
+            ),
+            name=name,
         )
     return ""
 
 
 def envdatabase(name: str, default: str, env: Mapping[str, str] | None = None) -> dict[str, object]:
     """Django's DATABASES entry from a URL: ``sqlite:///path`` or ``postgres://u:p@host:port/db``."""
-    from urllib.parse import unquote, urlsplit
+    from urllib.parse import unquote
 
     env = os.environ if env is None else env
     raw = env.get(name) or default
@@ -125,14 +183,22 @@ def envdatabase(name: str, default: str, env: Mapping[str, str] | None = None) -
             path = path.lstrip("/")
         if not path:
             raise EnvError(
-                f"{name}={raw!r} has no file name; write e.g. sqlite:///var/gardien.sqlite3."
+                gettext_noop(
+                    "%(name)s=%(raw)r has no file name; write e.g. sqlite:///var/gardien.sqlite3."
+                ),
+                name=name,
+                raw=raw,
             )
         return {"ENGINE": "django.db.backends.sqlite3", "NAME": path}
     if parts.scheme in ("postgres", "postgresql", "pgsql"):
         database = unquote(parts.path.lstrip("/"))
         if not database:
             raise EnvError(
-                f"{name} has no database name; write e.g. postgres://user:password@host:5432/gardien."
+                gettext_noop(
+                    "%(name)s has no database name; write e.g. "
+                    "postgres://user:password@host:5432/gardien."
+                ),
+                name=name,
             )
         return {
             "ENGINE": "django.db.backends.postgresql",
@@ -143,7 +209,11 @@ def envdatabase(name: str, default: str, env: Mapping[str, str] | None = None) -
             "PORT": _port(name, parts),
         }
     raise EnvError(
-        f"{name} should start with sqlite:/// or postgres:// (got {parts.scheme or 'no scheme'!r})."
+        gettext_noop(
+            "%(name)s should start with sqlite:/// or postgres:// (it starts with %(start)r)."
+        ),
+        name=name,
+        start=f"{parts.scheme}:" if parts.scheme else raw[:12],
     )
 
 
@@ -152,6 +222,48 @@ def _port(name: str, parts: object) -> str:
         port = parts.port  # type: ignore[attr-defined]
     except ValueError:
         raise EnvError(
-            f"{name} has a port that is not a number; write e.g. postgres://user@host:5432/gardien."
+            gettext_noop(
+                "%(name)s has a port that is not a number from 1 to 65535; write e.g. "
+                "postgres://user@host:5432/gardien."
+            ),
+            name=name,
         ) from None
     return str(port or "")
+
+
+def envurl(name: str, default: str, env: Mapping[str, str] | None = None) -> str:
+    """An http(s) address with a host, without its trailing slash."""
+    env = os.environ if env is None else env
+    raw = env.get(name) or default
+    parts = urlsplit(raw.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise EnvError(
+            gettext_noop(
+                "%(name)s=%(raw)r is not a web address; write it whole, with http:// or "
+                "https://, e.g. %(name)s=%(example)s."
+            ),
+            name=name,
+            raw=raw,
+            example=default,
+        )
+    return raw.strip().rstrip("/")
+
+
+def envchoice(
+    name: str, default: str, choices: tuple[str, ...], env: Mapping[str, str] | None = None
+) -> str:
+    """One of ``choices`` (compared without regard to case, returned as listed)."""
+    env = os.environ if env is None else env
+    raw = env.get(name) or default
+    for choice in choices:
+        if raw.strip().lower() == choice.lower():
+            return choice
+    raise EnvError(
+        gettext_noop(
+            "%(name)s=%(raw)r is not one of %(choices)s; write e.g. %(name)s=%(default)s."
+        ),
+        name=name,
+        raw=raw,
+        choices=", ".join(choices),
+        default=default,
+    )

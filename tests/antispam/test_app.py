@@ -18,6 +18,7 @@ from gardien.antispam.models import CountedSubmission, UsedChallenge
 from gardien.lib import clock
 from gardien.processors import periodic
 from tests.antispam.conftest import START
+from tests.english import english  # noqa: F401
 from tests.environment import ROOT, subprocess_env
 
 

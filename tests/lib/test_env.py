@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from gardien.lib.env import EnvError, envbool, envdatabase, envint, envlist, envsecret, envstr
+from tests.english import english  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -166,7 +167,7 @@ def test_it_refuses_a_database_it_does_not_support():
     with pytest.raises(EnvError) as caught:
         envdatabase("DATABASE_URL", "", {"DATABASE_URL": "mysql://u:p@host/db"})
     assert str(caught.value) == (
-        "DATABASE_URL should start with sqlite:/// or postgres:// (got 'mysql')."
+        "DATABASE_URL should start with sqlite:/// or postgres:// (it starts with 'mysql:')."
     )
 
 
