@@ -14,6 +14,34 @@ from gardien.processors.models import OutboxItem
 ATTENTION = [OutboxItem.State.DEAD, OutboxItem.State.PENDING, OutboxItem.State.RUNNING]
 
 
+# What each task of the outbox does, for the DPO who reads a failed one; a task this list
+# does not know is shown by its name (the search finds items by that name).
+_TASKS = {
+    "send_verification": _("email: confirm a rights request"),
+    "send_generic_reply": _("email: generic reply to a request about another address"),
+    "send_extension": _("email: deadline of a request extended"),
+    "send_refusal": _("email: request refused"),
+    "send_package_link": _("email: answer with the person's data"),
+    "send_done": _("email: a right was carried out"),
+    "notify_then_lift": _("email, then restriction lifted"),
+    "send_identity_link": _("email: proof of identity asked"),
+    "send_contested": _("email: accuracy contested, processing restricted"),
+    "send_rectified": _("email: data rectified"),
+    "send_decision_then_lift": _("email: decision on accuracy, then restriction lifted"),
+    "notify_staff": _("email to the team: a contact message arrived"),
+    "acknowledge": _("email: contact message received"),
+    "warn_failed_logins": _("email: failed logins on an account"),
+    "send_confirmation": _("email: confirm a newsletter sign-up"),
+    "send_welcome": _("email: welcome to the newsletter"),
+    "sync_processor": _("newsletter processor brought up to date"),
+}
+
+
+def task_in_words(name: str) -> str:
+    label = _TASKS.get(name)
+    return f"{label} ({name})" if label is not None else name
+
+
 @admin.register(OutboxItem)
 class OutboxItemAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Effects not yet delivered: dead ones need the DPO; pending ones are waiting for a retry.
@@ -63,7 +91,7 @@ class OutboxItemAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=_("task"), ordering="task_path")
     def task_name(self, obj: OutboxItem) -> str:
-        return obj.task_name
+        return task_in_words(obj.task_name)
 
     @admin.action(description=_("Retry now (start again from attempt 1)"), permissions=["retry"])
     def retry_now(self, request: HttpRequest, queryset: QuerySet[OutboxItem]) -> None:

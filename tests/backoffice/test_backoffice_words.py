@@ -129,3 +129,9 @@ def test_a_subscription_says_where_it_came_from(dpo):
     seed()
     page = dpo.get("/admin/newsletter/subscription/").text
     assert "la page d&#x27;inscription de Gardien" in page and "(Europe/Paris)" in page
+
+
+def test_the_delivery_queue_names_each_task_in_words(dpo):
+    seed()  # the sign-up and the rights request each leave an email in the queue
+    page = dpo.get("/admin/processors/outboxitem/").text
+    assert "courriel : confirmer une demande d&#x27;exercice de droits (send_verification)" in page
