@@ -25,7 +25,7 @@ from django.urls import URLPattern, path
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.text import capfirst
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from gardien.backoffice.columns import moment
@@ -51,7 +51,7 @@ class PurgeRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     finished_when = moment(PurgeRun, "finished_at")
     started_when = moment(PurgeRun, "started_at")
-    list_display = ("started_when", "trigger", "removed", "held", "interrupted", "policy_version")
+    list_display = ("started_when", "trigger", "removed", "held", "ended", "policy_version")
     list_filter = ("trigger", "interrupted")
     ordering = ("-started_at",)
     fields = (
@@ -61,11 +61,16 @@ class PurgeRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "policy_version",
         "removed",
         "held",
-        "interrupted",
+        "ended",
     )
     readonly_fields = fields
     change_list_template = "retention/admin/purgerun_change_list.html"
     change_form_template = "retention/admin/purgerun_change_form.html"
+
+    # Words, not icons: a green tick for "stopped before the end" would read as a success.
+    @admin.display(description=gettext_lazy("how it ended"), ordering="interrupted")
+    def ended(self, obj: PurgeRun) -> str:
+        return _("stopped before the end") if obj.interrupted else _("ran to the end")
 
     def has_view_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return bool(request.user.has_perm(VIEW_PERMISSION))

@@ -15,6 +15,8 @@ from django.utils import translation
 from gardien.audit import words
 from gardien.audit.models import AuditEntry
 from gardien.backoffice import accounts
+from gardien.lib import clock
+from gardien.retention.models import PurgeRun
 from tests.backoffice.helpers import PASSWORD, Account, otp_session_client, verified_client
 from tests.backoffice.seed import seed
 
@@ -135,3 +137,18 @@ def test_the_delivery_queue_names_each_task_in_words(dpo):
     seed()  # the sign-up and the rights request each leave an email in the queue
     page = dpo.get("/admin/processors/outboxitem/").text
     assert "courriel : confirmer une demande d&#x27;exercice de droits (send_verification)" in page
+
+
+def test_a_purge_stopped_halfway_says_so_in_words_not_with_a_green_tick(dpo):
+    for interrupted in (True, False):
+        PurgeRun.objects.create(
+            started_at=clock.now(),
+            finished_at=clock.now(),
+            trigger=PurgeRun.Trigger.WORKER,
+            policy_version=1,
+            removed=1,
+            interrupted=interrupted,
+        )
+    page = dpo.get("/admin/retention/purgerun/").text
+    assert "arrêtée avant la fin" in page and "menée à son terme" in page
+    assert "icon-yes.svg" not in page
