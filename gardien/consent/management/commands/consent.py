@@ -183,7 +183,7 @@ class Command(GardienCommand):
                 self.stdout.write(
                     _(
                         "Seal %(seal)d: its audit entry went with the audit log's retention; "
-                        "its root is checked against the seal alone."
+                        "its root is checked against the seal's own signature."
                     )
                     % {"seal": check.seal.pk}
                 )
@@ -194,6 +194,8 @@ class Command(GardienCommand):
                 _("TAMPERED: proof %(pk)d was inserted where a seal had already passed.")
                 % {"pk": pk}
             )
+        for problem in result.chain:
+            self.stdout.write(_("TAMPERED: %(problem)s.") % {"problem": problem})
         if result.unsealed is not None:
             count, first, last = result.unsealed
             self.stdout.write(
