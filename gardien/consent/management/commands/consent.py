@@ -109,8 +109,8 @@ class Command(GardienCommand):
         if not CONSENT_ID.fullmatch(consent_id):
             raise InputError(
                 _(
-                    "“%(id)s” is not a consent id: a consent id has exactly 22 letters, digits, "
-                    "“-” or “_”. Copy it again from the visitor's message."
+                    "“%(id)s” is not a consent id: a consent id has 22 or 32 letters, digits, "
+                    "“-” or “_”."
                 )
                 % {"id": consent_id[:40]}
             )
