@@ -221,7 +221,9 @@ class GardienParser(CommandParser):
                 help=_("show this help and exit"),
             )
         if subcommand:
-            # `gardien keys rotate --lang en` works too; the value joins the command's options.
+            # `gardien keys rotate --lang en` works too, and so do the developer options after
+            # the action: what is given joins the command's options, what is not stays unset.
+            add_developer_options(self, action=True)
             add_language_option(self, default=argparse.SUPPRESS)
 
     def add_subparsers(self, **kwargs: Any) -> Any:
@@ -244,6 +246,24 @@ class ActionParser(GardienParser):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(subcommand=True, **kwargs)
+
+
+def add_developer_options(
+    parser: argparse.ArgumentParser, *, action: bool, checks: bool = True
+) -> None:
+    """Django's options, hidden from the help; on an action's parser, unset unless given."""
+
+    def default(value: Any) -> Any:
+        return argparse.SUPPRESS if action else value
+
+    hidden = argparse.SUPPRESS
+    parser.add_argument(
+        "-v", "--verbosity", default=default(1), type=int, choices=[0, 1, 2, 3], help=hidden
+    )
+    parser.add_argument("--settings", default=default(None), help=hidden)
+    parser.add_argument("--pythonpath", default=default(None), help=hidden)
+    for flag in ("--traceback", "--no-color", "--force-color", *(("--skip-checks",) * checks)):
+        parser.add_argument(flag, action="store_true", default=default(False), help=hidden)
 
 
 def add_language_option(parser: argparse.ArgumentParser, *, default: Any = None) -> None:
@@ -277,18 +297,10 @@ class GardienCommand(BaseCommand):
             called_from_command_line=getattr(self, "_called_from_command_line", None),
             **kwargs,
         )
-        hidden = argparse.SUPPRESS
-        parser.add_argument("--version", action="version", version=self.get_version(), help=hidden)
         parser.add_argument(
-            "-v", "--verbosity", default=1, type=int, choices=[0, 1, 2, 3], help=hidden
+            "--version", action="version", version=self.get_version(), help=argparse.SUPPRESS
         )
-        parser.add_argument("--settings", help=hidden)
-        parser.add_argument("--pythonpath", help=hidden)
-        parser.add_argument("--traceback", action="store_true", help=hidden)
-        parser.add_argument("--no-color", action="store_true", help=hidden)
-        parser.add_argument("--force-color", action="store_true", help=hidden)
-        if self.requires_system_checks:
-            parser.add_argument("--skip-checks", action="store_true", help=hidden)
+        add_developer_options(parser, action=False, checks=bool(self.requires_system_checks))
         add_language_option(parser)
         self.add_arguments(parser)
         return parser
