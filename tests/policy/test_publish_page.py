@@ -53,7 +53,7 @@ def test_it_shows_the_dpo_the_changes_the_date_and_the_notes_in_french(changed_d
     text = text_of(response.text)
     assert "Publier la politique de confidentialité" in text
     assert "Le fichier manifeste diffère de la version 1" in text
-    assert "Sections modifiées : activities" in text
+    assert "Sections du fichier manifeste modifiées : [activities]" in text
     assert "Formulaire de contact : 2 ans après le dernier contact" in text  # the French text
     assert "Elle portera la date du 3 décembre 2026" in text
     assert "Note en français" in text and "Note en anglais" in text
