@@ -125,7 +125,7 @@ def test_a_purge_of_everything_with_a_future_date_leaves_its_own_entry(write):
     assert purge.reason.endswith("as of 2030-01-01T00:00:00+00:00")
     out, _ = run("verify")
     assert out.splitlines()[-1] == (
-        "Audit log intact: 1 entries checked (from checkpoint at position 5)."
+        "Audit log intact: 1 entry checked (from checkpoint at position 5)."
     )
 
 

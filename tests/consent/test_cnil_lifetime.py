@@ -10,6 +10,7 @@ import pytest
 from django.core.management import call_command
 
 from gardien.policy.checks import manifest_warnings
+from tests.english import english  # noqa: F401
 
 TWELVE = 'choice_lifetime = "12 months"'
 

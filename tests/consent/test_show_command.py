@@ -10,6 +10,7 @@ import pytest
 from gardien.cli import main
 from gardien.lib import clock
 from tests.consent.conftest import recomputed_hash
+from tests.english import english  # noqa: F401
 
 
 def run(capsys, *args: str) -> tuple[int, str, str]:
@@ -45,9 +46,9 @@ def two_choices(choice, post_choice) -> str:
 def test_it_prints_every_proof_and_how_to_check_it(capsys, two_choices):
     code, out, err = run(capsys, "consent", "show", two_choices)
     assert code == 0, err
-    assert f"Consent id {two_choices}: 2 choice(s) recorded." in out
-    assert "2026-11-26 10:00:00 UTC  accept_all" in out
-    assert "2026-12-02 08:30:00 UTC  withdraw" in out
+    assert f"Consent id {two_choices}: 2 choices recorded (times in Europe/Paris)." in out
+    assert "2026-11-26 11:00:00 Europe/Paris  accept_all" in out
+    assert "2026-12-02 09:30:00 Europe/Paris  withdraw" in out
     assert "audience granted, brevo_tracking granted" in out
     assert "audience refused, brevo_tracking refused" in out
     assert "Global Privacy Control: yes" in out
@@ -66,7 +67,7 @@ def test_it_prints_json_whose_hash_matches_the_configuration(capsys, client, two
     assert code == 0
     proofs = json.loads(out)
     assert [p["action"] for p in proofs] == ["accept_all", "withdraw"]
-    assert proofs[0]["recorded_at"] == "2026-11-26T10:00:00.000000Z"
+    assert proofs[0]["recorded_at"] == "2026-11-26T11:00:00+01:00"  # the organisation's zone
     assert proofs[1]["decisions"] == {"audience": False, "brevo_tracking": False}
     assert proofs[1]["gpc"] is True
     assert proofs[0]["check_url"] == f"http://127.0.0.1:8000{shown_path}"
@@ -96,8 +97,8 @@ def dashed_proof(db) -> str:
 def test_an_id_starting_with_a_dash_is_shown_after_double_dash(capsys, dashed_proof):
     code, out, err = run(capsys, "consent", "show", "--", dashed_proof)
     assert code == 0, err
-    assert f"Consent id {dashed_proof}: 1 choice(s) recorded." in out
-    assert "2026-11-26 10:00:00 UTC  close" in out
+    assert f"Consent id {dashed_proof}: 1 choice recorded (times in Europe/Paris)." in out
+    assert "2026-11-26 11:00:00 Europe/Paris  close" in out
 
 
 def test_an_id_starting_with_a_dash_is_shown_as_json_after_double_dash(capsys, dashed_proof):
@@ -121,9 +122,9 @@ def test_an_unknown_id_exits_1_with_a_sentence(capsys, db):
 
 
 @pytest.mark.parametrize("value", ["short", "a" * 23, "a" * 21 + "!"])
-def test_a_malformed_id_exits_1_with_a_sentence(capsys, db, value):
+def test_a_malformed_id_exits_2_with_a_sentence(capsys, db, value):
     code, _out, err = run(capsys, "consent", "show", value)
-    assert code == 1
+    assert code == 2
     assert "is not a consent id" in err
 
 

@@ -11,6 +11,7 @@ from django.core.management import CommandError, call_command
 from gardien.manifest import ManifestError, load_path, rules, schema
 from gardien.policy import services
 from gardien.policy.services import publish
+from tests.english import english  # noqa: F401
 from tests.policy.test_register import PASSWORD, boss, boss_client  # noqa: F401 (fixtures)
 
 RENAMED = ('name = "Coopo"', 'name = "Coopo Renamed SCOP"')

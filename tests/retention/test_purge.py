@@ -36,6 +36,7 @@ from gardien.retention import engine
 from gardien.retention.models import PurgeReceipt, PurgeRun
 from gardien.vault import services as vault
 from gardien.vault.models import LastContact, Person, Restriction
+from tests.english import english  # noqa: F401
 
 T = dt.datetime(2026, 1, 31, 10, 0, tzinfo=dt.UTC)  # the end of a month, on purpose
 DAY = dt.timedelta(days=1)

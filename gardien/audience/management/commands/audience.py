@@ -87,7 +87,8 @@ class Command(GardienCommand):
             % {"start": numbers.start, "end": numbers.end, "zone": when.zone()}
         )
         self.stdout.write("")
-        self.stdout.write(f"{_('day'):<12}" + "".join(f"{c:>12}" for c in columns))
+        heading = _("day")
+        self.stdout.write(f"{heading:<12}" + "".join(f"{c:>12}" for c in columns))
         for day in numbers.days:
             counts = (day.views, day.visits, *((day.visitors,) if visitors else ()))
             self.stdout.write(f"{day.day.isoformat():<12}" + "".join(f"{n:>12}" for n in counts))

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.management.base import CommandError, CommandParser
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from gardien.audit.models import AuditCheckpoint, AuditEntry
 from gardien.audit.services import (
@@ -123,15 +123,23 @@ class Command(GardienCommand):
             )
         if result.checkpoint_position is not None:
             self.stdout.write(
-                _(
+                ngettext(
+                    "Audit log intact: %(count)d entry checked (from checkpoint at position "
+                    "%(position)s).",
                     "Audit log intact: %(count)d entries checked (from checkpoint at position "
-                    "%(position)s)."
+                    "%(position)s).",
+                    result.checked,
                 )
                 % {"count": result.checked, "position": result.checkpoint_position}
             )
         else:
             self.stdout.write(
-                _("Audit log intact: %(count)d entries checked.") % {"count": result.checked}
+                ngettext(
+                    "Audit log intact: %(count)d entry checked.",
+                    "Audit log intact: %(count)d entries checked.",
+                    result.checked,
+                )
+                % {"count": result.checked}
             )
 
     def show(self, last: int) -> None:

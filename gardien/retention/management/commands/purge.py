@@ -88,9 +88,14 @@ class Command(GardienCommand):
         self.stdout.write(
             _("What the retention rules remove, as of %(when)s:") % {"when": when.text(now)}
         )
-        header = (
-            f"{_('stored data'):<30} {_('rule from'):<28} {_('rule'):<40} {_('now'):>8} "
-            f"{_('held'):>6} {_('30 days'):>8} {_('90 days'):>8}"
+        header = "{:<30} {:<28} {:<40} {:>8} {:>6} {:>8} {:>8}".format(
+            _("stored data"),
+            _("rule from"),
+            _("rule"),
+            _("due now"),
+            _("held"),
+            _("30 days"),
+            _("90 days"),
         )
         self.stdout.write(header)
         for row in rows:

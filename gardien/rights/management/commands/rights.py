@@ -586,8 +586,9 @@ class Command(GardienCommand):
             lines += [(r, False, False) for r in closed]
         if lines:
             self.stdout.write(
-                f"{_('Reference'):<13} {_('Received'):<10} {_('Due'):<10} {_('State'):<10} "
-                f"{_('Rights'):<30} {_('Flags')}"
+                "{:<13} {:<10} {:<10} {:<10} {:<30} {}".format(
+                    _("Reference"), _("Received"), _("Due"), _("State"), _("Rights"), _("Flags")
+                )
             )
         for request, is_overdue, is_soon in lines:
             flags = []
