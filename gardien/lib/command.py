@@ -47,7 +47,7 @@ import os
 import re
 import sys
 import textwrap
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -69,31 +69,13 @@ from gardien.lib import languages
 
 LANGUAGE_VARIABLES = languages.VARIABLES
 
-# Django's options, kept working for developers and hidden from the help a DPO reads.
-DEVELOPER_OPTIONS = frozenset(
-    {
-        "--version",
-        "--verbosity",
-        "--settings",
-        "--pythonpath",
-        "--traceback",
-        "--no-color",
-        "--force-color",
-        "--skip-checks",
-    }
-)
-
 
 class InputError(CommandError):
-    """Bad usage or input (a date that is not a date, an unknown id): exit code 2, as argparse."""
+    """Bad usage or input (a date that is not a date, a malformed id): exit code 2, as argparse
+    gives for a usage error. Something looked for and not found stays a ``CommandError`` (1)."""
 
     def __init__(self, message: str) -> None:
         super().__init__(message, returncode=2)
-
-
-def command_language(requested: str | None = None, env: Mapping[str, str] | None = None) -> str:
-    """``--lang`` if it is one Gardien speaks, else the environment's, else LANGUAGE_CODE."""
-    return languages.of_command_line(["--lang", requested] if requested else [], env)
 
 
 # argparse's own messages (Python's "argparse" catalogue, not ours), as sentences in our language.
@@ -306,8 +288,8 @@ class GardienCommand(BaseCommand):
         return parser
 
     def print_help(self, prog_name: str, subcommand: str) -> None:
-        # `gardien help NAME` comes here without run_from_argv: the environment's language.
-        with translation.override(command_language()):
+        # `gardien help NAME [--lang en]` comes here without run_from_argv.
+        with translation.override(languages.of_command_line(sys.argv[1:])):
             super().print_help(prog_name, subcommand)
 
     def run_from_argv(self, argv: list[str]) -> None:
