@@ -100,10 +100,18 @@ class Command(GardienCommand):
             return
         if options["action"] == "seal":
             made = seal.seal_pending()
-            self.stdout.write(
-                _("%(seals)d seal(s) made, %(proofs)d proof(s) sealed.")
-                % {"seals": len(made), "proofs": sum(s.count for s in made)}
-            )
+            proofs = sum(s.count for s in made)
+            if not made:
+                self.stdout.write(_("No proof was waiting for a seal: nothing was sealed."))
+            else:
+                self.stdout.write(
+                    ngettext(
+                        "Sealed %(proofs)d proof under a new seal.",
+                        "Sealed %(proofs)d proofs under %(seals)d new seal(s).",
+                        proofs,
+                    )
+                    % {"seals": len(made), "proofs": proofs}
+                )
             return
         consent_id = options["consent_id"].strip()
         if not CONSENT_ID.fullmatch(consent_id):
