@@ -82,7 +82,7 @@ def test_a_policy_publication_is_audited(published):
 def test_the_register_export_is_audited(published):
     call_command("register", "export", "--format", "csv", stdout=io.StringIO())
     (entry,) = entries("export")
-    assert (entry.target_type, entry.reason) == ("policy.register", "csv")
+    assert (entry.target_type, entry.reason) == ("policy.register", "csv activities")
 
 
 def test_the_audience_export_is_audited(make_account):
