@@ -59,6 +59,10 @@ COMMANDS = [
     ("gardien keys rotate", gettext_noop("re-encrypt personal data under new keys")),
     ("gardien keys check", gettext_noop("check that the configured keys are the data's")),
     (
+        "gardien logs --write",
+        gettext_noop("keep the server's logs only as long as the policy says (system journal)"),
+    ),
+    (
         "gardien backup --to FILE",
         gettext_noop("save an encrypted copy of everything Gardien keeps"),
     ),
