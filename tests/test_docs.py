@@ -17,12 +17,12 @@ ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
 DOCS = sorted((ROOT / "docs").glob("*.md"))
 
-# envstr("NAME", …), envsecret("NAME", …), os.environ.get("NAME"), os.environ["NAME"],
+# envstr("NAME", …), envurl("NAME", …) and the other env* readers, os.environ.get("NAME"), os.environ["NAME"],
 # os.getenv("NAME"): every way Gardien's code reads a variable by a literal name.
 # ``os.environ.setdefault("DJANGO_SETTINGS_MODULE", …)`` writes a default for Django and is
 # no setting of Gardien's.
 CODE_READ = re.compile(
-    r"""\benv(?:str|bool|int|list|secret|database)\(\s*["']([A-Z][A-Z0-9_]*)["']"""
+    r"""\benv[a-z]+\(\s*["']([A-Z][A-Z0-9_]*)["']"""
     r"""|\bos\.environ(?:\.get\(\s*|\[\s*)["']([A-Z][A-Z0-9_]*)["']"""
     r"""|\bgetenv\(\s*["']([A-Z][A-Z0-9_]*)["']"""
 )
