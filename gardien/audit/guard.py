@@ -111,12 +111,42 @@ def set_purge_path(connection: BaseDatabaseWrapper, *, is_open: bool) -> None:
             cursor.execute("UPDATE audit_purge_path SET open = %s WHERE id = 1", [int(is_open)])
 
 
+SQLITE_TRIGGERS = frozenset(
+    {
+        *(f"{table}_no_delete" for table in TABLES),
+        *(f"{table}_no_update" for table in TABLES[:2]),
+        "audit_audithead_only_forward",
+    }
+)
+POSTGRES_TRIGGERS = frozenset(
+    {*(f"{table}_guard" for table in TABLES), *(f"{table}_guard_truncate" for table in TABLES)}
+)
+
+
+def missing_triggers(connection: BaseDatabaseWrapper) -> list[str]:
+    """The guard's triggers that are not in the database (someone dropped them)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")
+            expected = POSTGRES_TRIGGERS
+        else:
+            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+            expected = SQLITE_TRIGGERS
+        present = {row[0] for row in cursor.fetchall()}
+    return sorted(expected - present)
+
+
 def purge_path_left_open(connection: BaseDatabaseWrapper) -> bool:
-    """Whether SQLite's purge path was committed open (PostgreSQL's cannot outlive a
-    transaction)."""
+    """Whether SQLite's purge path was committed open, or its table is gone (PostgreSQL's
+    cannot outlive a transaction)."""
+    from django.db import DatabaseError
+
     if connection.vendor == "postgresql":
         return False
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT open FROM audit_purge_path WHERE id = 1")
-        row = cursor.fetchone()
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT open FROM audit_purge_path WHERE id = 1")
+            row = cursor.fetchone()
+    except DatabaseError:  # the table was dropped: nothing guards the purge's way
+        return True
     return row is None or row[0] != 0

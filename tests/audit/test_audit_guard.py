@@ -107,3 +107,28 @@ def test_the_purge_still_works_through_the_triggers(write):
         5,
     ]
     assert verify().ok
+
+
+def test_dropped_triggers_are_reported(purged):
+    """Whoever can run SQL as Gardien can drop the triggers; verify says so, by name."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("DROP TRIGGER audit_auditentry_guard ON audit_auditentry")
+        else:
+            cursor.execute("DROP TRIGGER audit_auditentry_no_update")
+
+    result = verify()
+    assert not result.ok
+    assert "triggers that keep the audit log append-only were removed" in result.problem
+    assert "audit_auditentry_" in result.problem
+
+
+def test_a_dropped_purge_path_table_is_a_sentence_not_a_traceback(purged):
+    if connection.vendor == "postgresql":
+        pytest.skip("PostgreSQL has no such table")
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE audit_purge_path")
+
+    result = verify()
+    assert not result.ok
+    assert "left open" in result.problem
