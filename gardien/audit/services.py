@@ -409,10 +409,10 @@ def _head_problem(
         return last, (
             f"entry {last} is not the one the log's head recorded: the end of the log was replaced"
         )
-    if missing := guard.missing_triggers(connection):
+    if dropped := guard.missing_triggers(connection):
         return last, (
             "the database triggers that keep the audit log append-only were removed "
-            f"({', '.join(missing)}), by someone with direct access to the database: the log "
+            f"({', '.join(dropped)}), by someone with direct access to the database: the log "
             "is unguarded; find out who, and see docs/audit.md"
         )
     if guard.purge_path_left_open(connection):

@@ -100,7 +100,7 @@ class Command(GardienCommand):
             return
         if options["action"] == "seal":
             made = seal.seal_pending()
-            proofs = sum(s.count for s in made)
+            sealed = sum(s.count for s in made)
             if not made:
                 self.stdout.write(_("No proof was waiting for a seal: nothing was sealed."))
             else:
@@ -108,9 +108,9 @@ class Command(GardienCommand):
                     ngettext(
                         "Sealed %(proofs)d proof under a new seal.",
                         "Sealed %(proofs)d proofs under %(seals)d new seal(s).",
-                        proofs,
+                        sealed,
                     )
-                    % {"seals": len(made), "proofs": proofs}
+                    % {"seals": len(made), "proofs": sealed}
                 )
             return
         consent_id = options["consent_id"].strip()
