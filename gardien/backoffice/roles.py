@@ -23,6 +23,7 @@ from typing import Any
 
 from django.apps import apps as global_apps
 from django.db import DEFAULT_DB_ALIAS, router
+from django.utils.translation import gettext_lazy
 
 #: ``grants`` key meaning "every app whose module lives under ``gardien.``".
 GARDIEN_APPS = "gardien.*"
@@ -38,7 +39,7 @@ SENSITIVE_MODELS = frozenset({"identitydocument"})
 class Role:
     slug: str  # what `gardien staff add --role` takes
     group: str  # the Django group's name
-    description: str
+    description: Any  # a lazy translation: str() in the reader's language
     grants: Mapping[str, frozenset[str]] = field(default_factory=dict)
     sensitive: bool = False  # may hold permissions on SENSITIVE_APPS / SENSITIVE_MODELS
 
@@ -60,21 +61,29 @@ ROLES: tuple[Role, ...] = (
     Role(
         slug="dpo",
         group="DPO",
-        description="data protection officer: sees and manages everything in Gardien",
+        description=gettext_lazy(
+            "data protection officer: sees and manages everything in Gardien, including "
+            "people's data, rights requests and proofs of identity"
+        ),
         grants={GARDIEN_APPS: EVERYTHING},
         sensitive=True,
     ),
     Role(
         slug="staff",
         group="Staff",
-        description="reads and answers the organisation's contact messages; nothing else",
+        description=gettext_lazy(
+            "reads and answers the organisation's contact messages; nothing else"
+        ),
         grants={"contact": frozenset({"view", "change"})},
     ),
     Role(
         slug="viewer",
         group="Viewer",
-        description="reads the registers and statistics (policy versions, audit log); "
-        "cannot change anything",
+        description=gettext_lazy(
+            "reads the registers and statistics (policy versions, the record of processing "
+            "and the processor registry, the audit log, the consent proofs and their "
+            "statistics); cannot change anything"
+        ),
         grants={app: frozenset({"view"}) for app in ("policy", "audit", "consent")},
     ),
 )

@@ -15,7 +15,11 @@ from gardien.backoffice.roles import BY_SLUG, GROUP_NAMES, ROLES, role_names
 from gardien.lib import when
 from gardien.lib.command import GardienCommand, InputError
 
-ROLE_HELP = "; ".join(f"{role.slug} = {role.description}" for role in ROLES)
+
+
+def role_help() -> str:
+    """Each role and what it may do, in the active language."""
+    return "; ".join(f"{role.slug} = {role.description}" for role in ROLES)
 
 
 class Command(GardienCommand):
@@ -36,7 +40,7 @@ class Command(GardienCommand):
                 "key to add to an authenticator app (Google Authenticator, FreeOTP, Aegis…) and "
                 "%(count)d backup codes. Roles: %(roles)s."
             )
-            % {"count": accounts.BACKUP_CODES, "roles": ROLE_HELP},
+            % {"count": accounts.BACKUP_CODES, "roles": role_help()},
         )
         add.add_argument(
             "username",
@@ -49,7 +53,7 @@ class Command(GardienCommand):
             "--role",
             required=True,
             choices=[role.slug for role in ROLES],
-            help=_("what the person may see and do: %(roles)s") % {"roles": ROLE_HELP},
+            help=_("what the person may see and do: %(roles)s") % {"roles": role_help()},
         )
         add.add_argument(
             "--choose-password",
