@@ -16,7 +16,6 @@ from gardien.lib import when
 from gardien.lib.command import GardienCommand, InputError
 
 
-
 def role_help() -> str:
     """Each role and what it may do, in the active language."""
     return "; ".join(f"{role.slug} = {role.description}" for role in ROLES)
