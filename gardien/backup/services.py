@@ -240,7 +240,7 @@ class Restored:
     purge_note: str = ""
 
 
-def restore(source: Path, *, say: Say = _quiet) -> Restored:
+def restore(source: Path, *, say: Say = _quiet, list_lost: bool = False) -> Restored:
     """Restore ``source`` into this empty instance, then replay what happened since."""
     with _scratch() as scratch:
         plain = Path(scratch) / "archive.tar"
@@ -262,7 +262,15 @@ def restore(source: Path, *, say: Say = _quiet) -> Restored:
         meta = json.loads((unpacked / "backup.json").read_text(encoding="utf-8"))
         if meta.get("format") != FORMAT:
             raise BackupError(_("This backup was written by another version of Gardien."))
-        _refuse_unless_tombstones(meta.get("tombstones") or {})
+        if list_lost:
+            say(
+                _(
+                    "The list of erasures is declared lost: people erased since the backup "
+                    "will be back; erase them again from your rights requests."
+                )
+            )
+        else:
+            _refuse_unless_tombstones(meta.get("tombstones") or {})
         _refuse_unless_empty()
         restoring.begin(source)  # removed only after the replay: see gardien/backup/restoring.py
         say(_("Restoring the database…"))
@@ -292,7 +300,8 @@ def _refuse_unless_tombstones(recorded: dict[str, Any]) -> None:
                 "The list of erasures in %(path)s is not the one this backup's Gardien kept "
                 "(missing, older or another instance's), so the restore could bring back "
                 "people erased since. Copy the latest %(file)s of that Gardien into "
-                "GARDIEN_TOMBSTONES_DIR, then run the restore again. Nothing was changed."
+                "GARDIEN_TOMBSTONES_DIR, then run the restore again. Nothing was changed. "
+                "(If that list is lost for good: --list-of-erasures-lost.)"
             )
             % {"path": tombstones.directory(), "file": tombstones.FILE_NAME}
         )

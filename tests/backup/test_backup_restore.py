@@ -363,3 +363,20 @@ def test_a_missing_or_older_tombstone_list_is_refused_and_nothing_changes(
     tombstones.path().write_bytes(kept + b'{"time": "2099-01-01T00:00:00+00:00"}\n')
     restore(path)  # the list as kept, and longer: accepted
     assert Person.objects.count() == 1
+
+
+def test_a_list_lost_for_good_can_be_declared_so(
+    policy: Any, settings: Any, tmp_path: Path
+) -> None:
+    ada, _ = someone("ada@example.org")
+    vault.erase(ada, actor=Actor.system(), reason="rights: erasure")
+    someone("bob@example.org")
+    path = tmp_path / "gardien.backup"
+    backup(path)
+    fresh_instance(settings)
+    tombstones.path().unlink()
+    out = io.StringIO()
+    with translation.override("en"):
+        call_command("restore", "--from", str(path), "--list-of-erasures-lost", stdout=out)
+    assert "declared lost" in out.getvalue()
+    assert Person.objects.count() == 1

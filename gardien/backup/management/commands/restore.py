@@ -31,10 +31,24 @@ class Command(GardienCommand):
             metavar="FILE",
             help=_("the file written by `gardien backup`"),
         )
+        parser.add_argument(
+            "--list-of-erasures-lost",
+            dest="list_lost",
+            action="store_true",
+            help=_(
+                "only if the list of erasures (GARDIEN_TOMBSTONES_DIR) is lost for good: restore "
+                "anyway. Everyone erased since the backup comes back and must be erased again "
+                "from your rights requests (docs/backup.md)"
+            ),
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
-            restored = services.restore(Path(options["source"]).expanduser(), say=self.stdout.write)
+            restored = services.restore(
+                Path(options["source"]).expanduser(),
+                say=self.stdout.write,
+                list_lost=options["list_lost"],
+            )
         except (services.BackupError, database.DatabaseError) as exc:
             raise CommandError(str(exc)) from None
         for stone in restored.erased:
