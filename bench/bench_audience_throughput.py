@@ -5,7 +5,8 @@ For SQLite (a fresh file under var/bench/audience/) and PostgreSQL (127.0.0.1:54
 postgres, a throw-away database ``gardien_bench_audience``, or ``AUDIENCE_BENCH_PG_DB``;
 skipped with a line when unreachable):
 
-- Gardien: migrate, publish the Coopo policy (its ``[audience]`` section), serve
+- Gardien: migrate, publish the Coopo policy (its ``[audience]`` section), allow the
+  origin ``https://coopo.fr`` (``gardien site add-origin``), serve
   ``gardien.wsgi`` with gunicorn (2 workers of ``AUDIENCE_BENCH_THREADS`` threads, 4 by
   default, no access log), and ``wrk`` (8 connections, bench/wrk_post.lua) POSTs page views
   with ``Origin: https://coopo.fr`` and a browser's user agent. Each request names a page
@@ -48,6 +49,7 @@ from _serving import (
     clean_environ,
     figures,
     free_port,
+    gardien_command,
     gardien_env,
     gunicorn,
     http,
@@ -118,6 +120,8 @@ def _bench_database(wrk: str, procs: Processes, kind: str) -> list[dict[str, Any
         port = free_port()
         env = gardien_env(db, port, GARDIEN_AUDIENCE_RATE_LIMIT=OUT_OF_REACH)
         prepare_gardien(db, env, label, log)
+        # The sites allowed to call Gardien are settings apart from the policy.
+        gardien_command(env, "site", "add-origin", ORIGIN)
         db.copy_to("bare")
         gardien = PageViews("gardien", db, "/api/audience", wrk_env, log)
         args = gunicorn("gardien.wsgi", port, _threads())
