@@ -5,17 +5,21 @@ a person downloads). A spreadsheet runs a cell that
 starts with ``=``, ``+``, ``-`` or ``@`` (and, in some, a tab or a carriage return) as a
 formula, which can read other cells or fetch a URL: such a cell is written with a leading
 ``'``, which spreadsheets show as text (the OWASP rule for CSV injection). Numbers are left
-as they are: a negative count is not a formula.
+as they are, whether numbers or text that is only a number ("-5", "+33 6 12 34 56 78" is not
+one): a negative count is not a formula, and a person's own export keeps their values.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable
 from typing import Any, Protocol
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+#: Text that is only a number (a sign, digits, one decimal mark, an exponent): never a formula.
+PLAIN_NUMBER = re.compile(r"[-+]?\d+(?:[.,]\d+)?(?:[eE][-+]?\d+)?")
 
 
 class _Writable(Protocol):
@@ -24,7 +28,11 @@ class _Writable(Protocol):
 
 def safe_cell(value: Any) -> Any:
     """The value, or the text with a leading ``'`` when a spreadsheet would run it."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+    if (
+        isinstance(value, str)
+        and value.startswith(FORMULA_STARTS)
+        and not PLAIN_NUMBER.fullmatch(value)
+    ):
         return "'" + value
     return value
 
