@@ -238,6 +238,7 @@ class Restored:
     purge_at: dt.datetime | None = None
     purged: int = 0
     purge_note: str = ""
+    unreadable: list[int] = field(default_factory=list)  # lines of the list that were skipped
 
 
 def restore(source: Path, *, say: Say = _quiet, list_lost: bool = False) -> Restored:
@@ -365,7 +366,9 @@ def replay(result: Restored) -> None:
     since = result.taken_at - REPLAY_MARGIN
     stones = [
         s
-        for s in tombstones.read(since=dt.datetime.min.replace(tzinfo=dt.UTC))
+        for s in tombstones.read(
+            since=dt.datetime.min.replace(tzinfo=dt.UTC), unreadable=result.unreadable
+        )
         if s.time >= since or (s.kind == "erasure" and s.activity is None)
     ]
     with tombstones.silenced():

@@ -113,15 +113,17 @@ def silenced() -> Iterator[None]:
         _silenced.reset(token)
 
 
-def read(since: dt.datetime) -> list[Tombstone]:
+def read(since: dt.datetime, unreadable: list[int] | None = None) -> list[Tombstone]:
     """Every event recorded at or after ``since``, oldest first. A line cut short by a crash
-    (the last one, without its newline) is skipped."""
+    (the last one, without its newline) is skipped; any other line that cannot be read is
+    skipped too, and its number added to ``unreadable`` (a restore says so)."""
     try:
-        text = path().read_text(encoding="utf-8")
+        text = path().read_text(encoding="utf-8", errors="replace")
     except FileNotFoundError:
         return []
     found = []
-    for line in text.splitlines():
+    lines = text.splitlines()
+    for number, line in enumerate(lines, start=1):
         try:
             data = json.loads(line)
             stone = Tombstone(
@@ -134,6 +136,9 @@ def read(since: dt.datetime) -> list[Tombstone]:
                 consent=str(data.get("consent") or ""),
             )
         except (ValueError, KeyError, TypeError):
+            cut_short = number == len(lines) and not text.endswith("\n")
+            if unreadable is not None and not cut_short:
+                unreadable.append(number)
             continue
         if stone.time >= since:
             found.append(stone)

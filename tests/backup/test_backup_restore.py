@@ -380,3 +380,19 @@ def test_a_list_lost_for_good_can_be_declared_so(
         call_command("restore", "--from", str(path), "--list-of-erasures-lost", stdout=out)
     assert "declared lost" in out.getvalue()
     assert Person.objects.count() == 1
+
+
+def test_an_unreadable_line_of_the_list_is_told(policy: Any, settings: Any, tmp_path: Path) -> None:
+    someone("bob@example.org")
+    path = tmp_path / "gardien.backup"
+    backup(path)
+    tombstones.directory().mkdir(parents=True, exist_ok=True)
+    with open(tombstones.path(), "a", encoding="utf-8") as listed:
+        listed.write('{"time": "not a date", "kind": "erasure"}\n')
+        listed.write('{"time": "2026-01-01T00:00:00+00:00", "kind": "era')  # cut short: fine
+    fresh_instance(settings)
+    err = io.StringIO()
+    with translation.override("en"):
+        call_command("restore", "--from", str(path), stdout=io.StringIO(), stderr=err)
+    lines = len(tombstones.path().read_text(encoding="utf-8").splitlines())
+    assert f"1 line(s) of the list of erasures could not be read ({lines - 1} of" in err.getvalue()

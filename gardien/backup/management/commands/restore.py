@@ -7,7 +7,7 @@ from django.core.management.base import CommandError, CommandParser
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from gardien.backup import database, services
+from gardien.backup import database, services, tombstones
 from gardien.lib import when
 from gardien.lib.command import GardienCommand
 
@@ -58,6 +58,19 @@ class Command(GardienCommand):
                     "ref": stone.ref,
                     "scope": stone.activity or _("everything"),
                     "time": when.text(stone.time),
+                }
+            )
+        if restored.unreadable:
+            self.stderr.write(
+                _(
+                    "Warning: %(count)d line(s) of the list of erasures could not be read "
+                    "(%(lines)s of %(path)s); the erasures they held were not replayed. Check "
+                    "those lines, and erase again by hand anyone they name."
+                )
+                % {
+                    "count": len(restored.unreadable),
+                    "lines": ", ".join(str(n) for n in restored.unreadable[:10]),
+                    "path": tombstones.path(),
                 }
             )
         if restored.purge_note:
