@@ -1,13 +1,15 @@
 """The archive's encryption: a stream of Fernet tokens under the field keys.
 
-Each token holds a numbered chunk and says whether it is the last, so a chunk removed,
-reordered or cut off at the end is detected, not restored. The field keys are kept apart from
+Each token holds the archive's random id, a numbered chunk and whether it is the last, so a
+chunk removed, reordered, cut off at the end or taken from another backup made under the same
+keys is detected, not restored. The field keys are kept apart from
 the database already, and a restore needs them anyway to read the personal data it holds:
 without them the archive is useless, and there is no further key to lose.
 """
 
 from __future__ import annotations
 
+import os
 import struct
 from typing import BinaryIO
 
@@ -15,9 +17,11 @@ from django.utils.translation import gettext as _
 
 from gardien.lib import crypto
 
-MAGIC = b"GARDIEN-BACKUP 1\n"
+MAGIC = b"GARDIEN-BACKUP 2\n"
+MAGIC_V1 = b"GARDIEN-BACKUP 1\n"  # still read: chunks without the archive's id
 CHUNK = 1024 * 1024
-_HEADER = struct.Struct(">?Q")  # last chunk, chunk number
+_HEADER = struct.Struct(">?Q16s")  # last chunk, chunk number, the archive's id
+_HEADER_V1 = struct.Struct(">?Q")
 _LENGTH = struct.Struct(">I")
 
 
@@ -33,6 +37,7 @@ class EncryptingWriter:
         self.buffer = bytearray()
         self.number = 0
         self.written = 0
+        self.archive_id = os.urandom(16)
         out.write(MAGIC)
 
     def write(self, data: bytes) -> int:
@@ -48,7 +53,7 @@ class EncryptingWriter:
         self.buffer.clear()
 
     def _emit(self, data: bytes, *, last: bool) -> None:
-        token = crypto.encrypt_bytes(_HEADER.pack(last, self.number) + data)
+        token = crypto.encrypt_bytes(_HEADER.pack(last, self.number, self.archive_id) + data)
         self.out.write(_LENGTH.pack(len(token)) + token)
         self.number += 1
         self.written += len(data)
@@ -57,8 +62,11 @@ class EncryptingWriter:
 def decrypt_to(source: BinaryIO, target: BinaryIO) -> int:
     """Decrypt a whole archive into ``target``; returns the bytes written. Raises
     :class:`ArchiveError` when it is not an archive, the key is wrong or it was changed."""
-    if source.read(len(MAGIC)) != MAGIC:
+    magic = source.read(len(MAGIC))
+    if magic not in (MAGIC, MAGIC_V1):
         raise ArchiveError(_("the file is not a Gardien backup"))
+    header = _HEADER if magic == MAGIC else _HEADER_V1
+    archive_id = None
     number = 0
     total = 0
     while True:
@@ -77,11 +85,17 @@ def decrypt_to(source: BinaryIO, target: BinaryIO) -> int:
                     )
                 ) from None
             raise ArchiveError(_("it was changed after it was written")) from None
-        last, seen = _HEADER.unpack_from(plain)
+        last, seen, *ids = header.unpack_from(plain)
+        if ids:
+            archive_id = ids[0] if archive_id is None else archive_id
+            if ids[0] != archive_id:
+                raise ArchiveError(
+                    _("it was changed after it was written (parts of another backup)")
+                )
         if seen != number:
             raise ArchiveError(_("it was changed after it was written (parts moved)"))
-        target.write(plain[_HEADER.size :])
-        total += len(plain) - _HEADER.size
+        target.write(plain[header.size :])
+        total += len(plain) - header.size
         number += 1
         if last:
             if source.read(1):
