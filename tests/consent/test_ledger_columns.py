@@ -35,7 +35,13 @@ def test_every_listing_of_the_columns_is_the_models():
     # The banner's request id is no part of the proof: only its retries are matched on it.
     assert model == (*LEDGER_COLUMNS, "request_id")
     assert tuple(f.name for f in dataclasses.fields(Proof)) == LEDGER_COLUMNS
-    assert tuple(admin.site.get_model_admin(ConsentRecord).fields) == LEDGER_COLUMNS
+    # The proof's page shows every column: the date and the GPC signal in words (moment,
+    # gpc_signal), the others as they are stored, none twice.
+    shown = tuple(admin.site.get_model_admin(ConsentRecord).fields)
+    in_words = {"recorded_at": "moment", "gpc": "gpc_signal"}
+    assert {in_words.get(c, c) for c in LEDGER_COLUMNS} <= set(shown)
+    assert not set(in_words) & set(shown)
+    assert len(shown) == len(set(shown))
     header = next(stats.csv_lines([]))
     assert header.strip() == ",".join(LEDGER_COLUMNS)
 
