@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from gardien.audit.services import Actor
+from gardien.backoffice.columns import moment
 from gardien.backoffice.readonly import ReadOnlyAdminMixin
 from gardien.backoffice.site import add_dashboard_block, add_page
 from gardien.lib import clock
@@ -41,9 +42,10 @@ def _language(request: HttpRequest) -> str:
 class PolicyVersionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Published versions are evidence: they can be read, never edited or deleted here."""
 
-    list_display = ("number", "published_at", "note", "note_en", "short_hash")
-    readonly_fields = ("number", "published_at", "note", "note_en", "content_hash", "source")
-    exclude = ("manifest",)
+    published = moment(PolicyVersion, "published_at")
+    list_display = ("number", "published", "note", "note_en", "short_hash")
+    fields = ("number", "published", "note", "note_en", "content_hash", "source")
+    readonly_fields = fields
 
     @admin.display(description=_("fingerprint"))
     def short_hash(self, obj: PolicyVersion) -> str:
@@ -157,6 +159,7 @@ def publish_page(request: HttpRequest, context: dict[str, Any]) -> HttpResponse:
     context.update(
         {
             "title": _("Publish the privacy policy"),
+            "opts": PolicyVersion._meta,
             "language": language,
             "draft": draft,
             "rows": rows,
