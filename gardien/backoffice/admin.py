@@ -11,11 +11,103 @@ is listed after them in INSTALLED_APPS), so the pages are gone for superusers to
 
 from __future__ import annotations
 
+from typing import Any
+
+from django import forms
 from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_tasks_db.models import DBTaskResult
 
+from gardien.backoffice import roles
+
+User = get_user_model()
+
 for model in (StaticDevice, TOTPDevice, DBTaskResult):
     if admin.site.is_registered(model):
         admin.site.unregister(model)
+
+
+# --------------------------------------------------------------------------- accounts and roles
+# The role groups keep their stored names ("Staff", "Viewer", "DPO": roles.py puts them back at
+# every migrate); a person reads each role's name in their language wherever a group is shown.
+
+
+class RoleFilter(admin.SimpleListFilter):
+    title = _("role")
+    parameter_name = "role"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [(role.group, role.label) for role in roles.ROLES]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if self.value() in roles.GROUP_NAMES:
+            return queryset.filter(groups__name=self.value())
+        return queryset
+
+
+class _RoleChoice(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return roles.label_of(obj.name)
+
+
+class AccountAdmin(UserAdmin):  # type: ignore[type-arg]
+    """Django's page of accounts, with the roles named in the reader's language."""
+
+    list_display = ("username", "roles_shown", "active", "last_login")
+    list_filter = (RoleFilter, "is_active", "is_superuser")
+
+    @admin.display(description=_("roles"))
+    def roles_shown(self, obj: Any) -> str:
+        names = sorted(roles.label_of(g.name) for g in obj.groups.all())
+        if obj.is_superuser:
+            names.insert(0, str(_("administrator")))
+        return ", ".join(names) or "—"
+
+    # Words, not Django's icons: their text for a screen reader is "True" / "False" in English.
+    @admin.display(description=_("active"), ordering="is_active")
+    def active(self, obj: Any) -> str:
+        return str(_("Yes") if obj.is_active else _("No"))
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        return super().get_queryset(request).prefetch_related("groups")
+
+    def formfield_for_manytomany(
+        self, db_field: Any, request: HttpRequest, **kwargs: Any
+    ) -> forms.ModelMultipleChoiceField | None:
+        if db_field.name == "groups":
+            kwargs["form_class"] = _RoleChoice
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+class RoleGroupAdmin(GroupAdmin):
+    """Django's page of groups: each role by its name in the reader's language."""
+
+    list_display = ("role",)
+
+    @admin.display(description=_("role"), ordering="name")
+    def role(self, obj: Group) -> str:
+        return roles.label_of(obj.name)
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        group = self.get_object(request, object_id)
+        extra = {"subtitle": roles.label_of(group.name)} if group is not None else {}
+        return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
+
+
+for model, model_admin in ((User, AccountAdmin), (Group, RoleGroupAdmin)):
+    if admin.site.is_registered(model):
+        admin.site.unregister(model)
+    admin.site.register(model, model_admin)

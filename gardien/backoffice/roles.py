@@ -23,7 +23,7 @@ from typing import Any
 
 from django.apps import apps as global_apps
 from django.db import DEFAULT_DB_ALIAS, router
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 #: ``grants`` key meaning "every app whose module lives under ``gardien.``".
 GARDIEN_APPS = "gardien.*"
@@ -38,10 +38,11 @@ SENSITIVE_MODELS = frozenset({"identitydocument"})
 @dataclass(frozen=True)
 class Role:
     slug: str  # what `gardien staff add --role` takes
-    group: str  # the Django group's name
+    group: str  # the Django group's name, stored (and put back at every migrate)
     description: Any  # a lazy translation: str() in the reader's language
     grants: Mapping[str, frozenset[str]] = field(default_factory=dict)
     sensitive: bool = False  # may hold permissions on SENSITIVE_APPS / SENSITIVE_MODELS
+    label: Any = ""  # the role's name a person reads (a lazy translation); else the group's
 
     def allows(self, app_label: str, model: str, codename: str, gardien_apps: set[str]) -> bool:
         if not self.sensitive and (app_label in SENSITIVE_APPS or model in SENSITIVE_MODELS):
@@ -61,6 +62,7 @@ ROLES: tuple[Role, ...] = (
     Role(
         slug="dpo",
         group="DPO",
+        label=pgettext_lazy("back-office role", "DPO"),
         description=gettext_lazy(
             "data protection officer: sees and manages everything in Gardien, including "
             "people's data, rights requests and proofs of identity"
@@ -71,6 +73,7 @@ ROLES: tuple[Role, ...] = (
     Role(
         slug="staff",
         group="Staff",
+        label=pgettext_lazy("back-office role", "Staff"),
         description=gettext_lazy(
             "reads and answers the organisation's contact messages; nothing else"
         ),
@@ -79,6 +82,7 @@ ROLES: tuple[Role, ...] = (
     Role(
         slug="viewer",
         group="Viewer",
+        label=pgettext_lazy("back-office role", "Viewer"),
         description=gettext_lazy(
             "reads the registers and statistics (policy versions, the record of processing "
             "and the processor registry, the audit log, the consent proofs and their "
@@ -89,6 +93,15 @@ ROLES: tuple[Role, ...] = (
 )
 BY_SLUG: dict[str, Role] = {role.slug: role for role in ROLES}
 GROUP_NAMES: tuple[str, ...] = tuple(role.group for role in ROLES)
+
+
+def label_of(group_name: str) -> str:
+    """The name a person reads for a group: its role's name in the active language (Équipe,
+    Lecture, DPO), or the group's own name for a group that is not a role."""
+    for role in ROLES:
+        if role.group == group_name:
+            return str(role.label or role.group)
+    return group_name
 
 
 def gardien_app_labels() -> set[str]:

@@ -61,13 +61,14 @@ class ContactMessageAdmin(admin.ModelAdmin):
     actions = ["mark_answered"]
     show_full_result_count = False
 
-    @admin.display(description=_("answered"), boolean=True)
-    def answered(self, obj: ContactMessage) -> bool:
-        return obj.answered_at is not None
+    # Words, not Django's icons: their text for a screen reader is "True" / "False" in English.
+    @admin.display(description=_("answered"), ordering="answered_at")
+    def answered(self, obj: ContactMessage) -> str:
+        return str(_("answered") if obj.answered_at is not None else _("not yet"))
 
-    @admin.display(description=_("staff notified"), boolean=True)
-    def notified(self, obj: ContactMessage) -> bool:
-        return obj.notified_at is not None
+    @admin.display(description=_("staff notified"), ordering="notified_at")
+    def notified(self, obj: ContactMessage) -> str:
+        return str(_("yes") if obj.notified_at is not None else _("no"))
 
     @admin.display(description=_("message"))
     def content(self, obj: ContactMessage) -> str:
