@@ -17,11 +17,15 @@ from django_otp.models import Device
 
 from gardien.backoffice import tasks, trail
 from gardien.backoffice.roles import has_role
-from gardien.backoffice.throttle import Refusal, Throttle
+from gardien.backoffice.throttle import NOTIFY_AFTER, Attempt, Refusal, Throttle
 from gardien.processors.outbox import enqueue
 from gardien.vault.models import EncryptedTOTPDevice, HashedStaticDevice
 
 logger = logging.getLogger("gardien.backoffice.login")
+
+# Refused logins anyone can cause, without the password: audited at most once a minute per
+# account and network (the next entry counts the others).
+SPACED_OUT = frozenset({"wrong_password", Refusal.DELAY.value})
 
 REFUSED = ngettext_lazy(
     "Incorrect username, password or code, or too many attempts. "
@@ -96,12 +100,14 @@ class GardienLoginForm(OTPAdminAuthenticationForm):
         if not (username and password and code):
             return self.cleaned_data  # the empty field says so itself
         throttle = Throttle.for_login(self.request, username)
-        refusal = throttle.refusal()
-        if refusal is not None:
-            throttle.refused(refusal)
-            logger.warning("back-office login refused: %s (key %s)", refusal.value, throttle.tag)
-            if refusal is Refusal.DELAY:  # bounded: they count towards the address's limit
-                trail.login_failed(username, refusal.value)
+        attempt = throttle.reserve()  # counted as a failure until it succeeds
+        if attempt.refusal is not None:
+            logger.warning(
+                "back-office login refused: %s (key %s)", attempt.refusal.value, throttle.tag
+            )
+            if attempt.refusal is Refusal.DELAY:  # bounded: they count towards the address's limit
+                with transaction.atomic():
+                    self._audit_failure(throttle, username, attempt.refusal.value)
             raise self._refusal()
         step = "password"
         try:
@@ -113,7 +119,7 @@ class GardienLoginForm(OTPAdminAuthenticationForm):
             step = "code"
             device = self._check_code(user, code)
         except ValidationError:
-            self._failed(throttle, username, step)
+            self._failed(throttle, attempt, username, step)
             raise self._refusal() from None
         throttle.succeeded()
         trail.login(user)
@@ -121,18 +127,36 @@ class GardienLoginForm(OTPAdminAuthenticationForm):
         self.user_cache = user
         return self.cleaned_data
 
-    def _failed(self, throttle: Throttle, username: str, step: str) -> None:
-        """Count the failure, audit which check failed, and tell the account's holder when
-        failures pile up on it."""
+    def _failed(self, throttle: Throttle, attempt: Attempt, username: str, step: str) -> None:
+        """The attempt was counted before its check: audit which check failed, and tell the
+        account's holder when failures pile up on it."""
         with transaction.atomic():
-            failure = throttle.failed()
-            trail.login_failed(username, f"wrong_{step}" if step != "not_allowed" else step)
-            account = trail.account_for(username) if failure.notify else None
-            if account is not None:
-                enqueue(tasks.warn_failed_logins, account.pk, failure.account_failures)
+            account = self._audit_failure(
+                throttle, username, f"wrong_{step}" if step != "not_allowed" else step
+            )
+            if (
+                account is not None
+                and attempt.account_failures >= NOTIFY_AFTER
+                and throttle.notice_due()
+            ):
+                enqueue(tasks.warn_failed_logins, account.pk, attempt.account_failures)
         logger.info("back-office login refused (key %s)", throttle.tag)
-        if failure.address_locked:
+        if attempt.address_locked:
             logger.warning("back-office login: an address is refused after repeated failures")
+
+    def _audit_failure(self, throttle: Throttle, username: str, why: str) -> Any | None:
+        """Audit a refused login, spaced out when anyone could send it (a wrong password, a
+        wait not over): the right password then a wrong code is always written. Returns the
+        account the username names, if any."""
+        account = trail.account_for(username)
+        if why in SPACED_OUT:
+            more = throttle.audit_due(str(account.pk) if account is not None else "")
+            if more is None:
+                return account
+        else:
+            more = 0
+        trail.login_failed(username, why, more)
+        return account
 
     def confirm_login_allowed(self, user: Any) -> None:
         if not (user.is_active and user.is_staff and has_role(user)):

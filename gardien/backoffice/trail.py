@@ -45,14 +45,16 @@ def login(user: Any) -> None:
     )
 
 
-def login_failed(username: str, why: str) -> None:
-    """A refused login: ``why`` says which check failed (never shown to the person)."""
+def login_failed(username: str, why: str, more: int = 0) -> None:
+    """A refused login: ``why`` says which check failed (never shown to the person);
+    ``more``, how many refused logins on the same account from the same network were left
+    out of the log since its previous entry for them (see ``throttle.Throttle.audit_due``)."""
     audit.record(
         actor=Actor.system(),
         action="login_failed",
         target_type=ACCOUNT,
         target_ref=account_ref(username),
-        reason=why,
+        reason=f"{why} and {more} more attempts" if more else why,
     )
 
 

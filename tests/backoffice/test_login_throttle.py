@@ -12,10 +12,15 @@ from django.test import Client, RequestFactory
 from gardien.backoffice.models import LoginAttempt
 from gardien.backoffice.throttle import (
     FREE_FAILURES,
+    NETWORK_FACTOR,
     address_key,
+    audit_key,
     client_ip,
     delay,
+    lockout,
+    network_key,
     pair_key,
+    scope_key,
     username_key,
 )
 from gardien.lib import clock
@@ -161,16 +166,27 @@ def test_the_refusal_is_identical_for_unknown_and_known_usernames(make_account, 
     assert account.password not in wrong_code.text
 
 
-def test_success_resets_the_counts(make_account):
+def test_success_forgives_only_its_own_address(make_account):
+    """The owner logging in does not give the addresses failing on their account a fresh
+    budget: only the address that got in is forgiven."""
     account = make_account("frank", "dpo")
     with clock.frozen(START):
-        fail(new_client(), "frank", 5, REMOTE_ADDR="192.0.2.5")
+        fail(new_client(), "frank", 5, REMOTE_ADDR="192.0.2.5")  # 3 failures, then waits
         client = new_client()
         fail(client, "frank", FREE_FAILURES - 1)
         assert post_login(client, "frank", account.password, account.code()).status_code == 302
-    # The account's counters from every address are gone, and this address's; the other
-    # address still counts its own failures.
-    assert list(LoginAttempt.objects.values_list("key", flat=True)) == [address_key("192.0.2.5")]
+        assert not LoginAttempt.objects.filter(key__in=[address_key("127.0.0.1")]).exists()
+        assert not LoginAttempt.objects.filter(key=pair_key("frank", "127.0.0.1")).exists()
+        assert LoginAttempt.objects.get(key=username_key("frank")).failures == FREE_FAILURES
+        assert LoginAttempt.objects.get(key=pair_key("frank", "192.0.2.5")).failures == 3
+        assert LoginAttempt.objects.get(key=network_key("127.0.0.1")).failures == 0
+    with clock.frozen(START + delay(FREE_FAILURES) - dt.timedelta(seconds=1)):
+        # The other address still waits, even with the right password and code.
+        attacker = new_client()
+        code = account.two_factor.backup_codes[0]
+        response = post_login(attacker, "frank", account.password, code, REMOTE_ADDR="192.0.2.5")
+        assert REFUSED in response.text
+        assert not is_logged_in(attacker)
 
 
 def test_the_table_holds_neither_usernames_nor_addresses(db):
@@ -181,7 +197,9 @@ def test_the_table_holds_neither_usernames_nor_addresses(db):
         [
             username_key("grace@example.org"),
             address_key("192.0.2.44"),
+            network_key("192.0.2.44"),
             pair_key("grace@example.org", "192.0.2.44"),
+            audit_key("", scope_key("192.0.2.44")),  # an unknown username's audit spacing
         ]
     )
     for key in rows:
@@ -230,6 +248,44 @@ def test_an_ipv6_client_is_counted_by_its_network():
     assert address_key("2001:db8:1:2::1") == address_key("2001:db8:1:2:ffff::9")
     assert address_key("2001:db8:1:2::1") != address_key("2001:db8:1:3::1")
     assert address_key("::ffff:192.0.2.1") == address_key("192.0.2.1")
+    # And by the /48 around it (an IPv4 address by its /24), with a higher limit.
+    assert network_key("2001:db8:1:2::1") == network_key("2001:db8:1:ffff::9")
+    assert network_key("2001:db8:1:2::1") != network_key("2001:db8:2:2::1")
+    assert network_key("192.0.2.1") == network_key("192.0.2.254") == network_key("::ffff:192.0.2.9")
+    assert network_key("192.0.2.1") != network_key("192.0.3.1")
+    assert network_key("") is None
+
+
+@pytest.mark.parametrize(
+    ("network", "elsewhere"),
+    [
+        (lambda i: f"2001:db8:1:{i:x}::1", "2001:db8:2::1"),  # a /64 each, in one /48
+        (lambda i: f"192.0.2.{i + 1}", "192.0.3.1"),  # an address each, in one /24
+    ],
+    ids=["ipv6-48", "ipv4-24"],
+)
+def test_a_network_cannot_multiply_the_address_budget(make_account, settings, network, elsewhere):
+    settings.GARDIEN_LOGIN_MAX_FAILURES = 2
+    limit = 2 * NETWORK_FACTOR
+    account = make_account("judy", "dpo")
+    with clock.frozen(START):
+        for i in range(limit):  # one failure from each address: none is refused by itself
+            fail(new_client(), f"guess-{i}", 1, REMOTE_ADDR=network(i))
+        client = new_client()
+        response = post_login(
+            client, "judy", account.password, account.code(), REMOTE_ADDR=network(limit)
+        )
+        assert REFUSED in response.text  # a fresh address of the same network
+        assert not is_logged_in(client)
+        code = account.two_factor.backup_codes[0]
+        response = post_login(new_client(), "judy", account.password, code, REMOTE_ADDR=elsewhere)
+        assert response.status_code == 302
+    with clock.frozen(START + lockout() + dt.timedelta(seconds=1)):
+        code = account.two_factor.backup_codes[1]
+        response = post_login(
+            new_client(), "judy", account.password, code, REMOTE_ADDR=network(limit)
+        )
+        assert response.status_code == 302
 
 
 def test_the_refusal_is_translated(db):

@@ -62,4 +62,5 @@ def test_unknown_usernames_tell_nobody(db, run_worker, t0):
     with clock.frozen(START):
         attack("nobody", 12)
     assert not OutboxItem.objects.filter(task_path=TASK).exists()
-    assert AuditEntry.objects.filter(action="login_failed").count() == 12
+    # Refused logins are audited once a minute per network, the next entry counting the rest.
+    assert AuditEntry.objects.filter(action="login_failed").count() == 1

@@ -97,12 +97,12 @@ def test_otp_reset_replaces_key_and_codes_and_clears_the_lockout(db):
     first = printed(run("add", "frank", "--role", "viewer"))
     request = RequestFactory().post("/admin/login/", REMOTE_ADDR="192.0.2.8")
     with clock.frozen("2026-03-02T09:00:00Z"):
-        for _ in range(5):
-            Throttle.for_login(request, "frank").failed()
-        assert Throttle.for_login(request, "frank").refusal() is Refusal.DELAY
+        for _ in range(5):  # each attempt is counted as a failure before its check
+            Throttle.for_login(request, "frank").reserve()
+        assert Throttle.for_login(request, "frank").reserve().refusal is Refusal.DELAY
         output = run("otp-reset", "frank")
-        assert Throttle.for_login(request, "frank").refusal() is None
-    assert not LoginAttempt.objects.filter(key__startswith=username_key("frank")[:32]).exists()
+        assert not LoginAttempt.objects.filter(key__startswith=username_key("frank")[:32]).exists()
+        assert Throttle.for_login(request, "frank").reserve().refusal is None
     second = printed(output)
     assert "password" not in second
     assert second["authenticator key"] != first["authenticator key"]
