@@ -13,7 +13,6 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.views.decorators.csrf import csrf_exempt
@@ -30,7 +29,7 @@ def allowed_origins() -> frozenset[str]:
     """
     from gardien.site import services as site  # models: not before Django is set up (wsgi)
 
-    return site.allowed() | {settings.SITE_URL.rstrip("/")}
+    return site.allowed() | {site.own_origin()}
 
 
 def origin_allowed(origin: str) -> bool:

@@ -34,7 +34,6 @@ from django.db import IntegrityError, transaction
 from gardien.lib import clock
 from gardien.manifest import Manifest, ManifestError, content_hash, load_path, validate_data
 from gardien.policy.models import PolicyVersion
-from gardien.site import services as site
 
 LATEST_CHECK_SECONDS = 5.0
 # A caller that knows of a newer version than this process does asks again, at most this often.
@@ -253,8 +252,6 @@ def publish(path: Path | str | None = None, note: str = "") -> PolicyVersion | N
     digest = content_hash(manifest)
     source = file.read_text(encoding="utf-8")
     with transaction.atomic():
-        # Origins still listed in the manifest join the site settings, where they now live.
-        site.adopt(manifest.site.origins)
         latest = PolicyVersion.objects.order_by("-number").first()
         if latest is not None and digest in (latest.content_hash, _said_hash(latest)):
             return None

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -77,7 +76,7 @@ def _context(request: HttpRequest, context: dict[str, Any], changer: bool) -> di
     context.update(
         {
             "title": _("Allowed origins"),
-            "site_url": settings.SITE_URL.rstrip("/"),
+            "site_url": services.own_origin(),
             "allowed": [(row, services.added_by(row)) for row in services.listed()],
             "refused": services.refused(),
             "may_change": changer,

@@ -64,14 +64,26 @@ class NotListed(LookupError):
     """Removing an origin that is not in the list."""
 
 
+_DEFAULT_PORTS = {"https": ":443", "http": ":80"}
+
+
 def normalise(value: str) -> str:
-    """``value`` as a site origin, by the rule of the manifest's ``[site] origins``.
+    """``value`` as a site origin, by the rule of the manifest's ``[site] origins``, as a
+    browser sends it: a scheme's default port is dropped (``https://example.org:443`` is
+    ``https://example.org``, which is what would arrive), and a host must have a name.
 
     Raises :class:`InvalidOrigin` with a sentence in the active language."""
     text = value.strip()
+    scheme = text.partition("://")[0]
+    default = _DEFAULT_PORTS.get(scheme)
+    if default and text.endswith(default):
+        text = text.removesuffix(default)
+    host = text.partition("://")[2].rsplit(":", 1)[0]
     try:
         _ORIGIN.validate_python(text)
-    except ValidationError:
+        if not host or host.startswith(".") or host.endswith(".") or ".." in host:
+            raise ValueError(host)
+    except (ValidationError, ValueError):
         raise InvalidOrigin(
             _(
                 "“%(value)s” is not a site origin; write the scheme and the host only, "
@@ -80,6 +92,14 @@ def normalise(value: str) -> str:
             % {"value": value.strip()}
         ) from None
     return text
+
+
+def own_origin() -> str:
+    """Gardien's own address as an origin (``SITE_URL`` without a path): always allowed."""
+    from django.conf import settings
+
+    parts = settings.SITE_URL.split("/")
+    return "/".join(parts[:3])
 
 
 # --------------------------------------------------------------------------- the allowed list
@@ -113,9 +133,10 @@ def allowed() -> frozenset[str]:
         origins = frozenset(AllowedOrigin.objects.values_list("origin", flat=True))
     except DatabaseError:
         # Not migrated yet (a deployment between upgrade and `gardien migrate`): nothing more
-        # than Gardien's own address is allowed, and the next call asks again.
+        # than Gardien's own address is allowed, asked again after CHECK_SECONDS (not at every
+        # request, with a log line each time).
         logger.warning("The allowed origins could not be read; run `gardien migrate`.")
-        return frozenset()
+        origins = frozenset()
     with _cache.lock:
         _cache.origins = origins
         _cache.checked_at = now
@@ -146,9 +167,15 @@ def add(
         existing = AllowedOrigin.objects.filter(origin=origin).first()
         if existing is not None:
             return existing, False
-        row = AllowedOrigin.objects.create(
-            origin=origin, added_at=clock.now(), added_from=source, added_by=user
-        )
+        try:
+            with transaction.atomic():
+                row = AllowedOrigin.objects.create(
+                    origin=origin, added_at=clock.now(), added_from=source, added_by=user
+                )
+        except IntegrityError:
+            # Allowed at the same moment elsewhere (a double click, the command line and the
+            # back office): it is allowed, once, and that one was audited.
+            return AllowedOrigin.objects.get(origin=origin), False
         RefusedOrigin.objects.filter(origin=origin).delete()
         audit_record(
             actor=actor or _actor(user),
@@ -177,18 +204,6 @@ def remove(value: str, *, source: AddedFrom, user: Any | None = None) -> str:
         )
     forget()
     return origin
-
-
-def adopt(origins: list[str]) -> list[str]:
-    """Allow the origins a published manifest still lists in ``[site] origins`` (those not
-    allowed yet), so a manifest written before the site settings keeps working. Returns the
-    origins added."""
-    added = []
-    for origin in origins:
-        _row, created = add(origin, source=AddedFrom.MANIFEST, actor=Actor.system())
-        if created:
-            added.append(origin)
-    return added
 
 
 # --------------------------------------------------------------------------- refused origins
@@ -253,7 +268,11 @@ def _write_refusal(origin: str, count: int) -> None:
             RefusedOrigin.objects.create(
                 origin=origin, count=count, first_seen=moment, last_seen=moment
             )
-            stale = RefusedOrigin.objects.order_by("-last_seen", "-pk").values_list("pk", flat=True)
+            # The ones seen least often go first: a flood of made-up origins, each seen once,
+            # cannot push out a real site that keeps being refused on every page.
+            stale = RefusedOrigin.objects.order_by("-count", "-last_seen", "-pk").values_list(
+                "pk", flat=True
+            )
             old = list(stale[MAX_REFUSED:])
             if old:
                 RefusedOrigin.objects.filter(pk__in=old).delete()

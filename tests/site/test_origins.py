@@ -145,15 +145,76 @@ def test_an_origin_change_creates_no_public_version(
     site("add-origin", SITE)
     site("remove-origin", SITE)
     assert PolicyVersion.objects.count() == 1
-    # The old way: listing origins in the manifest and publishing. Still works, publishes nothing.
+    # The old way, listing origins in the manifest, publishes nothing, and allows nothing
+    # either: the site settings are the one place (gardien check says so, gardien.W002).
     draft = _with_origins(coopo_path, tmp_path, f'["{SITE}"]')
     settings.GARDIEN_MANIFEST = draft
     changes = policy.draft_changes("en")
     assert not changes.differs and not changes.problems
     assert policy.publish(draft, note="origin") is None
     assert PolicyVersion.objects.count() == 1
-    assert echo(SITE).status_code == 200
-    assert AllowedOrigin.objects.get(origin=SITE).added_from == "manifest"
+    assert not AllowedOrigin.objects.filter(origin=SITE).exists()
+
+
+def test_a_removed_site_stays_removed_after_a_publication(
+    published: Any, coopo_path: Path, tmp_path: Path
+) -> None:
+    """A manifest that still lists the site must not allow it again when a version goes out."""
+    site("add-origin", SITE)
+    site("remove-origin", SITE)
+    text = _with_origins(coopo_path, tmp_path, f'["{SITE}"]').read_text(encoding="utf-8")
+    changed = tmp_path / "changed.toml"
+    changed.write_text(text.replace('name = "Coopo.fr"', 'name = "Coopo"'), encoding="utf-8")
+    assert policy.publish(changed, note="renamed") is not None
+    assert not AllowedOrigin.objects.filter(origin=SITE).exists()
+
+
+def test_allowing_the_same_site_twice_at_once_allows_it_once(transactional_db: Any) -> None:
+    import threading
+
+    from gardien.site import services as origins
+    from gardien.site.models import AddedFrom
+
+    barrier = threading.Barrier(2)
+    created: list[bool] = []
+
+    def allow() -> None:
+        from django.db import connection
+
+        try:
+            barrier.wait()
+            created.append(origins.add(SITE, source=AddedFrom.COMMAND)[1])
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=allow) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(created) == [False, True]
+    assert AllowedOrigin.objects.filter(origin=SITE).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("https://www.example.org:443", "https://www.example.org"),
+        ("http://a.example:80", "http://a.example"),
+    ],
+)
+def test_a_default_port_is_dropped_as_a_browser_drops_it(typed: str, stored: str) -> None:
+    from gardien.site import services as origins
+
+    assert origins.normalise(typed) == stored
+
+
+@pytest.mark.parametrize("typed", ["https://...", "https://a..b", "https://.example.org"])
+def test_a_host_without_a_name_is_refused(typed: str) -> None:
+    from gardien.site import services as origins
+
+    with pytest.raises(origins.InvalidOrigin):
+        origins.normalise(typed)
 
 
 def test_publishing_a_manifest_whose_origins_alone_changed_publishes_nothing(

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.core.management.base import CommandParser
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -100,8 +99,7 @@ class Command(GardienCommand):
     def _list(self) -> None:
         rows = services.listed()
         self.stdout.write(
-            _("Gardien's own address, always allowed: %(url)s")
-            % {"url": settings.SITE_URL.rstrip("/")}
+            _("Gardien's own address, always allowed: %(url)s") % {"url": services.own_origin()}
         )
         if not rows:
             self.stdout.write(
