@@ -1,7 +1,8 @@
 """The French back office, as the DPO reads it in Chromium: logged in with both factors, the
-index, the audit log, consent proofs, a person, the rights requests and the statistics are in
-French words (no raw code), axe-core finds nothing, and a full-page screenshot of each is
-saved under var/screenshots/backoffice/ for review."""
+index, the audit log, consent proofs, a person, the rights requests, the policy versions, the
+contact messages, the retention forecast and the statistics are in French words (no raw
+code), axe-core finds nothing, and a full-page screenshot of each is saved under
+var/screenshots/backoffice/ for review."""
 
 from __future__ import annotations
 
@@ -101,6 +102,15 @@ def test_the_dpo_reads_the_back_office_in_french(site, page, fast_hasher, capsys
 
     page.goto(f"{site}/admin/rights/rightsrequest/{seeded.request.pk}/change/")
     look(page, "rights-request", ("Chronologie", "Gardien, automatiquement", "(Europe/Paris)"))
+
+    page.goto(f"{site}/admin/policy/policyversion/")
+    look(page, "policy-versions", ("version de la politique", "(Europe/Paris)"))
+
+    page.goto(f"{site}/admin/contact/contactmessage/")
+    look(page, "contact-messages", ("message de contact", "pas encore", "(Europe/Paris)"))
+
+    page.goto(f"{site}/admin/retention/purgerun/forecast/")
+    look(page, "retention-forecast", ("Ce que les durées de conservation vont supprimer",))
 
     page.goto(f"{site}/admin/consent/consentrecord/statistics/")
     look(page, "consent-statistics", ("Statistiques du consentement",))
