@@ -46,6 +46,7 @@ import datetime as dt
 import enum
 import ipaddress
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -218,7 +219,12 @@ def _locked_rows(keys: list[str], now: dt.datetime) -> dict[str, LoginAttempt]:
     LoginAttempt.objects.bulk_create(
         [LoginAttempt(key=key, last_failure_at=now) for key in ordered], ignore_conflicts=True
     )
-    rows = LoginAttempt.objects.select_for_update().filter(key__in=ordered).order_by("key")
+    locked = LoginAttempt.objects.select_for_update().filter(key__in=ordered).order_by("key")
+    rows = list(locked)
+    for row in rows:
+        stale = row.last_failure_at is None or row.last_failure_at < now - MEMORY
+        if stale and not _locked(row, now):
+            row.failures = 0  # forgotten after a day without failure (retention deletes it)
     return {row.key: row for row in rows}
 
 
@@ -259,17 +265,17 @@ class Throttle:
         address and network only (they hurt nobody else).
         """
         now = clock.now()
+        places = [key for key in (self.address, self.network) if key]
+        # A refused address's flood reads and writes nothing more: a lock only ends with time.
+        refused = self._place_refusal(LoginAttempt.objects.filter(key__in=places), now)
+        if refused is not None:
+            return Attempt(refused, 0, True)
         with transaction.atomic():
-            LoginAttempt.objects.filter(last_failure_at__lt=now - MEMORY).exclude(
-                locked_until__gt=now
-            ).delete()
-            places = [key for key in (self.address, self.network) if key]
             rows = _locked_rows(places, now)
+            refused = self._place_refusal(rows.values(), now)
+            if refused is not None:
+                return Attempt(refused, 0, True)
             address, network = rows.get(self.address or ""), rows.get(self.network or "")
-            if _locked(address, now):
-                return Attempt(Refusal.ADDRESS, 0, True)
-            if _locked(network, now):
-                return Attempt(Refusal.NETWORK, 0, True)
             rows.update(_locked_rows([key for key in (self.account, self.pair) if key], now))
             account, pair = rows[self.account], rows.get(self.pair or "")
             refusal = None
@@ -292,6 +298,15 @@ class Throttle:
             if network is not None:
                 locked = _count(network, network_limit(), now) or locked
         return Attempt(refusal, account.failures, locked)
+
+    def _place_refusal(self, rows: Iterable[LoginAttempt], now: dt.datetime) -> Refusal | None:
+        """Refused for its address or its network, whose rows are ``rows``."""
+        locked = {row.key for row in rows if _locked(row, now)}
+        if self.address in locked:
+            return Refusal.ADDRESS
+        if self.network in locked:
+            return Refusal.NETWORK
+        return None
 
     def succeeded(self) -> None:
         """Forgive what this address did: its counter, its failures on the account (this

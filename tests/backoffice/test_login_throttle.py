@@ -189,6 +189,21 @@ def test_success_forgives_only_its_own_address(make_account):
         assert not is_logged_in(attacker)
 
 
+def test_failures_are_forgotten_after_a_day_without_any(make_account):
+    account = make_account("oscar", "staff")
+    with clock.frozen(START):
+        fail(new_client(), "oscar", FREE_FAILURES, REMOTE_ADDR="192.0.2.60")
+    with clock.frozen(START + dt.timedelta(days=1, seconds=1)):
+        fail(new_client(), "oscar", 1, REMOTE_ADDR="192.0.2.60")
+        assert LoginAttempt.objects.get(key=username_key("oscar")).failures == 1
+        assert LoginAttempt.objects.get(key=pair_key("oscar", "192.0.2.60")).failures == 1
+        assert LoginAttempt.objects.get(key=address_key("192.0.2.60")).failures == 1
+        response = post_login(
+            new_client(), "oscar", account.password, account.code(), REMOTE_ADDR="192.0.2.60"
+        )
+        assert response.status_code == 302
+
+
 def test_the_table_holds_neither_usernames_nor_addresses(db):
     with clock.frozen(START):
         fail(new_client(), "grace@example.org", 3, REMOTE_ADDR="192.0.2.44")
