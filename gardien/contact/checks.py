@@ -11,6 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.core import checks
 from django.core.checks import CheckMessage, register
+from django.utils.translation import gettext as _
 
 from gardien.contact.models import ACTIVITY
 
@@ -30,9 +31,11 @@ def check_notification(app_configs: Any = None, **kwargs: Any) -> list[CheckMess
         return []
     return [
         checks.Warning(
-            "Nobody is told by email of contact messages; set "
-            "GARDIEN_CONTACT_NOTIFY=team@example.org (comma-separated addresses).",
-            hint="Without it, messages wait in the back office for someone to look.",
+            _(
+                "Nobody is told by email of contact messages; set "
+                "GARDIEN_CONTACT_NOTIFY=team@example.org (comma-separated addresses)."
+            ),
+            hint=_("Without it, messages wait in the back office for someone to look."),
             obj="GARDIEN_CONTACT_NOTIFY",
             id="gardien.W201",
         )

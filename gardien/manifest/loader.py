@@ -13,29 +13,36 @@ from dataclasses import dataclass
 from pathlib import Path as FilePath
 from typing import Any
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from pydantic import BaseModel, ValidationError
 
 from gardien.manifest import rules
 from gardien.manifest.locate import Locator, Path
-from gardien.manifest.schema import Manifest, Text
+from gardien.manifest.schema import Manifest, Text, WholeSentence
 from gardien.manifest.wording import LANGUAGES
 
 MAX_BYTES = 1024 * 1024
-# The languages of a manifest text, as its author is told about a missing one.
-LANGUAGE_NAMES = dict(zip(LANGUAGES, ("French", "English"), strict=True))
+# The languages of a manifest text, as its author is told about a missing one. Problems are
+# worded when a manifest is checked, in the language active then: module-level words are lazy.
+LANGUAGE_NAMES = dict(
+    zip(LANGUAGES, (gettext_lazy("French"), gettext_lazy("English")), strict=True)
+)
 
 _ADD_HINTS = {
-    "legal_basis": 'legal_basis = "consent" (or contract, legal_obligation, vital_interests, '
-    "public_task, legitimate_interest)",
+    "legal_basis": gettext_lazy(
+        'legal_basis = "consent" (or contract, legal_obligation, vital_interests, '
+        "public_task, legitimate_interest)"
+    ),
     "retention": 'retention = "3 years after last_contact"',
-    "activities": "at least one [[activities]] table",
-    "fields": "at least one [[activities.fields]] table",
-    "required": "required = true (or false)",
+    "activities": gettext_lazy("at least one [[activities]] table"),
+    "fields": gettext_lazy("at least one [[activities.fields]] table"),
+    "required": gettext_lazy("required = true (or false)"),
     "purpose": 'purpose = { fr = "…", en = "…" }',
     "id": 'id = "a_short_name"',
     "lifetime": 'lifetime = "13 months"',
-    "consent": 'consent = "required" (or "not_needed", "exempt_with_opt_out")',
-    "brand": 'brand = "#1d3d6b" (the colour of the banner\'s buttons)',
+    "consent": gettext_lazy('consent = "required" (or "not_needed", "exempt_with_opt_out")'),
+    "brand": gettext_lazy('brand = "#1d3d6b" (the colour of the banner\'s buttons)'),
 }
 
 
@@ -92,14 +99,14 @@ def _model_at(path: Path) -> type[BaseModel] | None:
 _SECTIONS = ("controller", "dpo", "authority", "site", "policy", "rights", "cookies", "taxonomy")
 
 _SECTION_NAMES = {
-    "activities": ("activity", "id"),
-    "processors": ("processor", "id"),
-    "fields": ("field", "name"),
-    "records": ("record", "id"),
-    "transfers": ("transfer", "recipient"),
-    "purposes": ("cookie purpose", "id"),
-    "services": ("cookie service", "id"),
-    "data_categories": ("data category", "key"),
+    "activities": (gettext_lazy("activity"), "id"),
+    "processors": (gettext_lazy("processor"), "id"),
+    "fields": (gettext_lazy("field"), "name"),
+    "records": (pgettext_lazy("manifest", "record"), "id"),
+    "transfers": (gettext_lazy("transfer"), "recipient"),
+    "purposes": (gettext_lazy("cookie purpose"), "id"),
+    "services": (gettext_lazy("cookie service"), "id"),
+    "data_categories": (gettext_lazy("data category"), "key"),
 }
 
 
@@ -118,8 +125,9 @@ def _describe(data: Any, path: Path) -> tuple[str, Path]:
         ):
             items = node.get(part) if isinstance(node, dict) else None
             item = items[nxt] if isinstance(items, list) and nxt < len(items) else None
+            label: Any
             if part == "cookies" and i > 0:
-                label, key = "cookie", "name"
+                label, key = _("cookie"), "name"
             elif part in _SECTION_NAMES:
                 label, key = _SECTION_NAMES[part]
             else:
@@ -156,60 +164,81 @@ def _pydantic_message(error: Any, rest: Path, parent: Path) -> str:
     key = _key_name(rest)
     last = next((p for p in reversed(rest) if isinstance(p, str)), key)
     given = error.get("input")
+    ctx = error.get("ctx", {})
+    names = {"key": key, "last": last, "given": given}
     if kind == "missing":
         if last in LANGUAGE_NAMES and len(rest) > 1:
-            language = LANGUAGE_NAMES[str(last)]
-            return f'{_key_name(rest[:-1])} has no {language} text; add {last} = "…"'
+            return _('%(key)s has no %(language)s text; add %(last)s = "…"') % {
+                "key": _key_name(rest[:-1]),
+                "language": LANGUAGE_NAMES[str(last)],
+                "last": last,
+            }
         if not rest[:-1] and last in _SECTIONS:
-            return f"the [{last}] section is missing; add it (see examples/coopo/gardien.toml)"
+            return _(
+                "the [%(last)s] section is missing; add it (see examples/coopo/gardien.toml)"
+            ) % {"last": last}
         hint = _ADD_HINTS.get(last, f"{last} = …")
-        return f"{key} is missing; add {hint}"
+        return _("%(key)s is missing; add %(hint)s") % {"key": key, "hint": hint}
     if kind == "extra_forbidden":
         model = _model_at(parent)
         allowed = sorted(model.model_fields) if model else []
         close = _closest_key(parent, str(last))
-        hint = (
-            f'; did you mean "{close}"?'
-            if close
-            else (f" (allowed here: {', '.join(allowed)})" if allowed else "")
-        )
-        return f'unknown key "{last}"; remove it or fix its spelling{hint}'
+        if close:
+            return _(
+                'unknown key "%(last)s"; remove it or fix its spelling; did you mean "%(close)s"?'
+            ) % {"last": last, "close": close}
+        if allowed:
+            return _(
+                'unknown key "%(last)s"; remove it or fix its spelling (allowed here: %(allowed)s)'
+            ) % {"last": last, "allowed": ", ".join(allowed)}
+        return _('unknown key "%(last)s"; remove it or fix its spelling') % names
     if kind == "literal_error":
-        expected = error.get("ctx", {}).get("expected", "")
-        return f'{key} "{given}" is not allowed; use one of {expected}'
+        return _('%(key)s "%(given)s" is not allowed; use one of %(expected)s') % {
+            **names,
+            "expected": ctx.get("expected", ""),
+        }
     if kind == "value_error":
-        message = str(error.get("ctx", {}).get("error", error["msg"]))
+        problem = ctx.get("error")
+        message = str(problem if problem is not None else error["msg"])
+        if isinstance(problem, WholeSentence):
+            return message
         if message.startswith('"'):
             return f"{key} {message}"
-        if message.startswith((str(last), "data category", "retention")):
-            return message
         return f"{key}: {message}"
     if kind in ("string_type",):
-        return f'{key} should be text in quotes, e.g. {last} = "…"'
+        return _('%(key)s should be text in quotes, e.g. %(last)s = "…"') % names
     if kind in ("bool_type", "bool_parsing"):
-        return f"{key} should be true or false"
+        return _("%(key)s should be true or false") % names
     if kind in ("int_type", "int_parsing", "int_from_float"):
-        return f"{key} should be a whole number"
+        return _("%(key)s should be a whole number") % names
     if kind == "list_type":
-        return f'{key} should be a list, e.g. {last} = ["…"]'
+        return _('%(key)s should be a list, e.g. %(last)s = ["…"]') % names
     if kind in ("model_type", "dict_type", "model_attributes_type"):
         if _model_at(parent) is Text:
             return (
-                f'{key} should be a text in each language, e.g. {last} = {{ fr = "…", en = "…" }}'
+                _(
+                    "%(key)s should be a text in each language, "
+                    'e.g. %(last)s = { fr = "…", en = "…" }'
+                )
+                % names
             )
-        return f"{key} should be a table: a [section] or {{ key = value, … }}"
-    if kind in ("too_short", "string_too_short"):
-        return (
-            f"{key} is empty; it needs at least one entry"
-            if kind == "too_short"
-            else (f"{key} is empty; write something")
-        )
+        return _("%(key)s should be a table: a [section] or { key = value, … }") % names
+    if kind == "too_short":
+        return _("%(key)s is empty; it needs at least one entry") % names
+    if kind == "string_too_short":
+        return _("%(key)s is empty; write something") % names
     if kind.startswith("date") or kind.startswith("datetime"):
-        return f"{key} should be a date without quotes, e.g. {last} = 2024-05-01"
+        return _("%(key)s should be a date without quotes, e.g. %(last)s = 2024-05-01") % names
     if kind == "string_pattern_mismatch":
-        return f'{key} "{given}" has the wrong form; write e.g. "user.workplace.status"'
-    if kind in ("greater_than", "less_than_equal", "greater_than_equal"):
-        return f"{key} {error['msg'].lower()}"
+        return (
+            _('%(key)s "%(given)s" has the wrong form; write e.g. "user.workplace.status"') % names
+        )
+    if kind == "greater_than":
+        return _("%(key)s should be greater than %(limit)s") % {**names, "limit": ctx.get("gt")}
+    if kind == "greater_than_equal":
+        return _("%(key)s should be at least %(limit)s") % {**names, "limit": ctx.get("ge")}
+    if kind == "less_than_equal":
+        return _("%(key)s should be at most %(limit)s") % {**names, "limit": ctx.get("le")}
     return f"{key}: {error['msg']}"
 
 
@@ -260,7 +289,7 @@ def validate_data(
     locator = Locator(text)
     if not isinstance(data, dict):
         raise ManifestError(
-            filename, [Problem(1, "the manifest should be a TOML document of tables")]
+            filename, [Problem(1, _("the manifest should be a TOML document of tables"))]
         )
     problems: list[Problem] = []
     manifest: Manifest | None = None
@@ -299,7 +328,7 @@ def _decode_error_position(exc: tomllib.TOMLDecodeError, text: str) -> tuple[int
 def load_text(text: str, filename: str = "gardien.toml") -> Manifest:
     if len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
         raise ManifestError(
-            filename, [Problem(1, "the manifest is larger than 1 MiB; is this the right file?")]
+            filename, [Problem(1, _("the manifest is larger than 1 MiB; is this the right file?"))]
         )
     try:
         data = tomllib.loads(text)
@@ -309,13 +338,15 @@ def load_text(text: str, filename: str = "gardien.toml") -> Manifest:
             filename,
             [
                 Problem(
-                    line, f"this is not valid TOML ({detail}); check quotes, brackets and commas"
+                    line,
+                    _("this is not valid TOML (%(detail)s); check quotes, brackets and commas")
+                    % {"detail": detail},
                 )
             ],
         ) from None
     except RecursionError:
         raise ManifestError(
-            filename, [Problem(1, "the manifest is nested too deeply to be read")]
+            filename, [Problem(1, _("the manifest is nested too deeply to be read"))]
         ) from None
     return validate_data(data, text, filename)
 
@@ -326,7 +357,7 @@ def load_path(path: str | FilePath) -> Manifest:
     try:
         if file.stat().st_size > MAX_BYTES:
             raise ManifestError(
-                name, [Problem(1, "the manifest is larger than 1 MiB; is this the right file?")]
+                name, [Problem(1, _("the manifest is larger than 1 MiB; is this the right file?"))]
             )
         raw = file.read_bytes()
     except FileNotFoundError:
@@ -334,23 +365,27 @@ def load_path(path: str | FilePath) -> Manifest:
             name,
             [
                 Problem(
-                    1, "no such file; give the path of your gardien.toml (or set GARDIEN_MANIFEST)"
+                    1,
+                    _("no such file; give the path of your gardien.toml (or set GARDIEN_MANIFEST)"),
                 )
             ],
         ) from None
     except IsADirectoryError:
         raise ManifestError(
-            name, [Problem(1, "this is a folder; give the path of the gardien.toml file inside it")]
+            name,
+            [Problem(1, _("this is a folder; give the path of the gardien.toml file inside it"))],
         ) from None
     except OSError as exc:
-        raise ManifestError(name, [Problem(1, f"cannot be read ({exc.strerror})")]) from None
+        raise ManifestError(
+            name, [Problem(1, _("cannot be read (%(reason)s)") % {"reason": exc.strerror})]
+        ) from None
     raw = raw.removeprefix(b"\xef\xbb\xbf")  # the byte-order mark some Windows editors write
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise ManifestError(
-            name, [Problem(line, "this line is not UTF-8 text; save the file as UTF-8")]
+            name, [Problem(line, _("this line is not UTF-8 text; save the file as UTF-8"))]
         ) from None
     return load_text(text, name)
 

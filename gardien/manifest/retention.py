@@ -20,6 +20,8 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
+from django.utils.translation import gettext as _
+
 from gardien.lib.months import add_months
 
 UNITS: dict[str, str] = {
@@ -188,12 +190,17 @@ def parse_duration(text: str) -> Duration:
     match = _DURATION.match(cleaned)
     if not match or match["unit"] not in UNITS:
         raise RetentionSyntaxError(
-            f'"{text}" is not a duration; write e.g. "13 months" '
-            "(units: days, weeks, months, years)"
+            _(
+                '"%(text)s" is not a duration; write e.g. "13 months" '
+                "(units: days, weeks, months, years)"
+            )
+            % {"text": text}
         )
     amount = int(match["amount"])
     if amount <= 0:
-        raise RetentionSyntaxError(f'"{text}" must be a positive duration; write e.g. "13 months"')
+        raise RetentionSyntaxError(
+            _('"%(text)s" must be a positive duration; write e.g. "13 months"') % {"text": text}
+        )
     return Duration(amount, UNITS[match["unit"]])
 
 
@@ -208,20 +215,28 @@ def _parse_clause(text: str, whole: str) -> Clause:
     words = text.split()
     if not words:
         raise RetentionSyntaxError(
-            f'retention "{whole}" has an empty part around "or"; write e.g. {EXAMPLE}'
+            _('retention "%(rule)s" has an empty part around "or"; write e.g. %(example)s')
+            % {"rule": whole, "example": EXAMPLE}
         )
     if words[0] == "until":
         event = " ".join(words[1:])
         if event not in EVENTS:
             known = ", ".join(f'"until {e}"' for e in EVENTS)
             raise RetentionSyntaxError(
-                f'retention "{whole}": "until {event}" is not an event Gardien records; '
-                f"use one of {known}"
+                _(
+                    'retention "%(rule)s": "until %(event)s" is not an event Gardien records; '
+                    "use one of %(known)s"
+                )
+                % {"rule": whole, "event": event, "known": known}
             )
         return UntilClause(event)
     if "after" not in words:
         raise RetentionSyntaxError(
-            f'retention "{whole}" is not a rule; write e.g. {EXAMPLE} or "until consent withdrawn"'
+            _(
+                'retention "%(rule)s" is not a rule; write e.g. %(example)s '
+                'or "until consent withdrawn"'
+            )
+            % {"rule": whole, "example": EXAMPLE}
         )
     at = words.index("after")
     duration_text, anchor = " ".join(words[:at]), " ".join(words[at + 1 :])
@@ -229,13 +244,17 @@ def _parse_clause(text: str, whole: str) -> Clause:
         duration = parse_duration(duration_text)
     except RetentionSyntaxError:
         raise RetentionSyntaxError(
-            f'retention "{whole}" is not a duration; write e.g. {EXAMPLE}'
+            _('retention "%(rule)s" is not a duration; write e.g. %(example)s')
+            % {"rule": whole, "example": EXAMPLE}
         ) from None
     if anchor not in ANCHORS:
         known = ", ".join(ANCHORS)
         raise RetentionSyntaxError(
-            f'retention "{whole}": "{anchor}" is not a moment Gardien records; '
-            f"after one of: {known}"
+            _(
+                'retention "%(rule)s": "%(anchor)s" is not a moment Gardien records; '
+                "after one of: %(known)s"
+            )
+            % {"rule": whole, "anchor": anchor, "known": known}
         )
     return AfterClause(duration, anchor)
 
@@ -243,7 +262,9 @@ def _parse_clause(text: str, whole: str) -> Clause:
 def parse_rule(text: str) -> RetentionRule:
     """Parse a retention rule or raise :class:`RetentionSyntaxError` with a fix."""
     if not isinstance(text, str) or not text.strip():
-        raise RetentionSyntaxError(f"retention is empty; write e.g. {EXAMPLE}")
+        raise RetentionSyntaxError(
+            _("retention is empty; write e.g. %(example)s") % {"example": EXAMPLE}
+        )
     normalised = " ".join(text.strip().split())
     # "or" at either end (or twice) leaves an empty part, reported as such, not as a bad duration.
     parts = re.split(r"(?<![^ ])or(?![^ ])", normalised.lower())

@@ -10,8 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
+
 from gardien.lib import contrast
-from gardien.manifest import retention
+from gardien.manifest import retention, wording
 from gardien.manifest.schema import (
     AUDIENCE_MAX_RETENTION,
     CONSENT_MAX_LIFETIME,
@@ -22,6 +26,28 @@ from gardien.manifest.taxonomy import fideslang_categories
 
 Path = tuple[str | int, ...]
 Problem = tuple[Path, str]
+
+
+# The kinds of table a problem names, as the loader names them in a problem's context.
+_KINDS = {
+    "activity": gettext_lazy("activity"),
+    "processor": gettext_lazy("processor"),
+    "field": gettext_lazy("field"),
+    "record": pgettext_lazy("manifest", "record"),
+    "cookie purpose": gettext_lazy("cookie purpose"),
+    "cookie service": gettext_lazy("cookie service"),
+    "data category": gettext_lazy("data category"),
+}
+
+
+def _language() -> str:
+    """The language problems are worded in now (gettext's), for the wording module."""
+    return (translation.get_language() or wording.DEFAULT_LANGUAGE).split("-")[0]
+
+
+def _period(duration: retention.Duration) -> str:
+    """A period Gardien sets (not one the author wrote), in the language of the problem."""
+    return wording.duration(duration, _language())
 
 
 def _tables(data: Any, key: str) -> list[tuple[int, dict[str, Any]]]:
@@ -50,6 +76,7 @@ def _ids(items: list[tuple[int, dict[str, Any]]]) -> set[str]:
 def _unique(
     items: list[tuple[int, dict[str, Any]]], base: Path, key: str, what: str
 ) -> Iterator[Problem]:
+    """``what``: the kind of table, as the loader names it ("activity", "cookie purpose")."""
     seen: set[str] = set()
     for i, item in items:
         value = _str(item, key)
@@ -58,8 +85,11 @@ def _unique(
         if value in seen:
             yield (
                 (*base, i, key),
-                f'{key} "{value}" is already used by an earlier {what}; '
-                f"give each {what} its own {key}",
+                _(
+                    '%(key)s "%(value)s" is already used by an earlier %(what)s; '
+                    "give each %(what)s its own %(key)s"
+                )
+                % {"key": key, "value": value, "what": _KINDS[what]},
             )
         seen.add(value)
 
@@ -111,6 +141,11 @@ def check(data: Any) -> list[Problem]:
     return problems
 
 
+def _legal_basis_name(basis: str) -> str:
+    """ "legal obligation", "obligation légale": the basis named inside a sentence."""
+    return wording.legal_basis(basis, _language()).lower()
+
+
 def _check_taxonomy(data: dict[str, Any]) -> Iterator[Problem]:
     taxonomy = data.get("taxonomy")
     categories = _tables(taxonomy, "data_categories")
@@ -120,7 +155,8 @@ def _check_taxonomy(data: dict[str, Any]) -> Iterator[Problem]:
         if key and key in fideslang_categories():
             yield (
                 ("taxonomy", "data_categories", i, "key"),
-                f'"{key}" already exists in fideslang; use it without declaring it',
+                _('"%(key)s" already exists in fideslang; use it without declaring it')
+                % {"key": key},
             )
 
 
@@ -134,8 +170,10 @@ def _check_activities(data: dict[str, Any]) -> Iterator[Problem]:
         if basis == "consent" and activity.get("consent_recorded_by") is None:
             yield (
                 (*here, "legal_basis"),
-                "the legal basis is consent, so say how consent is recorded: add "
-                'consent_recorded_by = "banner", "double_opt_in" or "form_checkbox"',
+                _(
+                    "the legal basis is consent, so say how consent is recorded: add "
+                    'consent_recorded_by = "banner", "double_opt_in" or "form_checkbox"'
+                ),
             )
         if (
             basis is not None
@@ -144,21 +182,30 @@ def _check_activities(data: dict[str, Any]) -> Iterator[Problem]:
         ):
             yield (
                 (*here, "consent_recorded_by"),
-                f'consent_recorded_by only applies when legal_basis = "consent" (it is "{basis}")',
+                _(
+                    'consent_recorded_by only applies when legal_basis = "consent" '
+                    '(it is "%(basis)s")'
+                )
+                % {"basis": basis},
             )
         if basis == "legitimate_interest" and activity.get("legitimate_interest") is None:
             yield (
                 (*here, "legal_basis"),
-                "the legal basis is legitimate interest, so name the interest pursued: add "
-                'legitimate_interest = { fr = "…", en = "…" }',
+                _(
+                    "the legal basis is legitimate interest, so name the interest pursued: add "
+                    'legitimate_interest = { fr = "…", en = "…" }'
+                ),
             )
         rule = _rule_or_none(activity.get("retention"))
         if basis == "consent" and rule is not None and not rule.ends_at("consent withdrawn"):
             yield (
                 (*here, "retention"),
-                f'retention "{rule}" ignores withdrawal; a consent-based activity keeps data '
-                "only until consent withdrawn, e.g. "
-                '"until consent withdrawn or 3 years after last_contact"',
+                _(
+                    'retention "%(rule)s" ignores withdrawal; a consent-based activity keeps '
+                    "data only until consent withdrawn, e.g. "
+                    '"until consent withdrawn or 3 years after last_contact"'
+                )
+                % {"rule": rule},
             )
         if (
             basis in ("legal_obligation", "public_task")
@@ -166,8 +213,11 @@ def _check_activities(data: dict[str, Any]) -> Iterator[Problem]:
         ):
             yield (
                 (*here, "legal_basis"),
-                f"the legal basis is {basis.replace('_', ' ')}, so cite the text: add "
-                'legal_basis_detail = { fr = "…", en = "…" }',
+                _(
+                    "the legal basis is %(basis)s, so cite the text: add "
+                    'legal_basis_detail = { fr = "…", en = "…" }'
+                )
+                % {"basis": _legal_basis_name(basis)},
             )
 
         fields = _tables(activity, "fields")
@@ -176,33 +226,43 @@ def _check_activities(data: dict[str, Any]) -> Iterator[Problem]:
             if declared.get("input") == "choice" and not declared.get("choices"):
                 yield (
                     (*here, "fields", j, "choices"),
-                    'a field with input = "choice" needs its choices: add '
-                    'choices = [{ value = "…", label = { fr = "…", en = "…" } }]',
+                    _(
+                        'a field with input = "choice" needs its choices: add '
+                        'choices = [{ value = "…", label = { fr = "…", en = "…" } }]'
+                    ),
                 )
             if declared.get("required") is True and declared.get("if_missing") is None:
                 yield (
                     (*here, "fields", j, "required"),
-                    "a mandatory field must say what happens if it is not provided: add "
-                    'if_missing = { fr = "…", en = "…" }',
+                    _(
+                        "a mandatory field must say what happens if it is not provided: add "
+                        'if_missing = { fr = "…", en = "…" }'
+                    ),
                 )
         yield from _unique(_tables(activity, "records"), (*here, "records"), "id", "record")
 
         recipients = {name for _, name in _strs(activity, "recipients")}
         for j, name in _strs(activity, "recipients"):
             if name not in processors:
-                known = ", ".join(sorted(processors)) or "none"
+                known = ", ".join(sorted(processors)) or _("none")
                 yield (
                     (*here, "recipients", j),
-                    f'recipient "{name}" is not a declared processor; add a [[processors]] '
-                    f'entry with id = "{name}" or fix the name (declared: {known})',
+                    _(
+                        'recipient "%(name)s" is not a declared processor; add a [[processors]] '
+                        'entry with id = "%(name)s" or fix the name (declared: %(known)s)'
+                    )
+                    % {"name": name, "known": known},
                 )
         for j, transfer in _tables(activity, "transfers"):
             target = _str(transfer, "recipient")
             if target and target not in recipients:
                 yield (
                     (*here, "transfers", j, "recipient"),
-                    f'transfer to "{target}", which is not one of this activity\'s recipients; '
-                    "add it to recipients or remove the transfer",
+                    _(
+                        'transfer to "%(target)s", which is not one of this activity\'s '
+                        "recipients; add it to recipients or remove the transfer"
+                    )
+                    % {"target": target},
                 )
 
 
@@ -220,8 +280,10 @@ def _check_processors(data: dict[str, Any]) -> Iterator[Problem]:
         if not served:
             yield (
                 (*here, "id"),
-                "this processor is not a recipient of any activity; add it to the "
-                "recipients of the activities it serves, or remove it",
+                _(
+                    "this processor is not a recipient of any activity; add it to the "
+                    "recipients of the activities it serves, or remove it"
+                ),
             )
         # A malformed code is reported by the schema; it says nothing about a transfer.
         outside = [
@@ -240,17 +302,23 @@ def _check_processors(data: dict[str, Any]) -> Iterator[Problem]:
                 if processor.get("safeguards") is None:
                     yield (
                         (*here, "data_location"),
-                        f'transfer outside the EU/EEA without safeguards: activity "{aid}" → '
-                        f'processor "{pid}" → {code}; declare the safeguards '
-                        "(e.g. standard contractual clauses) in safeguards = { fr, en } "
-                        "or keep the data in the EU/EEA",
+                        _(
+                            "transfer outside the EU/EEA without safeguards: "
+                            'activity "%(activity)s" → processor "%(processor)s" → %(country)s; '
+                            "declare the safeguards (e.g. standard contractual clauses) in "
+                            "safeguards = { fr, en } or keep the data in the EU/EEA"
+                        )
+                        % {"activity": aid, "processor": pid, "country": code},
                     )
                 elif not transfers:
                     yield (
                         (*here, "data_location"),
-                        f'activity "{aid}" sends data to processor "{pid}" located in {code} '
-                        "but declares no transfer; add it to the activity's transfers so the "
-                        "policy states it",
+                        _(
+                            'activity "%(activity)s" sends data to processor "%(processor)s" '
+                            "located in %(country)s but declares no transfer; add it to the "
+                            "activity's transfers so the policy states it"
+                        )
+                        % {"activity": aid, "processor": pid, "country": code},
                     )
         yield from _check_role(processor, here, processors)
         declared: set[str] = set()
@@ -267,8 +335,11 @@ def _check_processors(data: dict[str, Any]) -> Iterator[Problem]:
             ):
                 yield (
                     (*here, "receives", k),
-                    f'receives "{key}", which no activity it serves declares; '
-                    "declare the field in one of those activities or remove the category",
+                    _(
+                        'receives "%(key)s", which no activity it serves declares; '
+                        "declare the field in one of those activities or remove the category"
+                    )
+                    % {"key": key},
                 )
 
 
@@ -283,26 +354,34 @@ def _check_role(
     if role == "sub_processor" and engaged_by is None:
         yield (
             (*here, "role"),
-            'a sub-processor is engaged by one of your processors; add engaged_by = "<the '
-            'id of that processor>", or write role = "processor" if you engaged it yourself',
+            _(
+                'a sub-processor is engaged by one of your processors; add engaged_by = "<the '
+                'id of that processor>", or write role = "processor" if you engaged it yourself'
+            ),
         )
     elif engaged_by is not None and role != "sub_processor":
         yield (
             (*here, "engaged_by"),
-            "engaged_by names who engaged a sub-processor, but this recipient's role is "
-            f'"{role}"; write role = "sub_processor" or remove engaged_by',
+            _(
+                "engaged_by names who engaged a sub-processor, but this recipient's role is "
+                '"%(role)s"; write role = "sub_processor" or remove engaged_by'
+            )
+            % {"role": role},
         )
     elif engaged_by is not None and engaged_by == _str(processor, "id"):
         yield (
             (*here, "engaged_by"),
-            "a sub-processor cannot be engaged by itself; name the processor that engaged it",
+            _("a sub-processor cannot be engaged by itself; name the processor that engaged it"),
         )
     elif engaged_by is not None and roles.get(engaged_by) not in ("processor", "sub_processor"):
-        known = ", ".join(sorted(p for p, r in roles.items() if r == "processor")) or "none"
+        known = ", ".join(sorted(p for p, r in roles.items() if r == "processor")) or _("none")
         yield (
             (*here, "engaged_by"),
-            f'engaged_by "{engaged_by}" is not a declared processor; name one of the '
-            f"[[processors]] with role processor ({known})",
+            _(
+                'engaged_by "%(engaged_by)s" is not a declared processor; name one of the '
+                "[[processors]] with role processor (%(known)s)"
+            )
+            % {"engaged_by": engaged_by, "known": known},
         )
 
 
@@ -314,9 +393,11 @@ def _check_automatic_fields(data: dict[str, Any]) -> Iterator[Problem]:
             if declared.get("limits") is not None and _str(declared, "input") != "generated":
                 yield (
                     ("activities", i, "fields", j, "limits"),
-                    'limits describes data collected automatically (input = "generated"); '
-                    "for a field the person fills in, say what happens without it in "
-                    "if_missing",
+                    _(
+                        'limits describes data collected automatically (input = "generated"); '
+                        "for a field the person fills in, say what happens without it in "
+                        "if_missing"
+                    ),
                 )
 
 
@@ -336,45 +417,57 @@ def _check_cookies(data: dict[str, Any]) -> Iterator[Problem]:
     if _too_long(choice):
         yield (
             ("cookies", "choice_lifetime"),
-            f"a choice is remembered {cookies['choice_lifetime']}, longer than the "
-            f'{CONSENT_MAX_LIFETIME} allowed; write e.g. choice_lifetime = "12 months"',
+            _(
+                "a choice is remembered %(lifetime)s, longer than the %(most)s allowed; "
+                'write e.g. choice_lifetime = "12 months"'
+            )
+            % {"lifetime": cookies["choice_lifetime"], "most": _period(CONSENT_MAX_LIFETIME)},
         )
     for i, purpose in purposes:
         activity = _str(purpose, "activity")
         if activity and activity not in activity_ids:
             yield (
                 ("cookies", "purposes", i, "activity"),
-                f'activity "{activity}" is not declared; use the id of one of [[activities]]',
+                _('activity "%(activity)s" is not declared; use the id of one of [[activities]]')
+                % {"activity": activity},
             )
 
     for i, service in services:
         here: Path = ("cookies", "services", i)
         purpose_id = _str(service, "purpose")
         if purpose_id and purpose_id not in consent_of:
-            known = ", ".join(sorted(consent_of)) or "none"
+            known = ", ".join(sorted(consent_of)) or _("none")
             yield (
                 (*here, "purpose"),
-                f'purpose "{purpose_id}" is not a declared cookie purpose (declared: {known})',
+                _('purpose "%(purpose)s" is not a declared cookie purpose (declared: %(known)s)')
+                % {"purpose": purpose_id, "known": known},
             )
         provider = _str(service, "provider")
         if provider and provider not in processor_ids:
             yield (
                 (*here, "provider"),
-                f'provider "{provider}" is not a declared processor; add it to [[processors]]',
+                _('provider "%(provider)s" is not a declared processor; add it to [[processors]]')
+                % {"provider": provider},
             )
         if service.get("party") == "third" and not provider:
             yield (
                 (*here, "party"),
-                'a third-party service must name its provider: add provider = "<processor id>"',
+                _('a third-party service must name its provider: add provider = "<processor id>"'),
             )
         if consent_of.get(purpose_id or "") in ("required", "exempt_with_opt_out"):
             for j, item in _tables(service, "cookies"):
                 if _too_long(_lifetime_or_none(item.get("lifetime"))):
                     yield (
                         (*here, "cookies", j, "lifetime"),
-                        f'lifetime "{item["lifetime"]}" is too long: a cookie placed under '
-                        f"consent or the audience exemption may live {CONSENT_MAX_LIFETIME} "
-                        f"({CONSENT_MAX_LIFETIME.days} days) at most",
+                        _(
+                            'lifetime "%(lifetime)s" is too long: a cookie placed under consent '
+                            "or the audience exemption may live %(most)s (%(days)d days) at most"
+                        )
+                        % {
+                            "lifetime": item["lifetime"],
+                            "most": _period(CONSENT_MAX_LIFETIME),
+                            "days": CONSENT_MAX_LIFETIME.days,
+                        },
                     )
 
 
@@ -400,16 +493,18 @@ def _theme_fix(brand: str, on_brand: str) -> str:
         for step in range(1, 33):  # light text: the same hue, darker
             shade = contrast.darker(brand, step)
             if _readable(shade, on_brand):
-                return f'a darker brand colour, e.g. brand = "{shade}"'
+                return _('a darker brand colour, e.g. brand = "%(shade)s"') % {"shade": shade}
     for text in (contrast.WHITE, contrast.BLACK):
         if _readable(brand, text):
-            return f'another text colour: on_brand = "{text}"'
+            return _('another text colour: on_brand = "%(text)s"') % {"text": text}
     shade = next(
         contrast.darker(brand, step)
         for step in range(1, 33)
         if _readable(contrast.darker(brand, step), contrast.WHITE)
     )
-    return f'a darker brand colour with white text, e.g. brand = "{shade}", on_brand = "#ffffff"'
+    return _(
+        'a darker brand colour with white text, e.g. brand = "%(shade)s", on_brand = "#ffffff"'
+    ) % {"shade": shade}
 
 
 def _check_theme(data: dict[str, Any]) -> Iterator[Problem]:
@@ -426,20 +521,36 @@ def _check_theme(data: dict[str, Any]) -> Iterator[Problem]:
     if text < TEXT_CONTRAST:
         yield (
             (*here, "on_brand" if "on_brand" in theme else "brand"),
-            f'the buttons\' text "{on_brand}" on the brand colour "{brand}" has a contrast '
-            f"ratio of {text:.2f}:1; WCAG 2.2 success criterion 1.4.3 (Contrast, level AA) "
-            f"needs at least {TEXT_CONTRAST:g}:1 for their 16 px bold text. "
-            f"Choose {_theme_fix(brand, on_brand)}",
+            _(
+                'the buttons\' text "%(on_brand)s" on the brand colour "%(brand)s" has a '
+                "contrast ratio of %(ratio).2f:1; WCAG 2.2 success criterion 1.4.3 (Contrast, "
+                "level AA) needs at least %(needed)g:1 for their 16 px bold text. Choose %(fix)s"
+            )
+            % {
+                "on_brand": on_brand,
+                "brand": brand,
+                "ratio": text,
+                "needed": TEXT_CONTRAST,
+                "fix": _theme_fix(brand, on_brand),
+            },
         )
     component = contrast.contrast_ratio(brand, BANNER_BACKGROUND)
     if component < COMPONENT_CONTRAST:
         yield (
             (*here, "brand"),
-            f'the brand colour "{brand}" against the banner\'s white background '
-            f'"{BANNER_BACKGROUND}" has a contrast ratio of {component:.2f}:1; WCAG 2.2 '
-            "success criterion 1.4.11 (Non-text Contrast, level AA) needs at least "
-            f"{COMPONENT_CONTRAST:g}:1 for the buttons, their borders and the switches. "
-            f"Choose {_theme_fix(brand, on_brand)}",
+            _(
+                'the brand colour "%(brand)s" against the banner\'s white background '
+                '"%(background)s" has a contrast ratio of %(ratio).2f:1; WCAG 2.2 success '
+                "criterion 1.4.11 (Non-text Contrast, level AA) needs at least %(needed)g:1 "
+                "for the buttons, their borders and the switches. Choose %(fix)s"
+            )
+            % {
+                "brand": brand,
+                "background": BANNER_BACKGROUND,
+                "ratio": component,
+                "needed": COMPONENT_CONTRAST,
+                "fix": _theme_fix(brand, on_brand),
+            },
         )
 
 
@@ -462,8 +573,11 @@ def _check_newsletter(data: dict[str, Any]) -> Iterator[Problem]:
     if activity is None:
         yield (
             ("newsletter",),
-            f'the newsletter is described by an activity with id = "{name}", which is not '
-            "declared; add that [[activities]] entry",
+            _(
+                'the newsletter is described by an activity with id = "%(name)s", which is not '
+                "declared; add that [[activities]] entry"
+            )
+            % {"name": name},
         )
         return
     if _str(activity, "legal_basis") != "consent" or (
@@ -471,15 +585,21 @@ def _check_newsletter(data: dict[str, Any]) -> Iterator[Problem]:
     ):
         yield (
             ("newsletter",),
-            f'activity "{name}" must have legal_basis = "consent" and consent_recorded_by = '
-            '"double_opt_in": people subscribe by confirming through the link they receive',
+            _(
+                'activity "%(name)s" must have legal_basis = "consent" and consent_recorded_by '
+                '= "double_opt_in": people subscribe by confirming through the link they receive'
+            )
+            % {"name": name},
         )
     asked = [f for _, f in _tables(activity, "fields") if f.get("input") != "generated"]
     if [f.get("input") for f in asked] != ["email"]:
         yield (
             ("newsletter",),
-            f'activity "{name}" must collect exactly one field, with input = "email": the '
-            "sign-up asks for the email address only",
+            _(
+                'activity "%(name)s" must collect exactly one field, with input = "email": the '
+                "sign-up asks for the email address only"
+            )
+            % {"name": name},
         )
     records = {_str(r, "id") for _, r in _tables(activity, "records")}
     for record in NEWSLETTER_RECORDS:
@@ -489,29 +609,46 @@ def _check_newsletter(data: dict[str, Any]) -> Iterator[Problem]:
             )
             yield (
                 ("newsletter",),
-                f'activity "{name}" must say how long its {record.replace("_", " ")} records '
-                f'are kept: add [[activities.records]] with id = "{record}" and e.g. '
-                f'retention = "{example}"',
+                _(
+                    'activity "%(name)s" must say how long its %(what)s records are kept: add '
+                    '[[activities.records]] with id = "%(record)s" and e.g. '
+                    'retention = "%(example)s"'
+                )
+                % {
+                    "name": name,
+                    "what": record.replace("_", " "),
+                    "record": record,
+                    "example": example,
+                },
             )
     for j, other in _strs(section, "offered_with"):
         if other not in activities or other not in NEWSLETTER_OFFERED_WITH:
             yield (
                 ("newsletter", "offered_with", j),
-                f'"{other}" is not another declared activity with a form that can offer the '
-                f"sign-up box; Gardien offers it on: {', '.join(NEWSLETTER_OFFERED_WITH)}",
+                _(
+                    '"%(other)s" is not another declared activity with a form that can offer '
+                    "the sign-up box; Gardien offers it on: %(known)s"
+                )
+                % {"other": other, "known": ", ".join(NEWSLETTER_OFFERED_WITH)},
             )
     processor = _str(section, "processor")
     if processor and processor not in NEWSLETTER_CONNECTORS:
         yield (
             ("newsletter", "processor"),
-            f'Gardien has no connector for processor "{processor}"; it keeps a list at: '
-            f"{', '.join(NEWSLETTER_CONNECTORS)}. Leave processor out to send from Gardien only",
+            _(
+                'Gardien has no connector for processor "%(processor)s"; it keeps a list at: '
+                "%(known)s. Leave processor out to send from Gardien only"
+            )
+            % {"processor": processor, "known": ", ".join(NEWSLETTER_CONNECTORS)},
         )
     if processor and processor not in {n for _, n in _strs(activity, "recipients")}:
         yield (
             ("newsletter", "processor"),
-            f'processor "{processor}" is not one of activity "{name}"\'s recipients; add it '
-            "to its recipients so that the policy names it",
+            _(
+                'processor "%(processor)s" is not one of activity "%(name)s"\'s recipients; '
+                "add it to its recipients so that the policy names it"
+            )
+            % {"processor": processor, "name": name},
         )
 
 
@@ -527,27 +664,36 @@ def _check_audience(data: dict[str, Any]) -> Iterator[Problem]:
     purpose_id = _str(section, "purpose")
     purpose = purposes.get(purpose_id)
     if purpose is None:
-        known = ", ".join(sorted(p for p in purposes if p)) or "none"
+        known = ", ".join(sorted(p for p in purposes if p)) or _("none")
         yield (
             ("audience", "purpose"),
-            f'purpose "{purpose_id}" is not a declared cookie purpose (declared: {known}); '
-            "name the [[cookies.purposes]] entry the audience measurement runs under",
+            _(
+                'purpose "%(purpose)s" is not a declared cookie purpose (declared: %(known)s); '
+                "name the [[cookies.purposes]] entry the audience measurement runs under"
+            )
+            % {"purpose": purpose_id, "known": known},
         )
         return
     if _str(purpose, "consent") != "exempt_with_opt_out":
         yield (
             ("audience", "purpose"),
-            f'cookie purpose "{purpose_id}" must have consent = "exempt_with_opt_out": '
-            "Gardien's audience measurement is built for the CNIL's exemption, which requires "
-            "that visitors can object in the cookie window",
+            _(
+                'cookie purpose "%(purpose)s" must have consent = "exempt_with_opt_out": '
+                "Gardien's audience measurement is built for the CNIL's exemption, which "
+                "requires that visitors can object in the cookie window"
+            )
+            % {"purpose": purpose_id},
         )
     activities = dict((_str(a, "id"), a) for _, a in _tables(data, "activities"))
     activity = activities.get(_str(purpose, "activity"))
     if activity is None:
         yield (
             ("audience", "purpose"),
-            f'cookie purpose "{purpose_id}" must name its activity (activity = "<id>"): the '
-            "activity says how long page views are kept and the policy describes it",
+            _(
+                'cookie purpose "%(purpose)s" must name its activity (activity = "<id>"): the '
+                "activity says how long page views are kept and the policy describes it"
+            )
+            % {"purpose": purpose_id},
         )
     else:
         try:
@@ -557,17 +703,27 @@ def _check_audience(data: dict[str, Any]) -> Iterator[Problem]:
         if rule is not None and (rule.after("collected") is None or len(rule.clauses) != 1):
             yield (
                 ("audience", "purpose"),
-                f'activity "{activity.get("id")}" must keep page views for a period after they '
-                'are collected: write retention = "25 months after collected" (or less)',
+                _(
+                    'activity "%(activity)s" must keep page views for a period after they are '
+                    'collected: write retention = "25 months after collected" (or less)'
+                )
+                % {"activity": activity.get("id")},
             )
         elif (
             rule is not None and rule.longest and rule.longest.days > (AUDIENCE_MAX_RETENTION.days)
         ):
             yield (
                 ("audience", "purpose"),
-                f'activity "{activity.get("id")}" keeps page views {rule.text}, longer than '
-                f"the {AUDIENCE_MAX_RETENTION} the CNIL's exemption allows for audience data; "
-                'write e.g. retention = "25 months after collected"',
+                _(
+                    'activity "%(activity)s" keeps page views %(rule)s, longer than the %(most)s '
+                    "the CNIL's exemption allows for audience data; write e.g. "
+                    'retention = "25 months after collected"'
+                )
+                % {
+                    "activity": activity.get("id"),
+                    "rule": rule.text,
+                    "most": _period(AUDIENCE_MAX_RETENTION),
+                },
             )
     if section.get("unique_visitors") is True:
         key = _str(section, "visitor_key") or "gardien_vid"
@@ -581,8 +737,11 @@ def _check_audience(data: dict[str, Any]) -> Iterator[Problem]:
         if not declared or declared[0].get("storage") != "local_storage":
             yield (
                 ("audience", "unique_visitors"),
-                f"counting unique visitors keeps an identifier in the visitor's browser: "
-                f'declare it in a first-party [[cookies.services]] of purpose "{purpose_id}" '
-                f'as {{ name = "{key}", storage = "local_storage", lifetime = "13 months", '
-                "description = { … } }",
+                _(
+                    "counting unique visitors keeps an identifier in the visitor's browser: "
+                    'declare it in a first-party [[cookies.services]] of purpose "%(purpose)s" '
+                    'as { name = "%(key)s", storage = "local_storage", lifetime = "13 months", '
+                    "description = { … } }"
+                )
+                % {"purpose": purpose_id, "key": key},
             )

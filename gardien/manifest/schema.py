@@ -12,6 +12,9 @@ import re
 import typing
 from typing import Annotated, Literal
 
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -75,13 +78,19 @@ AUDIENCE_MAX_RETENTION = retention.Duration(25, "months")
 COUNTRY_CODE = re.compile(r"^([A-Z]{2}|EU|EEA)$")
 
 
-def _matching(pattern: str | re.Pattern[str], problem: str) -> AfterValidator:
-    """A text that must match ``pattern``; ``problem`` says what is wrong and how to write it."""
+class WholeSentence(ValueError):
+    """A value's problem that names its key itself ('retention "…" is not a rule'): the loader
+    shows it as it is, without putting the key in front."""
+
+
+def _matching(pattern: str | re.Pattern[str], problem: Promise) -> AfterValidator:
+    """A text that must match ``pattern``; ``problem`` says what is wrong and how to write it,
+    with the value as ``%(value)s`` (translated when a manifest is checked, not at import)."""
     compiled = re.compile(pattern)
 
     def validate(value: str) -> str:
         if not compiled.match(value):
-            raise ValueError(f'"{value}" {problem}')
+            raise ValueError(str(problem) % {"value": value})
         return value
 
     return AfterValidator(validate)
@@ -94,11 +103,13 @@ def _parsed[T](parse: typing.Callable[[str], T]) -> typing.Callable[[object], T]
         if not isinstance(value, str):
             if isinstance(value, (retention.Duration, retention.RetentionRule, retention.Session)):
                 return value  # type: ignore[return-value]
-            raise ValueError('should be text in quotes, e.g. "3 years after last_contact"')
+            raise ValueError(_('should be text in quotes, e.g. "3 years after last_contact"'))
         try:
             return parse(value)
         except retention.RetentionSyntaxError as exc:
-            raise ValueError(str(exc)) from None
+            # A rule's problem says "retention …" itself; a period's starts with its value.
+            whole = parse is retention.parse_rule
+            raise (WholeSentence if whole else ValueError)(str(exc)) from None
 
     return validate
 
@@ -117,32 +128,44 @@ Identifier = Annotated[
     str,
     _matching(
         r"^[a-z][a-z0-9_-]{0,62}$",
-        'is not an identifier; use lower-case letters, digits, "_" or "-" (e.g. "contact_form")',
+        gettext_lazy(
+            '"%(value)s" is not an identifier; use lower-case letters, digits, "_" or "-" '
+            '(e.g. "contact_form")'
+        ),
     ),
 ]
 Email = Annotated[
     str,
     _matching(
-        r"^[^@\s]+@[^@\s]+\.[^@\s]+$", 'is not an email address; write e.g. "dpo@example.org"'
+        r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
+        gettext_lazy('"%(value)s" is not an email address; write e.g. "dpo@example.org"'),
     ),
 ]
 Url = Annotated[
     str,
-    _matching(r"^https?://[^\s/]+", 'is not a web address; write e.g. "https://example.org/page"'),
+    _matching(
+        r"^https?://[^\s/]+",
+        gettext_lazy('"%(value)s" is not a web address; write e.g. "https://example.org/page"'),
+    ),
 ]
 Origin = Annotated[
     str,
     _matching(
         r"^https?://[a-z0-9.-]+(:\d+)?$",
-        'is not a site origin; write the scheme and host only, e.g. "https://www.example.org"',
+        gettext_lazy(
+            '"%(value)s" is not a site origin; write the scheme and host only, '
+            'e.g. "https://www.example.org"'
+        ),
     ),
 ]
 Country = Annotated[
     str,
     _matching(
         COUNTRY_CODE,
-        'is not a country code; use the two capital letters of ISO 3166 (e.g. "FR", "IE", '
-        '"US") or "EU"',
+        gettext_lazy(
+            '"%(value)s" is not a country code; use the two capital letters of ISO 3166 '
+            '(e.g. "FR", "IE", "US") or "EU"'
+        ),
     ),
 ]
 Rule = Annotated[retention.RetentionRule, *_parsed_type(retention.parse_rule)]
@@ -189,7 +212,7 @@ def _check_categories(values: list[str], info: ValidationInfo) -> list[str]:
     known = fideslang_categories()
     for key in values:
         if key not in known and key not in extensions:
-            raise ValueError(unknown_category_message(key, extensions))
+            raise WholeSentence(unknown_category_message(key, extensions))
     return values
 
 
@@ -411,7 +434,8 @@ def _check_wording(value: dict[str, Text], info: ValidationInfo) -> dict[str, Te
     unknown = sorted(set(value) - set(BANNER_STRINGS))
     if unknown and not (info.context or {}).get("stored"):
         raise ValueError(
-            f'unknown banner text "{unknown[0]}"; the texts are: {", ".join(BANNER_STRINGS)}'
+            _('unknown banner text "%(name)s"; the texts are: %(names)s')
+            % {"name": unknown[0], "names": ", ".join(BANNER_STRINGS)}
         )
     return value
 
@@ -420,8 +444,11 @@ def _colour(value: str) -> str:
     found = contrast.normalised(value)
     if found is None:
         raise ValueError(
-            f'"{value}" is not a colour; write "#" and six hexadecimal digits, '
-            'e.g. "#1d3d6b" (or three, e.g. "#fff")'
+            _(
+                '"%(value)s" is not a colour; write "#" and six hexadecimal digits, '
+                'e.g. "#1d3d6b" (or three, e.g. "#fff")'
+            )
+            % {"value": value}
         )
     return found
 

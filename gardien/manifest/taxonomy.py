@@ -5,6 +5,8 @@ from __future__ import annotations
 import difflib
 from functools import cache
 
+from django.utils.translation import gettext as _
+
 
 @cache
 def fideslang_categories() -> dict[str, str]:
@@ -17,17 +19,16 @@ def fideslang_categories() -> dict[str, str]:
 def unknown_category_message(key: str, extensions: set[str]) -> str:
     known = set(fideslang_categories()) | extensions
     close = difflib.get_close_matches(key, sorted(known), n=3, cutoff=0.6)
-    hint = (
-        f"; did you mean {', '.join(repr(c) for c in close)}?"
-        if close
-        else (
-            "; use a key of fideslang's taxonomy (e.g. 'user.contact.email') "
-            "or declare it under [[taxonomy.data_categories]]"
-        )
-    )
-    return (
-        f'data category "{key}" is not in the fideslang taxonomy nor declared by the manifest{hint}'
-    )
+    if close:
+        return _(
+            'data category "%(key)s" is not in the fideslang taxonomy nor declared by the '
+            "manifest; did you mean %(close)s?"
+        ) % {"key": key, "close": ", ".join(repr(c) for c in close)}
+    return _(
+        'data category "%(key)s" is not in the fideslang taxonomy nor declared by the '
+        "manifest; use a key of fideslang's taxonomy (e.g. 'user.contact.email') or declare "
+        "it under [[taxonomy.data_categories]]"
+    ) % {"key": key}
 
 
 # Names of the fideslang keys an organisation commonly declares, as a reader of the policy or

@@ -11,6 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.core import checks
 from django.core.checks import CheckMessage, register
+from django.utils.translation import gettext as _
 
 
 @register("gardien")
@@ -28,10 +29,14 @@ def check_brevo(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     if not settings.GARDIEN_BREVO_WEBHOOK_SECRET:
         return [
             checks.Warning(
-                "Brevo's webhook has no secret: unsubscriptions made inside Brevo do not "
-                "come back to Gardien.",
-                hint="Set GARDIEN_BREVO_WEBHOOK_SECRET and configure the webhook in Brevo "
-                "(docs/newsletter.md).",
+                _(
+                    "Brevo's webhook has no secret: unsubscriptions made inside Brevo do not "
+                    "come back to Gardien."
+                ),
+                hint=_(
+                    "Set GARDIEN_BREVO_WEBHOOK_SECRET and configure the webhook in Brevo "
+                    "(docs/newsletter.md)."
+                ),
                 obj="GARDIEN_BREVO_WEBHOOK_SECRET",
                 id="gardien.W301",
             )

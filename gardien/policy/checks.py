@@ -16,8 +16,10 @@ from typing import Any
 from django.conf import settings
 from django.core import checks
 from django.core.checks import Error, register
+from django.utils import translation
+from django.utils.translation import gettext as _
 
-from gardien.manifest import Manifest, ManifestError, load_path
+from gardien.manifest import Manifest, ManifestError, load_path, wording
 from gardien.manifest.locate import Locator
 from gardien.manifest.schema import CONSENT_MAX_LIFETIME
 
@@ -35,10 +37,17 @@ def check_manifest(app_configs: Any = None, **kwargs: Any) -> list[Error]:
         load_path(settings.GARDIEN_MANIFEST)
     except ManifestError as exc:
         return [
-            Error(line, hint="Fix the manifest, then run `gardien check` again.", id="gardien.E001")
+            Error(
+                line, hint=_("Fix the manifest, then run `gardien check` again."), id="gardien.E001"
+            )
             for line in exc.lines()
         ]
     return []
+
+
+def _language() -> str:
+    """The language of the sentences being written (gettext's), for the wording module."""
+    return (translation.get_language() or wording.DEFAULT_LANGUAGE).split("-")[0]
 
 
 def _line(filename: str | Path, path: tuple[str, ...]) -> int:
@@ -59,16 +68,36 @@ def manifest_warnings(manifest: Manifest, filename: str | Path) -> list[checks.C
     if lifetime.days > CNIL_CHOICE_DAYS:
         written = "choice_lifetime" in cookies.model_fields_set
         where = ("cookies", "choice_lifetime") if written else ("cookies",)
-        kept = f"kept {lifetime}" if written else f"kept {lifetime} (choice_lifetime's default)"
+        language = _language()
+        words = {
+            "lifetime": wording.duration(lifetime, language),
+            "months": CNIL_CHOICE_MONTHS,
+            "most": wording.duration(CONSENT_MAX_LIFETIME, language),
+        }
+        kept = (
+            _(
+                "The visitors' cookie choices are kept %(lifetime)s before the banner asks again; "
+                "the CNIL recommends asking again about every %(months)d months (its guidelines "
+                "and recommendation on cookies of 17 September 2020, deliberations 2020-091 and "
+                "2020-092)."
+            )
+            if written
+            else _(
+                "The visitors' cookie choices are kept %(lifetime)s (choice_lifetime's default) "
+                "before the banner asks again; the CNIL recommends asking again about every "
+                "%(months)d months (its guidelines and recommendation on cookies of "
+                "17 September 2020, deliberations 2020-091 and 2020-092)."
+            )
+        )
         found.append(
             checks.Warning(
-                f"The visitors' cookie choices are {kept} before the banner asks again; the CNIL "
-                f"recommends asking again about every {CNIL_CHOICE_MONTHS} months (its "
-                "guidelines and recommendation on cookies of 17 September 2020, deliberations "
-                "2020-091 and 2020-092).",
-                hint=f'To follow it and silence this warning, set choice_lifetime = "'
-                f'{CNIL_CHOICE_MONTHS} months" in [cookies]. A longer life, up to '
-                f"{CONSENT_MAX_LIFETIME}, is allowed: the check still passes.",
+                kept % words,
+                hint=_(
+                    'To follow it and silence this warning, set choice_lifetime = "%(months)d '
+                    'months" in [cookies]. A longer life, up to %(most)s, is allowed: the check '
+                    "still passes."
+                )
+                % words,
                 obj=f"{filename}:{_line(filename, where)}",
                 id="gardien.W001",
             )
@@ -79,9 +108,12 @@ def manifest_warnings(manifest: Manifest, filename: str | Path) -> list[checks.C
         )
         found.append(
             checks.Warning(
-                "The sites allowed to show the banner and the forms now live in Gardien's site "
-                f"settings, apart from the public policy: run {commands}, then remove `origins` "
-                "from [site] (a change to it alone publishes nothing).",
+                _(
+                    "The sites allowed to show the banner and the forms now live in Gardien's "
+                    "site settings, apart from the public policy: run %(commands)s, then remove "
+                    "`origins` from [site] (a change to it alone publishes nothing)."
+                )
+                % {"commands": commands},
                 obj=f"{filename}:{_line(filename, ('site', 'origins'))}",
                 id="gardien.W002",
             )

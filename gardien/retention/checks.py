@@ -15,6 +15,7 @@ from typing import Any
 
 from django.apps import apps
 from django.core.checks import CheckMessage, Error, register
+from django.utils.translation import gettext as _
 
 from gardien.manifest.retention import AfterClause, UntilClause
 from gardien.retention.registry import declarations
@@ -40,11 +41,16 @@ def retention_problems(models: Any, manifest: Any) -> list[CheckMessage]:
             continue
         problems.append(
             Error(
-                f"{model._meta.label} stores rows that no retention rule covers, so they "
-                "would be kept for ever.",
-                hint="Declare it next to its definition: @personal_data(…) if it holds "
-                "personal data, otherwise @retained(activity=…, timestamp=…), @technical(…) "
-                "or @kept(because=…) from gardien.retention.registry.",
+                _(
+                    "%(model)s stores rows that no retention rule covers, so they would be "
+                    "kept for ever."
+                )
+                % {"model": model._meta.label},
+                hint=_(
+                    "Declare it next to its definition: @personal_data(…) if it holds "
+                    "personal data, otherwise @retained(activity=…, timestamp=…), @technical(…) "
+                    "or @kept(because=…) from gardien.retention.registry."
+                ),
                 obj=model,
                 id="gardien.E110",
             )
@@ -57,10 +63,12 @@ def retention_problems(models: Any, manifest: Any) -> list[CheckMessage]:
     for unruled in missing:
         problems.append(
             Error(
-                f"{unruled.label} keeps its rows under a rule the manifest does not give: "
-                f"{unruled.problem}.",
-                hint="Add the activity or the [[activities.records]] entry with its "
-                "retention to the manifest (see examples/coopo/gardien.toml).",
+                _("%(model)s keeps its rows under a rule the manifest does not give: %(problem)s.")
+                % {"model": unruled.label, "problem": unruled.problem},
+                hint=_(
+                    "Add the activity or the [[activities.records]] entry with its "
+                    "retention to the manifest (see examples/coopo/gardien.toml)."
+                ),
                 obj=unruled.label,
                 id="gardien.E111",
             )
@@ -73,11 +81,21 @@ def retention_problems(models: Any, manifest: Any) -> list[CheckMessage]:
             if isinstance(clause, UntilClause) and clause.event not in mapped:
                 problems.append(
                     Error(
-                        f'{category.model._meta.label} follows "{category.rule.text}" but '
-                        f'nothing removes its rows when "{clause.event}" happens.',
-                        hint=f'Map the event in its registration: until={{"{clause.event}": '
-                        '"<date field set at the event>"}, or AT_EVENT when the app '
-                        "deletes the rows itself at that moment.",
+                        _(
+                            '%(model)s follows "%(rule)s" but nothing removes its rows when '
+                            '"%(event)s" happens.'
+                        )
+                        % {
+                            "model": category.model._meta.label,
+                            "rule": category.rule.text,
+                            "event": clause.event,
+                        },
+                        hint=_(
+                            'Map the event in its registration: until={"%(event)s": '
+                            '"<date field set at the event>"}, or AT_EVENT when the app '
+                            "deletes the rows itself at that moment."
+                        )
+                        % {"event": clause.event},
                         obj=category.model,
                         id="gardien.E112",
                     )
@@ -85,9 +103,12 @@ def retention_problems(models: Any, manifest: Any) -> list[CheckMessage]:
             if isinstance(clause, AfterClause) and category.timestamp is None:
                 problems.append(
                     Error(
-                        f'{category.model._meta.label} follows "{category.rule.text}" but has '
-                        "no timestamp to count the period from.",
-                        hint="Name its date field in the registration: timestamp=…",
+                        _(
+                            '%(model)s follows "%(rule)s" but has no timestamp to count the '
+                            "period from."
+                        )
+                        % {"model": category.model._meta.label, "rule": category.rule.text},
+                        hint=_("Name its date field in the registration: timestamp=…"),
                         obj=category.model,
                         id="gardien.E113",
                     )

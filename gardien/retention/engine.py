@@ -331,12 +331,15 @@ def _rule(manifest: Manifest, activity_id: str, record_id: str | None) -> Retent
     try:
         activity = manifest.activity(activity_id)
     except KeyError:
-        return f'the manifest declares no activity "{activity_id}"'
+        return _('the manifest declares no activity "%(activity)s"') % {"activity": activity_id}
     if record_id is None:
         return activity.retention
     found = next((r for r in activity.records if r.id == record_id), None)
     if found is None:
-        return f'activity "{activity_id}" declares no record "{record_id}"'
+        return _('activity "%(activity)s" declares no record "%(record)s"') % {
+            "activity": activity_id,
+            "record": record_id,
+        }
     return found.retention
 
 

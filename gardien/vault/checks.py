@@ -31,6 +31,7 @@ from django.core.checks import CheckMessage, Error, register
 from django.core.exceptions import FieldDoesNotExist
 from django.db import DatabaseError
 from django.db.models import DateField, FileField
+from django.utils.translation import gettext as _
 
 from gardien.vault import keycheck
 from gardien.vault.fields import EncryptedTextField
@@ -85,11 +86,15 @@ def registry_problems(
         if encrypted and registration is None:
             problems.append(
                 Error(
-                    f"{model._meta.label} has encrypted fields ({', '.join(encrypted)}) but is "
-                    "not registered as personal data, so rights requests and retention would "
-                    "miss it.",
-                    hint="Decorate the model with @personal_data(activity=…, person=…, fields=…, "
-                    "erase=…) from gardien.vault.registry.",
+                    _(
+                        "%(model)s has encrypted fields (%(fields)s) but is not registered as "
+                        "personal data, so rights requests and retention would miss it."
+                    )
+                    % {"model": model._meta.label, "fields": ", ".join(encrypted)},
+                    hint=_(
+                        "Decorate the model with @personal_data(activity=…, person=…, fields=…, "
+                        "erase=…) from gardien.vault.registry."
+                    ),
                     obj=model,
                     id="gardien.E101",
                 )
@@ -111,8 +116,11 @@ def _model_problems(registration: Registration) -> list[CheckMessage]:
     if missing:
         problems.append(
             Error(
-                f"{label} registers personal fields that do not exist: {', '.join(missing)}; "
-                "fix the names in @personal_data(fields=…) or add the fields to the model.",
+                _(
+                    "%(model)s registers personal fields that do not exist: %(fields)s; fix the "
+                    "names in @personal_data(fields=…) or add the fields to the model."
+                )
+                % {"model": label, "fields": ", ".join(missing)},
                 obj=model,
                 id="gardien.E103",
             )
@@ -121,9 +129,12 @@ def _model_problems(registration: Registration) -> list[CheckMessage]:
     if unlisted:
         problems.append(
             Error(
-                f"{label} has encrypted fields its registration does not list "
-                f"({', '.join(unlisted)}), so rights requests and retention would miss them; "
-                "add them to @personal_data(fields=…).",
+                _(
+                    "%(model)s has encrypted fields its registration does not list "
+                    "(%(fields)s), so rights requests and retention would miss them; "
+                    "add them to @personal_data(fields=…)."
+                )
+                % {"model": label, "fields": ", ".join(unlisted)},
                 obj=model,
                 id="gardien.E107",
             )
@@ -131,16 +142,19 @@ def _model_problems(registration: Registration) -> list[CheckMessage]:
     if registration.timestamp is not None:
         field = _field(model, registration.timestamp)
         if field is None:
-            what = "which is not a field of the model"
+            what = _("which is not a field of the model")
         elif not isinstance(field, DateField):  # DateTimeField is a DateField
-            what = f"which is not a date field ({type(field).__name__})"
+            what = _("which is not a date field (%(type)s)") % {"type": type(field).__name__}
         else:
             what = ""
         if what:
             problems.append(
                 Error(
-                    f'{label} counts its retention from "{registration.timestamp}", {what}; '
-                    "name one of its DateTimeField or DateField in @personal_data(timestamp=…).",
+                    _(
+                        '%(model)s counts its retention from "%(timestamp)s", %(what)s; name '
+                        "one of its DateTimeField or DateField in @personal_data(timestamp=…)."
+                    )
+                    % {"model": label, "timestamp": registration.timestamp, "what": what},
                     obj=model,
                     id="gardien.E105",
                 )
@@ -158,9 +172,12 @@ def _manifest_problems(registration: Registration, manifest: Manifest) -> list[C
         known = ", ".join(a.id for a in manifest.activities)
         return [
             Error(
-                f'{label} is registered for activity "{registration.activity}", which the '
-                "manifest does not declare; declare the activity or fix the name.",
-                hint=f"Declared activities: {known}.",
+                _(
+                    '%(model)s is registered for activity "%(activity)s", which the manifest '
+                    "does not declare; declare the activity or fix the name."
+                )
+                % {"model": label, "activity": registration.activity},
+                hint=_("Declared activities: %(known)s.") % {"known": known},
                 obj=model,
                 id="gardien.E102",
             )
@@ -170,11 +187,15 @@ def _manifest_problems(registration: Registration, manifest: Manifest) -> list[C
     if registration.record is not None and registration.record not in records:
         problems.append(
             Error(
-                f'{label} keeps its rows under record "{registration.record}", which activity '
-                f'"{activity.id}" does not declare; declare it under [[activities.records]] of '
-                f'"{activity.id}", fix the name, or drop record=… to apply the activity\'s own '
-                "retention.",
-                hint=f'Records of "{activity.id}": {", ".join(records) or "none"}.',
+                _(
+                    '%(model)s keeps its rows under record "%(record)s", which activity '
+                    '"%(activity)s" does not declare; declare it under [[activities.records]] of '
+                    '"%(activity)s", fix the name, or drop record=… to apply the activity\'s own '
+                    "retention."
+                )
+                % {"model": label, "record": registration.record, "activity": activity.id},
+                hint=_('Records of "%(activity)s": %(records)s.')
+                % {"activity": activity.id, "records": ", ".join(records) or _("none")},
                 obj=model,
                 id="gardien.E104",
             )
@@ -184,11 +205,17 @@ def _manifest_problems(registration: Registration, manifest: Manifest) -> list[C
         if name not in declared and name != DECLARED_FIELDS:
             problems.append(
                 Error(
-                    f"{label} stores {_as(stored, name)}, which activity "
-                    f'"{activity.id}" does not declare; declare it under [[activities.fields]] '
-                    f'of "{activity.id}" or stop storing it.',
-                    hint=f'Fields declared by "{activity.id}": {", ".join(declared)}. A model '
-                    'field named differently maps with fields={"model_field": "declared_field"}.',
+                    _(
+                        '%(model)s stores %(field)s, which activity "%(activity)s" does not '
+                        'declare; declare it under [[activities.fields]] of "%(activity)s" or '
+                        "stop storing it."
+                    )
+                    % {"model": label, "field": _as(stored, name), "activity": activity.id},
+                    hint=_(
+                        'Fields declared by "%(activity)s": %(fields)s. A model field named '
+                        'differently maps with fields={"model_field": "declared_field"}.'
+                    )
+                    % {"activity": activity.id, "fields": ", ".join(declared)},
                     obj=model,
                     id="gardien.E106",
                 )
@@ -203,8 +230,11 @@ def _identity_problems(registration: Registration, manifest: Manifest) -> list[C
     if registration.record is not None:
         problems.append(
             Error(
-                f"{label} is the identity shared by every activity, so it cannot keep its rows "
-                f'under record "{registration.record}"; drop record=… from its registration.',
+                _(
+                    "%(model)s is the identity shared by every activity, so it cannot keep its "
+                    'rows under record "%(record)s"; drop record=… from its registration.'
+                )
+                % {"model": label, "record": registration.record},
                 obj=model,
                 id="gardien.E104",
             )
@@ -214,9 +244,12 @@ def _identity_problems(registration: Registration, manifest: Manifest) -> list[C
         if name not in declared:
             problems.append(
                 Error(
-                    f"{label} stores {_as(stored, name)} for every activity, but no activity "
-                    "declares it; declare it under [[activities.fields]] of the activities "
-                    "that use it or stop storing it.",
+                    _(
+                        "%(model)s stores %(field)s for every activity, but no activity declares "
+                        "it; declare it under [[activities.fields]] of the activities that use "
+                        "it or stop storing it."
+                    )
+                    % {"model": label, "field": _as(stored, name)},
                     obj=model,
                     id="gardien.E106",
                 )
@@ -239,12 +272,18 @@ def _unstored_fields(registered: list[Registration], manifest: Manifest) -> list
             if declared not in stored:
                 problems.append(
                     checks.Warning(
-                        f'Activity "{activity.id}" declares the field "{declared}" but no '
-                        "registered model stores it; list the model field that holds it in "
-                        "@personal_data(fields=…), or remove it from the activity's "
-                        "[[activities.fields]] if it is not collected.",
-                        hint=f'Models registered for "{activity.id}": '
-                        f"{', '.join(r.model._meta.label for r in models)}.",
+                        _(
+                            'Activity "%(activity)s" declares the field "%(field)s" but no '
+                            "registered model stores it; list the model field that holds it in "
+                            "@personal_data(fields=…), or remove it from the activity's "
+                            "[[activities.fields]] if it is not collected."
+                        )
+                        % {"activity": activity.id, "field": declared},
+                        hint=_('Models registered for "%(activity)s": %(models)s.')
+                        % {
+                            "activity": activity.id,
+                            "models": ", ".join(r.model._meta.label for r in models),
+                        },
                         obj=f'activity "{activity.id}"',
                         id="gardien.W101",
                     )
@@ -258,7 +297,9 @@ def _expected(activity: Activity) -> list[str]:
 
 
 def _as(stored: str, declared: str) -> str:
-    return f'"{stored}"' if stored == declared else f'"{stored}" as "{declared}"'
+    if stored == declared:
+        return f'"{stored}"'
+    return _('"%(stored)s" as "%(declared)s"') % {"stored": stored, "declared": declared}
 
 
 def _encrypted_fields(model: Any) -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.utils import translation
 
 from gardien.policy.services import publish
 from tests.consent.conftest import recomputed_hash
@@ -56,7 +57,10 @@ def test_a_new_colour_is_a_new_configuration_with_the_same_purposes(
 def test_a_pair_that_fails_wcag_aa_is_not_published(browser, published, edited_manifest):
     from gardien.manifest import ManifestError
 
-    with pytest.raises(ManifestError, match=r"1\.4\.11 \(Non-text Contrast, level AA\)"):
+    with (
+        translation.override("en"),
+        pytest.raises(ManifestError, match=r"1\.4\.11 \(Non-text Contrast, level AA\)"),
+    ):
         publish(themed(edited_manifest, '  brand = "#ffcc00"\n', '  on_brand = "#000000"\n'))
 
     assert browser.get("/consent/config/fr.json").json()["version"] == 1

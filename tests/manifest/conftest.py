@@ -10,6 +10,7 @@ import pytest
 from gardien.manifest import ManifestError, load_text
 from gardien.manifest.loader import Problem
 from gardien.manifest.schema import Manifest
+from tests.english import english  # noqa: F401  (the problems are asserted in English)
 
 COOPO = Path(__file__).resolve().parents[2] / "examples" / "coopo" / "gardien.toml"
 
