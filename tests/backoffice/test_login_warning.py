@@ -64,3 +64,17 @@ def test_unknown_usernames_tell_nobody(db, run_worker, t0):
     assert not OutboxItem.objects.filter(task_path=TASK).exists()
     # Refused logins are audited once a minute per network, the next entry counting the rest.
     assert AuditEntry.objects.filter(action="login_failed").count() == 1
+
+
+def test_the_holder_logging_in_meanwhile_is_still_told(make_account):
+    """The holder's own login forgives their address only: the failures from elsewhere
+    still add up to the warning."""
+    account = make_account("dpo", "dpo")
+    with clock.frozen(START):
+        attack("dpo", 6)
+        response = post_login(
+            client(), "dpo", account.password, account.code(), REMOTE_ADDR="198.51.100.7"
+        )
+        assert response.status_code == 302
+        attack("dpo", 4, first=7)
+    assert OutboxItem.objects.filter(task_path=TASK).count() == 1
