@@ -28,11 +28,13 @@ def publish(
     note: str = "",
     note_en: str = "",
     actor: Actor | None = None,
+    expected_hash: str | None = None,
 ) -> PolicyVersion | None:
     """Publish the draft as :func:`gardien.policy.services.publish` does, with the English
-    note beside the French one; None when the draft says nothing new."""
+    note beside the French one; None when the draft says nothing new. ``expected_hash``: the
+    draft the person confirmed (a manifest changed since is refused)."""
     with transaction.atomic(), trail.publishing_as(actor or Actor.system()):
-        version = policy.publish(path, note=note)
+        version = policy.publish(path, note=note, expected_hash=expected_hash)
         if version is not None and note_en.strip():
             version.note_en = note_en.strip()
             version.save(update_fields=["note_en"])

@@ -197,6 +197,7 @@ class DraftChanges:
     differs: bool  # the draft says something the published version does not
     sections: list[str]  # the manifest's top-level sections that differ
     lines: list[tuple[str, str]]  # (kind, text) of the policy text: "added" or "removed"
+    draft_hash: str | None = None  # what was compared: publish(..., expected_hash=) checks it
 
     @property
     def text_changes(self) -> bool:
@@ -214,14 +215,15 @@ def draft_changes(lang: str, path: Path | str | None = None) -> DraftChanges:
         return DraftChanges(current, exc.lines(), False, [], [])
     except OSError as exc:
         return DraftChanges(current, [f"{path or settings.GARDIEN_MANIFEST}: {exc}"], False, [], [])
-    if current is not None and current.said_hash == content_hash(manifest):
-        return DraftChanges(current, [], False, [], [])
+    digest = content_hash(manifest)
+    if current is not None and current.said_hash == digest:
+        return DraftChanges(current, [], False, [], [], digest)
     new = manifest.model_dump(mode="json")
     old = current.manifest.model_dump(mode="json") if current is not None else {}
     sections = [key for key in new if new.get(key) != old.get(key)]
     new_lines = document.text_lines(document.build(manifest, lang))
     old_lines = document.text_lines(document.build(current.manifest, lang)) if current else []
-    return DraftChanges(current, [], True, sections, _line_changes(old_lines, new_lines))
+    return DraftChanges(current, [], True, sections, _line_changes(old_lines, new_lines), digest)
 
 
 def _said_hash(row: PolicyVersion) -> str:
@@ -245,20 +247,44 @@ def _line_changes(old: list[str], new: list[str]) -> list[tuple[str, str]]:
 # --------------------------------------------------------------------------- publishing
 
 
-def publish(path: Path | str | None = None, note: str = "") -> PolicyVersion | None:
-    """Record a new version when the manifest says something new; None when unchanged."""
+class PublishRefused(RuntimeError):
+    """A publication that cannot go out; the message is a sentence in the active language."""
+
+
+class DraftChanged(PublishRefused):
+    """The manifest changed after the person read what would be published."""
+
+
+def publish(
+    path: Path | str | None = None, note: str = "", *, expected_hash: str | None = None
+) -> PolicyVersion | None:
+    """Record a new version when the manifest says something new; None when unchanged.
+
+    ``expected_hash``: the draft the person read and confirmed (``DraftChanges.draft_hash``);
+    a file changed since is refused (:class:`DraftChanged`), never published unseen."""
+    from django.utils.translation import gettext as _
+
+    from gardien.lib import when
+
     file = Path(path or settings.GARDIEN_MANIFEST)
     manifest = load_path(file)
     digest = content_hash(manifest)
+    if expected_hash is not None and digest != expected_hash:
+        raise DraftChanged(
+            _(
+                "The manifest changed after the changes were shown: nothing was published. "
+                "Look at the new changes, then publish again."
+            )
+        )
     source = file.read_text(encoding="utf-8")
     with transaction.atomic():
         latest = PolicyVersion.objects.order_by("-number").first()
         if latest is not None and digest in (latest.content_hash, _said_hash(latest)):
             return None
         if latest is not None and clock.now() < latest.published_at:
-            raise RuntimeError(
-                f"a version cannot be dated before version {latest.number} "
-                f"({latest.published_at:%Y-%m-%d}); check --now"
+            raise PublishRefused(
+                _("A version cannot be dated before version %(number)s (%(date)s).")
+                % {"number": latest.number, "date": when.day(latest.published_at)}
             )
         try:
             with transaction.atomic():
@@ -271,8 +297,8 @@ def publish(path: Path | str | None = None, note: str = "") -> PolicyVersion | N
                     source=source,
                 )
         except IntegrityError:
-            raise RuntimeError(
-                "another publication happened at the same moment; run the command again"
+            raise PublishRefused(
+                _("Another publication happened at the same moment; publish again.")
             ) from None
     invalidate()
     return created

@@ -333,3 +333,22 @@ def test_the_history_reads_every_note_in_one_query(
     with django_assert_max_num_queries(1):
         page = client.get("/en/privacy/history/").text
     assert "First version." in page and "Shorter period." in page
+
+
+def test_a_manifest_saved_while_the_question_waits_is_not_published_unseen(changed_draft):
+    """The person confirms what was shown; a file changed meanwhile is refused, not published."""
+
+    class EditedWhileAsking(Terminal):
+        def readline(self, *args: object) -> str:
+            text = changed_draft.read_text(encoding="utf-8")
+            never_shown = text.replace(CHANGED[1], CHANGED[1].replace("2 years", "18 months"))
+            changed_draft.write_text(never_shown, encoding="utf-8")
+            return "y\n"
+
+    out = io.StringIO()
+    with (
+        translation.override("en"),
+        pytest.raises(CommandError, match="changed after the changes were shown"),
+    ):
+        call_command("policy", "publish", stdout=out, stdin=EditedWhileAsking())
+    assert PolicyVersion.objects.count() == 1

@@ -187,14 +187,19 @@ class Command(GardienCommand):
             self._confirm(number, options.get("stdin") or sys.stdin)
         try:
             with clock.frozen(instant):
-                version = publishing.publish(path, note=options["note"], note_en=options["note_en"])
+                version = publishing.publish(
+                    path,
+                    note=options["note"],
+                    note_en=options["note_en"],
+                    expected_hash=changes.draft_hash,
+                )
         except ManifestError as exc:
             raise CommandError(
                 _("The manifest has problems, nothing was published:")
                 + "\n  "
                 + "\n  ".join(exc.lines())
             ) from None
-        except RuntimeError as exc:
+        except policy.PublishRefused as exc:
             raise CommandError(str(exc)) from None
         if version is None:  # published meanwhile by someone else
             self.stdout.write(
