@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from gardien.audit import words
 from gardien.audit.models import AuditCheckpoint, AuditEntry
+from gardien.backoffice import roles, trail
 from gardien.backoffice.columns import moment
 from gardien.backoffice.readonly import ReadOnlyAdminMixin
 from gardien.lib import when
@@ -95,6 +96,8 @@ class AuditEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=_("reason"))
     def short_reason(self, obj: AuditEntry) -> str:
+        if obj.target_type == trail.ACCOUNT and obj.action in ("create", "change_roles"):
+            return roles.slugs_in_words(obj.reason)  # the account's roles, by their names
         return words.reason(obj.reason)
 
     @admin.display(description=_("concerning"), ordering="target_ref")

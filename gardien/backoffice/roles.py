@@ -23,7 +23,7 @@ from typing import Any
 
 from django.apps import apps as global_apps
 from django.db import DEFAULT_DB_ALIAS, router
-from django.utils.translation import gettext_lazy, pgettext_lazy
+from django.utils.translation import gettext, gettext_lazy, pgettext_lazy
 
 #: ``grants`` key meaning "every app whose module lives under ``gardien.``".
 GARDIEN_APPS = "gardien.*"
@@ -102,6 +102,22 @@ def label_of(group_name: str) -> str:
         if role.group == group_name:
             return str(role.label or role.group)
     return group_name
+
+
+def slugs_in_words(slugs: str) -> str:
+    """Roles as the audit log stores them (``dpo,staff``, ``administrator``, ``none``), by
+    their names in the active language: the stored codes stay language-neutral."""
+    names = []
+    for slug in filter(None, (part.strip() for part in slugs.split(","))):
+        if slug in BY_SLUG:
+            names.append(str(BY_SLUG[slug].label))
+        elif slug == "administrator":
+            names.append(gettext("administrator"))
+        elif slug == "none":
+            names.append(gettext("none"))
+        else:
+            names.append(slug)
+    return ", ".join(names) or "—"
 
 
 def gardien_app_labels() -> set[str]:

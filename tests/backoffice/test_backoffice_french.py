@@ -26,6 +26,7 @@ from django.utils import translation
 
 from gardien.backoffice import accounts
 from gardien.contact.models import ContactMessage
+from gardien.retention import engine
 from tests.backoffice.helpers import PASSWORD, Account, otp_session_client, verified_client
 from tests.backoffice.seed import seed
 
@@ -146,7 +147,9 @@ def walk(client: Client) -> dict[str, list[str]]:
 
 @pytest.fixture
 def seeded(published: Any) -> Any:
-    return seed()
+    seeded = seed()
+    engine.run()  # a purge run and its receipts, for their pages
+    return seeded
 
 
 @pytest.mark.parametrize("role", ["dpo", "staff", "viewer"])
@@ -252,3 +255,11 @@ def test_a_page_the_role_does_not_allow_says_so_in_french(make_account, publishe
     with translation.override("en"):
         english = _english_client(staff).get("/admin/vault/person/")
     assert english.status_code == 403 and "You may not open this page" in english.text
+
+
+def test_the_audit_log_names_an_accounts_roles_in_french(make_account, published):
+    make_account("equipe-a", "staff")
+    dpo = french(verified_client(make_account("dpo-a", "dpo")))
+    listing = dpo.get("/admin/audit/auditentry/", {"action": "change_roles"}).text
+    assert ">Équipe</td>" in listing and ">DPO</td>" in listing
+    assert ">staff</td>" not in listing and ">dpo</td>" not in listing
