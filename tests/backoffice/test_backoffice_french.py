@@ -26,6 +26,8 @@ from django.utils import translation
 
 from gardien.backoffice import accounts
 from gardien.contact.models import ContactMessage
+from gardien.lib import clock
+from gardien.newsletter.models import Campaign, ProcessorSync
 from gardien.retention import engine
 from tests.backoffice.helpers import PASSWORD, Account, otp_session_client, verified_client
 from tests.backoffice.seed import seed
@@ -125,10 +127,11 @@ def french(client: Client) -> Client:
     return client
 
 
-def walk(client: Client) -> dict[str, list[str]]:
-    """Every page the account may open, with the English words each shows."""
+def walk(client: Client, opened: list[str] | None = None) -> dict[str, list[str]]:
+    """Every page the account may open, with the English words each shows (the pages read
+    are added to ``opened``)."""
     english: dict[str, list[str]] = {}
-    opened = 0
+    opened = [] if opened is None else opened
     for url in _plain_admin_urls() + _row_urls():
         response = client.get(url)
         if response.status_code == 404 or 300 <= response.status_code < 400:
@@ -136,12 +139,12 @@ def walk(client: Client) -> dict[str, list[str]]:
         assert response.status_code in (200, 400, 403), f"{url}: {response.status_code}"
         if not response["Content-Type"].startswith("text/html"):
             continue  # a download (CSV, PDF): its headings are for machines
-        opened += 1
+        opened.append(url)
         assert 'lang="fr"' in response.text, url
         words = english_in(response.text)
         if words:
             english[url] = words
-    assert opened > 1, "the account opened no page at all"
+    assert len(opened) > 1, "the account opened no page at all"
     return english
 
 
@@ -149,13 +152,39 @@ def walk(client: Client) -> dict[str, list[str]]:
 def seeded(published: Any) -> Any:
     seeded = seed()
     engine.run()  # a purge run and its receipts, for their pages
+    # A campaign and a change waiting for the processor, for theirs.
+    Campaign.objects.create(
+        kind=Campaign.Kind.POLICY_CHANGE,
+        subject="Notre politique change",
+        body="Bonjour",
+        content_sha256="b" * 64,
+        created_at=clock.now(),
+    )
+    ProcessorSync.objects.create(
+        processor="brevo",
+        person=seeded.person,
+        wanted=ProcessorSync.Wanted.SUBSCRIBED,
+        updated_at=clock.now(),
+    )
     return seeded
 
 
 @pytest.mark.parametrize("role", ["dpo", "staff", "viewer"])
 def test_it_shows_no_english_word_in_french_to_any_role(make_account, seeded, role):
     client = french(verified_client(make_account(f"{role}-fr", role)))
-    assert walk(client) == {}
+    opened: list[str] = []
+    assert walk(client, opened) == {}
+    if role == "dpo":  # the DPO reads every list and a row of each: the walk missed none
+        for model, model_admin in admin.site._registry.items():
+            if model._meta.app_label in ("auth",):
+                continue
+            opts = model_admin.opts
+            assert reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist") in opened
+            if model._default_manager.exists():
+                row = model._default_manager.order_by("pk").first()
+                assert row is not None
+                change = f"admin:{opts.app_label}_{opts.model_name}_change"
+                assert reverse(change, args=[row.pk]) in opened
 
 
 def test_it_shows_no_english_word_in_french_to_a_superuser(db, seeded):
