@@ -60,7 +60,7 @@ from django.core.management.base import (
     SystemCheckError,
     handle_default_options,
 )
-from django.db import connections
+from django.db import OperationalError, ProgrammingError, connections
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -68,6 +68,12 @@ from django.utils.translation import gettext_lazy
 from gardien.lib import languages
 
 LANGUAGE_VARIABLES = languages.VARIABLES
+
+
+def _missing_table(exc: Exception) -> bool:
+    """Whether a database error says a table does not exist (SQLite, PostgreSQL)."""
+    text = str(exc)
+    return "no such table" in text or ("relation" in text and "does not exist" in text)
 
 
 class InputError(CommandError):
@@ -311,6 +317,17 @@ class GardienCommand(BaseCommand):
             else:
                 self.stderr.write(str(exc))
             sys.exit(exc.returncode)
+        except (OperationalError, ProgrammingError) as exc:
+            # A table missing: the database was never prepared, or not since an upgrade.
+            if options.traceback or not _missing_table(exc):
+                raise
+            self.stderr.write(
+                _(
+                    "The database is not ready for this version of Gardien: run "
+                    "`gardien migrate`, then this command again."
+                )
+            )
+            sys.exit(1)
         finally:
             with contextlib.suppress(ImproperlyConfigured):  # settings never configured
                 connections.close_all()
