@@ -182,7 +182,7 @@ def add(
             action="allow_origin",
             target_type=TARGET,
             target_ref=origin[:64],
-            reason=str(source),
+            reason="",  # the actor says where the change came from
         )
     forget()
     return row, True
@@ -200,7 +200,7 @@ def remove(value: str, *, source: AddedFrom, user: Any | None = None) -> str:
             action="remove_origin",
             target_type=TARGET,
             target_ref=origin[:64],
-            reason=str(source),
+            reason="",  # the actor says where the change came from
         )
     forget()
     return origin
