@@ -23,17 +23,22 @@ What it leaves out: sessions, WhiteNoise, language, CommonMiddleware, CSRF, auth
 messages, X-Frame-Options and the Content-Security-Policy.
 
 ``POST /api/audience`` is called on every page view, more often than any other address, so
-its usual answer is shortened further (``AudienceHandler``): a page view from an allowed
-origin, on an allowed host, that needs no HTTPS redirect goes straight to the view, without
-URL resolution, and its plain 204 is sent with the headers SecurityMiddleware and
-``state_changing`` gave the first such answer for that origin and scheme. Every other
-request to it (another method, a redirect, a foreign host or origin) takes the chain above.
-The request signals are sent as for any request, and any other answer of the view gets
-SecurityMiddleware's headers and Django's logging as above.
+its usual request is served from the WSGI environ itself (``AudienceHandler``), without
+building a request: a POST of ``application/json`` from an allowed origin, on a host
+Django's ``get_host`` accepts (the answer kept for each host), that needs no HTTPS
+redirect, goes straight to ``gardien.audience.api.count``, and its plain 204 is sent with
+the headers SecurityMiddleware and ``state_changing`` gave the first such answer for that
+origin and scheme. It sends no request signals: their receivers would cost more than the
+view, and the batch writer keeps its database connection right itself (CONN_MAX_AGE, a
+dropped connection; gardien/audience/batch.py). Any other answer to such a request (a
+refusal, an error) is built as above, with SecurityMiddleware's headers and Django's
+logging. Every other request to the address (another method or content type, a redirect,
+a foreign host or origin) takes the chain above, request signals included.
 """
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -42,7 +47,7 @@ from django.conf import settings
 from django.core.exceptions import DisallowedHost
 from django.core.handlers.exception import convert_exception_to_response, response_for_exception
 from django.core.handlers.wsgi import WSGIHandler, WSGIRequest
-from django.core.signals import request_finished, request_started, setting_changed
+from django.core.signals import request_started, setting_changed
 from django.core.wsgi import get_wsgi_application
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
@@ -112,8 +117,19 @@ class LeanHandler(WSGIHandler):
 
 
 AUDIENCE_PATH = "/api/audience"
-#: How many (origin, scheme) header lists the audience handler keeps.
+#: How many (origin, scheme) header lists, and how many hosts, the audience handler keeps.
 MAX_PLAIN = 64
+#: The Content-Type of the beacon's page views (gardien/audience/static/audience/beacon.js);
+#: any other, even an acceptable spelling of it, goes through the chain and the view.
+JSON = "application/json"
+#: The environ's values Django's ``get_host`` reads, after the scheme.
+HOST_KEYS = (
+    "HTTP_HOST",
+    "HTTP_X_FORWARDED_HOST",
+    "HTTP_X_FORWARDED_PORT",
+    "SERVER_NAME",
+    "SERVER_PORT",
+)
 
 
 class AudienceHandler(LeanHandler):
@@ -121,24 +137,34 @@ class AudienceHandler(LeanHandler):
 
     security: SecurityMiddleware
     plain: dict[tuple[str, bool], list[tuple[str, str]]]
+    hosts: set[tuple[str | bool | None, ...]]
+    proxy_header: tuple[str, str] | None
 
     def load_middleware(self, is_async: bool = False) -> None:
         super().load_middleware(is_async)
         self.security = SecurityMiddleware(_unused)
         self.plain = {}
+        self.hosts = set()
+        self.proxy_header = settings.SECURE_PROXY_SSL_HEADER
 
     def __call__(  # type: ignore[override]  # [] for the plain 204, not a response
         self, environ: dict[str, Any], start_response: Callable[..., Any]
     ) -> Iterable[bytes]:
         if environ.get("REQUEST_METHOD") != "POST":
             return super().__call__(environ, start_response)  # type: ignore[no-any-return]
-        request_started.send(sender=self.__class__, environ=environ)
-        request = WSGIRequest(environ)
-        response = self.page_view(request)
-        if response is None:
-            start_response("204 No Content", self.plain_headers(request))
-            request_finished.send(sender=self.__class__)
-            return []
+        secure = self.usual(environ)
+        if secure is None:
+            request_started.send(sender=self.__class__, environ=environ)
+            response = self.get_response(WSGIRequest(environ))
+        else:
+            # No request signals: their receivers (close_old_connections, close_caches)
+            # would cost more than the page view; the batch writer checks its connection
+            # itself (gardien/audience/batch.py).
+            answered = self.page_view(environ)
+            if answered is None:
+                start_response("204 No Content", self.plain_headers(environ, secure))
+                return []
+            response = answered
         response._handler_class = self.__class__  # type: ignore[attr-defined]  # for close()
         start_response(
             f"{response.status_code} {response.reason_phrase}",
@@ -149,27 +175,62 @@ class AudienceHandler(LeanHandler):
         )
         return response  # gunicorn closes it, which sends request_finished
 
-    def page_view(self, request: HttpRequest) -> HttpResponseBase | None:
-        """The view's answer, or None for its plain 204; through the lean chain unless the
-        request is an allowed origin's, on an allowed host, needing no redirect."""
-        from gardien.audience import api
+    def usual(self, environ: dict[str, Any]) -> bool | None:
+        """Whether the request is secure, if it is the usual page view: JSON from an allowed
+        origin, on an allowed host, needing no HTTPS redirect; None for any other."""
+        origin = environ.get("HTTP_ORIGIN")
+        if not origin or environ.get("CONTENT_TYPE") != JSON or origin not in allowed_origins():
+            return None
+        secure = self.is_secure(environ)
+        if self.security.redirect and not secure:
+            return None  # SecurityMiddleware decides (SECURE_REDIRECT_EXEMPT, SECURE_SSL_HOST)
+        host = (secure, *(environ.get(name) for name in HOST_KEYS))
+        if host not in self.hosts:
+            try:
+                WSGIRequest(environ).get_host()  # reads neither the body nor the input
+            except DisallowedHost:
+                return None  # the chain answers Django's 400
+            if len(self.hosts) >= MAX_PLAIN:
+                self.hosts.clear()
+            self.hosts.add(host)
+        return secure
 
-        origin = request.META.get("HTTP_ORIGIN", "")
-        if not origin or self.security.process_request(request) is not None:
-            return self.get_response(request)
+    def is_secure(self, environ: dict[str, Any]) -> bool:
+        """``HttpRequest.is_secure``, on the environ (SECURE_PROXY_SSL_HEADER, or the scheme
+        the WSGI server saw)."""
+        if self.proxy_header:
+            header, secure_value = self.proxy_header
+            value = environ.get(header)
+            if value is not None:
+                return bool(value.split(",", 1)[0].strip() == secure_value)
+        return bool(environ.get("wsgi.url_scheme") == "https")
+
+    def page_view(self, environ: dict[str, Any]) -> HttpResponseBase | None:
+        """The view's answer to a usual page view, or None for its plain 204."""
+        from gardien.audience import api
+        from gardien.backoffice.throttle import client_ip
+
         try:
-            request.get_host()
-        except DisallowedHost:
-            return self.get_response(request)
-        if origin not in allowed_origins():
-            return self.get_response(request)
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        # As Django's request.body: at most the length sent; nothing when it is too large.
+        body = environ["wsgi.input"].read(length) if 0 < length <= api.MAX_BODY else b""
         try:
-            answered = api.answer(request)
+            answered = api.count(
+                origin=environ["HTTP_ORIGIN"],
+                agent=environ.get("HTTP_USER_AGENT", "") or "",
+                address=client_ip(_meta_only(environ)),
+                length=length,
+                body=body,
+            )
         except Exception as exc:  # as convert_exception_to_response: Django's 500, logged
+            request = _request_with_body(environ, body)
             response: HttpResponse = response_for_exception(request, exc)
         else:
             if answered is None:
                 return None
+            request = _request_with_body(environ, body)
             response = state_changing(lambda _request: answered)(request)  # its CORS headers
         response = self.security.process_response(request, response)
         if response.status_code >= 400:
@@ -178,19 +239,34 @@ class AudienceHandler(LeanHandler):
             )
         return response
 
-    def plain_headers(self, request: HttpRequest) -> list[tuple[str, str]]:
+    def plain_headers(self, environ: dict[str, Any], secure: bool) -> list[tuple[str, str]]:
         """The headers of the plain 204, as state_changing and SecurityMiddleware make them
         for this origin and scheme; built once for each (the settings never change in a
         served process, and a test overriding them rebuilds the handler)."""
-        key = (request.META["HTTP_ORIGIN"], request.is_secure())
+        key = (environ["HTTP_ORIGIN"], secure)
         headers = self.plain.get(key)
         if headers is None:
+            request = WSGIRequest(environ)
             response = state_changing(lambda _request: HttpResponse(status=204))(request)
             headers = list(self.security.process_response(request, response).items())
             if len(self.plain) >= MAX_PLAIN:
                 self.plain.clear()
             self.plain[key] = headers
         return headers
+
+
+def _meta_only(environ: dict[str, Any]) -> HttpRequest:
+    """A request holding only ``META``, for functions that read nothing else
+    (``client_ip``): a whole request costs more than a page view's checks."""
+    request = HttpRequest.__new__(HttpRequest)
+    request.META = environ
+    return request
+
+
+def _request_with_body(environ: dict[str, Any], body: bytes) -> WSGIRequest:
+    """The request, for an answer other than the plain 204 (a refusal, an error): its body
+    was read already, so it is handed over again for whatever logs the request."""
+    return WSGIRequest({**environ, "wsgi.input": io.BytesIO(body)})
 
 
 def _unused(request: HttpRequest) -> HttpResponseBase:
@@ -202,11 +278,17 @@ _lean = LeanHandler()
 _audience = AudienceHandler()
 
 
+#: The settings the audience handler's host check depends on (``HttpRequest.get_host``).
+HOST_SETTINGS = frozenset(
+    {"ALLOWED_HOSTS", "DEBUG", "USE_X_FORWARDED_HOST", "USE_X_FORWARDED_PORT"}
+)
+
+
 def _settings_changed(*, setting: str, **kwargs: Any) -> None:
     """Middleware read their settings once, when built: rebuild both chains when a test
     overrides the middleware list or a SECURE_* setting (``override_settings`` sends this
     signal on entering and on leaving). Settings never change in a served process."""
-    if setting == "MIDDLEWARE" or setting.startswith("SECURE_"):
+    if setting in HOST_SETTINGS or setting == "MIDDLEWARE" or setting.startswith("SECURE_"):
         _full.load_middleware()
         _lean.load_middleware()
         _audience.load_middleware()

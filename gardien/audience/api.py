@@ -24,6 +24,7 @@ import re
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -34,7 +35,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from gardien.antispam.rates import parse_rate_limit
 from gardien.audience import batch
-from gardien.audience.models import HOST_LENGTH, PATH_LENGTH, PageView, Screen
+from gardien.audience.models import HOST_LENGTH, PATH_LENGTH, Screen
 from gardien.backoffice.throttle import client_ip
 from gardien.consent.throttle import Buckets, address_key
 from gardien.lib import clock
@@ -81,15 +82,53 @@ def answer(request: HttpRequest) -> HttpResponse | None:
     try:
         return _collect(request)
     except Refused as refused:
-        response = refused.response()
-        if refused.status == 405:
-            response["Allow"] = "POST, OPTIONS"
-        return response
+        return _refusal(refused)
+
+
+def count(
+    *, origin: str, agent: str, address: str, length: int, body: bytes
+) -> HttpResponse | None:
+    """As :func:`answer`, for the usual page view read straight from the WSGI environ by
+    gardien/wsgi.py: a POST of JSON (``Content-Type: application/json``) from an allowed
+    ``origin``. ``length`` is the declared Content-Length, ``body`` what was read of it
+    (nothing when it is above ``MAX_BODY``)."""
+    try:
+        return _count(_audience(), origin, agent, address, length, lambda: body)
+    except Refused as refused:
+        return _refusal(refused)
+
+
+def _refusal(refused: Refused) -> JsonResponse:
+    response = refused.response()
+    if refused.status == 405:
+        response["Allow"] = "POST, OPTIONS"
+    return response
 
 
 def _collect(request: HttpRequest) -> HttpResponse | None:
     if request.method != "POST":
         raise Refused(405, "method_not_allowed", "Send the page view with POST.")
+    audience = _audience()
+    charset = (request.content_params or {}).get("charset", "utf-8").lower()
+    if request.content_type != "application/json" or charset not in ("utf-8", "utf8"):
+        raise Refused(
+            415, "unsupported_media_type", "Send the page view as Content-Type: application/json."
+        )
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    return _count(
+        audience,
+        request.META.get("HTTP_ORIGIN", ""),
+        request.META.get("HTTP_USER_AGENT", "") or "",
+        client_ip(request),
+        length,
+        lambda: request.body,
+    )
+
+
+def _audience() -> Audience:
     manifest = policy.published_manifest()
     audience = manifest.audience if manifest is not None else None
     if audience is None:
@@ -99,15 +138,21 @@ def _collect(request: HttpRequest) -> HttpResponse | None:
             "Audience measurement is not switched on: the published manifest has no "
             "[audience] section.",
         )
-    charset = (request.content_params or {}).get("charset", "utf-8").lower()
-    if request.content_type != "application/json" or charset not in ("utf-8", "utf8"):
-        raise Refused(
-            415, "unsupported_media_type", "Send the page view as Content-Type: application/json."
-        )
-    if ROBOTS.search(request.META.get("HTTP_USER_AGENT", "") or "robot"):
+    return audience
+
+
+def _count(
+    audience: Audience,
+    origin: str,
+    agent: str,
+    address: str,
+    length: int,
+    read: Callable[[], bytes],
+) -> HttpResponse | None:
+    if is_robot(agent):
         return None
-    address = address_key(client_ip(request))
-    wait = _limit().take(address, time.monotonic())
+    key = address_key(address)
+    wait = _limit().take(key, time.monotonic())
     if wait:
         seconds = math.ceil(wait)
         response = JsonResponse(
@@ -120,19 +165,10 @@ def _collect(request: HttpRequest) -> HttpResponse | None:
         response["Retry-After"] = str(seconds)
         response["Access-Control-Expose-Headers"] = "Retry-After"
         return response
-    try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
     if length > MAX_BODY:
         raise Refused(413, "too_large", f"The body is larger than {MAX_BODY} bytes.")
-    row = page_view(
-        _parse(request.body),
-        audience,
-        origin=request.META.get("HTTP_ORIGIN", ""),
-        site_origins=allowed_origins(),
-    )
-    if _recent.seen(address, f"{row.site}{row.path}", time.monotonic()):
+    row = page_view(_parse(read()), audience, origin=origin, site_origins=allowed_origins())
+    if _recent.seen(key, f"{row.site}{row.path}", time.monotonic()):
         return None
     try:
         batch.write(row)
@@ -142,6 +178,24 @@ def _collect(request: HttpRequest) -> HttpResponse | None:
             status=503,
         )
     return None
+
+
+#: User agents already seen, and whether each is a robot's: ``ROBOTS`` costs more than the
+#: rest of a page view's checks, and a site's visitors use a few hundred browsers. Kept in
+#: memory only, and forgotten all at once when full.
+_agents: dict[str, bool] = {}
+MAX_AGENTS = 1000
+
+
+def is_robot(agent: str) -> bool:
+    """Whether a user agent is a robot's (an empty one is)."""
+    verdict = _agents.get(agent)
+    if verdict is None:
+        verdict = ROBOTS.search(agent or "robot") is not None
+        if len(_agents) >= MAX_AGENTS:
+            _agents.clear()
+        _agents[agent] = verdict
+    return verdict
 
 
 def _parse(raw: bytes) -> dict[str, Any]:
@@ -172,7 +226,7 @@ def _text(value: Any, name: str) -> str:
 
 def page_view(
     body: dict[str, Any], audience: Audience, *, origin: str, site_origins: frozenset[str]
-) -> PageView:
+) -> batch.Row:
     """The row to store for a valid body, reduced to what the statistics need."""
     url = _text(body["url"], "url")
     try:
@@ -210,7 +264,7 @@ def page_view(
     visitor = body["visitor"]
     if visitor is not None and not (isinstance(visitor, str) and VISITOR.fullmatch(visitor)):
         raise Refused(400, "invalid_visitor", "visitor is null or 22 URL-safe characters.")
-    return PageView(
+    return batch.Row(
         viewed_at=clock.now(),
         site=host[:HOST_LENGTH],
         path=path,
@@ -280,6 +334,7 @@ _recent = Recent()
 def forget(**kwargs: object) -> None:
     """Start the limits and the recent views afresh (a test overrode a setting)."""
     _buckets.cache_clear()
+    _agents.clear()
     with _recent._lock:
         _recent._seen.clear()
 

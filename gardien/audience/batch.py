@@ -26,6 +26,7 @@ transaction nor commit within it.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import logging
 import os
 import threading
@@ -33,7 +34,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import DatabaseError, connection, connections, models, router
 
@@ -49,6 +50,20 @@ MAX_QUEUED = 5000
 WAIT_SECONDS = 10.0
 
 
+class Row(NamedTuple):
+    """One page view's values, in the order of the INSERT: a model instance costs more to
+    build than the rest of the page view's checks, and only the values are written."""
+
+    viewed_at: dt.datetime
+    site: str
+    path: str
+    referrer: str
+    screen: str
+    lang: str
+    entry: bool
+    visitor: str
+
+
 class NotStored(Exception):
     """The page view could not be stored (the database refused it or did not answer)."""
 
@@ -58,8 +73,8 @@ class _Pending:
 
     __slots__ = ("done", "error", "row")
 
-    def __init__(self, row: PageView) -> None:
-        self.row = row
+    def __init__(self, row: Row | PageView) -> None:
+        self.row = row if isinstance(row, Row) else _values(row)
         self.done = False
         self.error: NotStored | None = None
 
@@ -73,7 +88,7 @@ class Group:
         self.writing = False
         self.changed = threading.Condition(threading.Lock())
 
-    def write(self, row: PageView) -> None:
+    def write(self, row: Row | PageView) -> None:
         """Store ``row``: lead a write, or wait for the leader that takes it."""
         pending = _Pending(row)
         deadline = time.monotonic() + WAIT_SECONDS
@@ -132,50 +147,64 @@ def write_group(group: list[_Pending]) -> None:
             write_group([pending])
 
 
-def _insert(rows: list[PageView]) -> None:
+def _insert(rows: list[Row]) -> None:
     """One multi-row INSERT, in autocommit: a single statement is its own transaction, so
     there is no BEGIN nor COMMIT to send, and either every row is stored or none.
 
-    Django checks a connection kept from an earlier request with a round trip before its
-    first query (CONN_HEALTH_CHECKS), which would cost as much as the INSERT; here the
-    INSERT is the check: when it fails on a connection that no longer works (the database
-    restarted), it is sent once more on a new one.
+    Sent on the driver's own cursor: Django's cursor would add, for every group, a health
+    check (a round trip, with CONN_HEALTH_CHECKS) and its wrappers, which together cost as
+    much as the INSERT. What they are for is done here: the INSERT is the check (when it
+    fails on a connection that no longer works, the database restarted, it is sent once
+    more on a new one); a connection older than CONN_MAX_AGE is closed first, as the end of
+    a request would have closed it (the usual page view sends no request signals,
+    gardien/wsgi.py); and the driver's errors become Django's (``wrap_database_errors``).
     """
-    alias = router.db_for_write(PageView)
+    alias = _alias()
     db = connections[alias]
     statement, converters = _prepared(alias, len(rows))
-    params = [
+    params: list[Any] = [
         value if convert is None else convert(value)
         for row in rows
-        for convert, value in zip(
-            converters, [getattr(row, name) for name in _ATTNAMES], strict=True
-        )
+        for convert, value in zip(converters, row, strict=True)
     ]
+    close_at = db.close_at  # type: ignore[attr-defined]  # not in the stubs
+    if close_at is not None and time.monotonic() >= close_at:
+        db.close()
     kept = db.connection is not None
-    if kept:
-        db.health_check_done = True  # type: ignore[attr-defined]  # not in the stubs
     try:
-        with db.cursor() as cursor:
-            cursor.execute(statement, params)
+        _execute(db, statement, params)
     except DatabaseError:
         if not kept or db.is_usable():
             raise
         db.close()
-        with db.cursor() as cursor:
+        _execute(db, statement, params)
+
+
+def _execute(db: Any, statement: str, params: list[Any]) -> None:
+    db.ensure_connection()
+    with db.wrap_database_errors:
+        cursor = db.connection.cursor()
+        try:
             cursor.execute(statement, params)
+        finally:
+            cursor.close()
 
 
-_FIELDS = [f for f in PageView._meta.concrete_fields if not f.primary_key]
-_ATTNAMES = tuple(field.attname for field in _FIELDS)
+_COLUMNS = {f.attname: f for f in PageView._meta.concrete_fields if not f.primary_key}
+if set(_COLUMNS) != set(Row._fields):
+    raise TypeError("batch.Row must name every column of PageView but its key")
+_FIELDS = [_COLUMNS[name] for name in Row._fields]
 
 
 @lru_cache(maxsize=64)
 def _prepared(alias: str, rows: int) -> tuple[str, tuple[Callable[[Any], Any] | None, ...]]:
-    """The INSERT of ``rows`` page views for database ``alias``, built once; the ORM would
-    compile it again for every group, which costs more than the write itself."""
+    """The INSERT of ``rows`` page views for database ``alias``, built once, in the
+    driver's own placeholders (sqlite3's ``?``, psycopg's ``%s``); the ORM would compile
+    it again for every group, which costs more than the write itself."""
     db = connections[alias]
     quote_name = db.ops.quote_name
-    one = f"({', '.join(['%s'] * len(_FIELDS))})"
+    mark = "?" if db.vendor == "sqlite" else "%s"
+    one = f"({', '.join([mark] * len(_FIELDS))})"
     statement = (
         f"INSERT INTO {quote_name(PageView._meta.db_table)} "  # noqa: S608 - names from the model
         f"({', '.join(quote_name(str(field.column)) for field in _FIELDS)}) "
@@ -188,23 +217,37 @@ def _prepared(alias: str, rows: int) -> tuple[str, tuple[Callable[[Any], Any] | 
     return statement, converters
 
 
+def _alias() -> str:
+    return router.db_for_write(PageView)
+
+
+@lru_cache(maxsize=4)
+def _rows_allowed(alias: str) -> int | None:
+    limit = connections[alias].features.max_query_params
+    return limit // len(_FIELDS) if limit else None
+
+
 def max_rows() -> int:
     """The most rows in one INSERT: ``MAX_ROWS``, or fewer if the database takes fewer
-    parameters in one statement."""
-    limit = connections[router.db_for_write(PageView)].features.max_query_params
-    return min(MAX_ROWS, limit // len(_FIELDS)) if limit else MAX_ROWS
+    parameters in one statement (asked once: it does not change in a served process)."""
+    allowed = _rows_allowed(_alias())
+    return MAX_ROWS if allowed is None else min(MAX_ROWS, allowed)
 
 
 _lock = threading.Lock()
 _group: Group | None = None
 
 
-def write(row: PageView) -> None:
+def write(row: Row | PageView) -> None:
     """Store ``row``; return once it is committed (raises :class:`NotStored` otherwise)."""
     if connection.in_atomic_block:
-        row.save(force_insert=True)
+        (row if isinstance(row, PageView) else PageView(**row._asdict())).save(force_insert=True)
         return
     _current().write(row)
+
+
+def _values(row: PageView) -> Row:
+    return Row(*(getattr(row, name) for name in Row._fields))
 
 
 def _current() -> Group:

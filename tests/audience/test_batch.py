@@ -230,3 +230,18 @@ def test_inside_a_transaction_the_row_is_written_there():
         assert connection.in_atomic_block
         assert PageView.objects.filter(path="/inline").exists()
     assert batch._group is None
+
+
+def test_the_usual_page_view_replaces_a_connection_older_than_conn_max_age(published, post_view):
+    # The usual page view sends no request signals (gardien/wsgi.py): the writer itself
+    # closes a connection past its age, as the end of a request would have.
+    assert post_view(view_body(url=f"{ORIGIN}/a"), keep_test_connection=False).status_code == 204
+    old = connection.connection
+    assert old is not None
+    connection.close_at = time.monotonic() - 1
+
+    response = post_view(view_body(url=f"{ORIGIN}/b"), keep_test_connection=False)
+
+    assert response.status_code == 204
+    assert connection.connection is not None and connection.connection is not old
+    assert sorted(PageView.objects.values_list("path", flat=True)) == ["/a", "/b"]
