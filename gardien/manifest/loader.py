@@ -195,7 +195,7 @@ def _pydantic_message(error: Any, rest: Path, parent: Path) -> str:
     if kind == "literal_error":
         return _('%(key)s "%(given)s" is not allowed; use one of %(expected)s') % {
             **names,
-            "expected": ctx.get("expected", ""),
+            "expected": _choices(str(ctx.get("expected", ""))),
         }
     if kind == "value_error":
         problem = ctx.get("error")
@@ -240,6 +240,14 @@ def _pydantic_message(error: Any, rest: Path, parent: Path) -> str:
     if kind == "less_than_equal":
         return _("%(key)s should be at most %(limit)s") % {**names, "limit": ctx.get("le")}
     return f"{key}: {error['msg']}"
+
+
+def _choices(expected: str) -> str:
+    """Pydantic's "'a', 'b' or 'c'" with "or" in the problem's language."""
+    values = re.findall(r"'[^']*'", expected)
+    if len(values) < 2:
+        return expected
+    return _("%(values)s or %(last)s") % {"values": ", ".join(values[:-1]), "last": values[-1]}
 
 
 def _closest_key(parent: Path, key: str) -> str | None:

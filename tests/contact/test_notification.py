@@ -180,7 +180,7 @@ def test_gardien_check_warns_when_nobody_is_told(settings, coopo_path, db):
     settings.GARDIEN_MANIFEST = coopo_path
     settings.GARDIEN_CONTACT_NOTIFY = []
     out, err = io.StringIO(), io.StringIO()
-    call_command("check", stdout=out, stderr=err)
+    call_command("check", lang="en", stdout=out, stderr=err)
     assert "(gardien.W201) Nobody is told by email of contact messages" in err.getvalue()
     assert "set GARDIEN_CONTACT_NOTIFY=" in err.getvalue()
 
