@@ -7,6 +7,9 @@ so the plain TOTP table is always empty and editing backup codes by hand would b
 audit; the task results repeat, in a developer's terms, what the outbox page
 (processors) shows of every delivery. This module is loaded after theirs (the back office
 is listed after them in INSTALLED_APPS), so the pages are gone for superusers too.
+
+It also replaces Django's pages of accounts and groups (a superuser's): the same pages, with
+each role and permission named in the reader's language instead of its stored English name.
 """
 
 from __future__ import annotations
@@ -17,9 +20,10 @@ from django import forms
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -57,6 +61,29 @@ class _RoleChoice(forms.ModelMultipleChoiceField):
         return roles.label_of(obj.name)
 
 
+# Django stores each permission's name in English ("Can view contact message"); its model and
+# its action are shown in the reader's language instead, with Django's own words for actions.
+_ACTIONS = {"view": _("View"), "add": _("Add"), "change": _("Change"), "delete": _("Delete")}
+
+
+class _PermissionChoice(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        action = obj.codename.split("_", 1)[0]
+        if action in _ACTIONS and obj.codename == f"{action}_{obj.content_type.model}":
+            return f"{obj.content_type} | {_ACTIONS[action]}"
+        return f"{obj.content_type} | {gettext(obj.name)}"  # a permission of Gardien's own
+
+
+def _choices(db_field: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The form field of an account's or a group's roles and permissions, named in words."""
+    if db_field.name == "groups":
+        kwargs["form_class"] = _RoleChoice
+    elif db_field.name in ("permissions", "user_permissions"):
+        kwargs["form_class"] = _PermissionChoice
+        kwargs["queryset"] = Permission.objects.select_related("content_type")
+    return kwargs
+
+
 class AccountAdmin(UserAdmin):  # type: ignore[type-arg]
     """Django's page of accounts, with the roles named in the reader's language."""
 
@@ -81,9 +108,7 @@ class AccountAdmin(UserAdmin):  # type: ignore[type-arg]
     def formfield_for_manytomany(
         self, db_field: Any, request: HttpRequest, **kwargs: Any
     ) -> forms.ModelMultipleChoiceField | None:
-        if db_field.name == "groups":
-            kwargs["form_class"] = _RoleChoice
-        return super().formfield_for_manytomany(db_field, request, **kwargs)
+        return super().formfield_for_manytomany(db_field, request, **_choices(db_field, kwargs))
 
 
 class RoleGroupAdmin(GroupAdmin):
@@ -94,6 +119,11 @@ class RoleGroupAdmin(GroupAdmin):
     @admin.display(description=_("role"), ordering="name")
     def role(self, obj: Group) -> str:
         return roles.label_of(obj.name)
+
+    def formfield_for_manytomany(
+        self, db_field: Any, request: HttpRequest | None = None, **kwargs: Any
+    ) -> forms.ModelMultipleChoiceField | None:
+        return super().formfield_for_manytomany(db_field, request, **_choices(db_field, kwargs))
 
     def change_view(
         self,
