@@ -13,6 +13,7 @@ from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
+from django.utils.translation import gettext as _
 from django_otp.plugins.otp_static.models import StaticToken
 
 from gardien.audit.services import Actor
@@ -102,7 +103,9 @@ def create_account(
     assert isinstance(field, models.Field)
     username = field.clean(username, None)
     if User._default_manager.filter(**{User.USERNAME_FIELD: username}).exists():
-        raise ValidationError(f"An account named “{username}” already exists.")
+        raise ValidationError(
+            _("An account named “%(username)s” already exists.") % {"username": username}
+        )
     if password is None:
         password = random_password()
     else:
@@ -118,14 +121,14 @@ def create_account(
 
 
 def credential_lines(username: str, password: str | None, two_factor: TwoFactor) -> list[str]:
-    lines = [f"    username:           {username}"]
+    rows = [(_("username:"), username)]
     if password is not None:
-        lines.append(f"    password:           {password}")
-    lines += [
-        f"    authenticator key:  {two_factor.secret}",
-        f"    or this link/QR:    {two_factor.uri}",
-        "    backup codes (each works once, when the phone is not at hand):",
-    ]
+        rows.append((_("password:"), password))
+    rows += [(_("authenticator key:"), two_factor.secret), (_("or this link/QR:"), two_factor.uri)]
+    # The values in one column, whatever the length of the labels in the reader's language.
+    width = max(len(label) for label, _value in rows) + 2
+    lines = [f"    {label:<{width}}{value}" for label, value in rows]
+    lines.append("    " + _("backup codes (each works once, when the phone is not at hand):"))
     codes = two_factor.backup_codes
     for start in range(0, len(codes), 5):
         lines.append("      " + "   ".join(codes[start : start + 5]))

@@ -17,6 +17,7 @@ import unicodedata
 from functools import cache, lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from django.utils.translation import gettext as _
 
 
 class CryptoConfigError(Exception):
@@ -34,8 +35,11 @@ def _settings_keys(name: str) -> tuple[str, ...]:
     keys = tuple(k.strip() for k in (raw.split(",") if isinstance(raw, str) else raw) if k.strip())
     if not keys:
         raise CryptoConfigError(
-            f"{name} is empty: Gardien cannot store personal data without it. Run "
-            "`gardien secrets init` (development) or set it from `gardien secrets generate`."
+            _(
+                "%(name)s is empty: Gardien cannot store personal data without it. Run "
+                "`gardien secrets init` (development) or set it from `gardien secrets generate`."
+            )
+            % {"name": name}
         )
     return keys
 
@@ -48,8 +52,11 @@ def _multifernet(keys: tuple[str, ...]) -> MultiFernet:
             fernets.append(Fernet(key.encode("ascii")))
         except (ValueError, UnicodeEncodeError):
             raise CryptoConfigError(
-                f"GARDIEN_FIELD_KEYS: key #{position} is not a valid key (32 bytes, url-safe "
-                "base64); generate one with `gardien secrets generate`."
+                _(
+                    "GARDIEN_FIELD_KEYS: key #%(position)d is not a valid key (32 bytes, url-safe "
+                    "base64); generate one with `gardien secrets generate`."
+                )
+                % {"position": position}
             ) from None
     return MultiFernet(fernets)
 
@@ -67,8 +74,10 @@ def decrypt(token: str) -> str:
         return _multifernet(field_keys()).decrypt(token.encode("ascii")).decode("utf-8")
     except (InvalidToken, UnicodeEncodeError, UnicodeDecodeError):
         raise DecryptionError(
-            "a stored personal value cannot be decrypted with the configured keys; "
-            "check GARDIEN_FIELD_KEYS (was a key removed before `gardien keys rotate` finished?)"
+            _(
+                "a stored personal value cannot be decrypted with the configured keys; check "
+                "GARDIEN_FIELD_KEYS (was a key removed before `gardien keys rotate` finished?)"
+            )
         ) from None
 
 
@@ -91,7 +100,7 @@ def decrypt_bytes(token: bytes) -> bytes:
         return _multifernet(field_keys()).decrypt(token)
     except InvalidToken:
         raise DecryptionError(
-            "a stored file cannot be decrypted with the configured keys"
+            _("a stored file cannot be decrypted with the configured keys")
         ) from None
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from django.db import DatabaseError, transaction
+from django.utils.translation import gettext as _
 
 from gardien.lib import clock, crypto
 
@@ -49,9 +50,12 @@ def configured() -> list[Kind]:
     for position, key in enumerate(field, start=1):
         if not _is_fernet_key(key):
             raise KeyCheckError(
-                f"GARDIEN_FIELD_KEYS: key #{position} is malformed (it must be 32 bytes in "
-                "url-safe base64); set the key the data was written with, or generate a new "
-                "one with `gardien secrets generate` on a new installation."
+                _(
+                    "GARDIEN_FIELD_KEYS: key #%(position)d is malformed (it must be 32 bytes in "
+                    "url-safe base64); set the key the data was written with, or generate a new "
+                    "one with `gardien secrets generate` on a new installation."
+                )
+                % {"position": position}
             )
     try:
         index = crypto.index_keys()
@@ -60,9 +64,12 @@ def configured() -> list[Kind]:
     for position, key in enumerate(index, start=1):
         if len(key.encode("utf-8")) < MIN_INDEX_KEY:
             raise KeyCheckError(
-                f"GARDIEN_BLIND_INDEX_KEY: key #{position} is too short ({MIN_INDEX_KEY} "
-                "characters at least); set the key the data was indexed with, or generate a "
-                "new one with `gardien secrets generate` on a new installation."
+                _(
+                    "GARDIEN_BLIND_INDEX_KEY: key #%(position)d is too short (%(least)d "
+                    "characters at least); set the key the data was indexed with, or generate a "
+                    "new one with `gardien secrets generate` on a new installation."
+                )
+                % {"position": position, "least": MIN_INDEX_KEY}
             )
     return [
         Kind("field", "GARDIEN_FIELD_KEYS", field),
@@ -124,7 +131,7 @@ def check_at_start() -> None:
     try:
         check()
     except KeyCheckError as exc:
-        raise SystemExit(f"Gardien cannot start: {exc}") from None
+        raise SystemExit(_("Gardien cannot start: %(reason)s") % {"reason": exc}) from None
     except DatabaseError:
         return  # not migrated yet: `gardien migrate` comes first, and fingerprints after it
 
@@ -154,16 +161,23 @@ def _is_fernet_key(key: str) -> bool:
 
 
 def _missing(setting: str) -> str:
-    return (
-        f"{setting} is not set; set it to the key the data was written with, or generate one "
+    return _(
+        "%(setting)s is not set; set it to the key the data was written with, or generate one "
         "with `gardien secrets generate` on a new installation."
-    )
+    ) % {"setting": setting}
 
 
 def _wrong(kind: Kind) -> str:
-    return (
-        f"{kind.setting} is not the key the stored data was "
-        f"{'encrypted' if kind.kind == 'field' else 'indexed'} with (its fingerprint differs); "
-        "set the key the data needs (a new key goes first, before the old one, until "
-        "`gardien keys rotate` has finished)."
-    )
+    if kind.kind == "field":
+        sentence = _(
+            "%(setting)s is not the key the stored data was encrypted with (its fingerprint "
+            "differs); set the key the data needs (a new key goes first, before the old one, "
+            "until `gardien keys rotate` has finished)."
+        )
+    else:
+        sentence = _(
+            "%(setting)s is not the key the stored data was indexed with (its fingerprint "
+            "differs); set the key the data needs (a new key goes first, before the old one, "
+            "until `gardien keys rotate` has finished)."
+        )
+    return sentence % {"setting": kind.setting}

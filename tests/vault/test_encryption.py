@@ -6,6 +6,7 @@ import os
 import pytest
 from django.core.exceptions import FieldError
 from django.db import connection
+from django.utils import translation
 
 from gardien.lib import crypto
 from gardien.lib.clock import now
@@ -57,13 +58,19 @@ def test_it_fails_loudly_with_a_wrong_key(db, settings):
 
 def test_it_refuses_to_work_without_keys(db, settings):
     settings.GARDIEN_FIELD_KEYS = []
-    with pytest.raises(crypto.CryptoConfigError, match="GARDIEN_FIELD_KEYS is empty"):
+    with (
+        translation.override("en"),
+        pytest.raises(crypto.CryptoConfigError, match="GARDIEN_FIELD_KEYS is empty"),
+    ):
         Message.objects.create(name="x", received_at=now())
 
 
 def test_it_says_which_key_is_malformed(db, settings):
     settings.GARDIEN_FIELD_KEYS = ["not-a-key"]
-    with pytest.raises(crypto.CryptoConfigError, match="key #1 is not a valid key"):
+    with (
+        translation.override("en"),
+        pytest.raises(crypto.CryptoConfigError, match="key #1 is not a valid key"),
+    ):
         Message.objects.create(name="x", received_at=now())
 
 

@@ -9,6 +9,7 @@ from gardien.manifest import load_path
 from gardien.vault import registry
 from gardien.vault.checks import check_registry, registry_problems
 from gardien.vault.fields import EncryptedTextField
+from tests.english import english  # noqa: F401  (the checks are asserted in English)
 
 COOPO = Path(__file__).resolve().parents[2] / "examples" / "coopo" / "gardien.toml"
 

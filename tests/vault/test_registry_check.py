@@ -20,6 +20,7 @@ from gardien.vault import registry
 from gardien.vault.checks import registry_problems
 from gardien.vault.fields import EncryptedTextField
 from gardien.vault.registry import Registration, personal_data, registrations
+from tests.english import english  # noqa: F401  (the checks are asserted in English)
 from tests.manifest.conftest import VALID, Draft
 
 ROOT = Path(__file__).resolve().parents[2]
