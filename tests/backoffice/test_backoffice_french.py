@@ -296,3 +296,11 @@ def test_the_audit_log_names_an_accounts_roles_in_french(make_account, published
     listing = dpo.get("/admin/audit/auditentry/", {"action": "change_roles"}).text
     assert ">Équipe</td>" in listing and ">DPO</td>" in listing
     assert ">staff</td>" not in listing and ">dpo</td>" not in listing
+
+
+def test_the_site_settings_say_who_allowed_a_site_in_french(make_account, published):
+    dpo = french(verified_client(make_account("dpo-o", "dpo")))
+    dpo.post("/admin/site/origins/", {"action": "add", "origin": "https://autre.example"})
+    page = visible_text(dpo.get("/admin/site/origins/").text)
+    assert "dpo-o (espace d'administration)" in page and "ligne de commande" in page
+    assert "back office" not in page and "back-office" not in page
