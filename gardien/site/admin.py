@@ -80,7 +80,14 @@ def _context(request: HttpRequest, context: dict[str, Any], changer: bool) -> di
             "allowed": [(row, services.added_by(row)) for row in services.listed()],
             "refused": services.refused(),
             "may_change": changer,
-            "typed": request.POST.get("origin", "") if request.method == "POST" else "",
+            "typed": (
+                request.POST.get("origin", "")
+                if request.method == "POST"
+                else request.GET.get("review", "")[:200]
+            ),
+            # A refused site chosen for review: the add form, filled in, says what allowing
+            # it means (anyone can make a request name any site; allowing is never one click).
+            "reviewing": request.method == "GET" and bool(request.GET.get("review")),
         }
     )
     return context

@@ -1,5 +1,6 @@
 """The back office's allowed origins in Chromium, in French, for the DPO: a refused site is
-listed and allowed with one button; axe-core finds nothing; the screenshot is kept."""
+listed, reviewed (the add form filled in, with what allowing means) and allowed; axe-core
+finds nothing; the screenshot is kept."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from tests.browser.test_backoffice_fr import fast_hasher, log_in, look  # noqa: 
 STRANGER = "https://boutique.coopo.example"
 
 
-def test_the_dpo_allows_a_refused_site_with_one_button(site: str, page: Any, fast_hasher) -> None:  # noqa: F811
+def test_the_dpo_reviews_then_allows_a_refused_site(site: str, page: Any, fast_hasher) -> None:  # noqa: F811
     assert Client().post("/api/consent", HTTP_ORIGIN=STRANGER).status_code == 403
     log_in(page, site, "dpo-origins")
     expect(page.locator("#site-origins-summary")).to_contain_text("1 site refusé récemment.")
@@ -25,7 +26,12 @@ def test_the_dpo_allows_a_refused_site_with_one_button(site: str, page: Any, fas
         "site-origins",
         ("Origines autorisées", "Sites refusés récemment", STRANGER, "https://www.coopo.fr"),
     )
-    page.get_by_role("button", name=f"Autoriser {STRANGER}").click()
+    page.get_by_role("link", name=f"Examiner {STRANGER}").click()
+    expect(page.locator("#id_origin")).to_have_value(STRANGER)
+    expect(page.locator("#review-warning")).to_contain_text("lettre par lettre")
+    look(page, "site-origins-review", ("Vérifiez", STRANGER))
+    assert not AllowedOrigin.objects.filter(origin=STRANGER).exists()  # reviewing allows nothing
+    page.locator("#add-origin").get_by_role("button", name="Autoriser").click()
     expect(page.locator(".messagelist")).to_contain_text(
         f"Le site {STRANGER} est autorisé ; rien n’a été publié."
     )

@@ -7,6 +7,7 @@ import io
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from django.core.management import call_command
@@ -303,7 +304,7 @@ def test_the_page_needs_a_csrf_token(db: Any) -> None:
     assert not AllowedOrigin.objects.exists()
 
 
-def test_a_refused_origin_is_shown_and_allowed_with_one_button(published: Any) -> None:
+def test_a_refused_origin_is_shown_reviewed_and_allowed(published: Any) -> None:
     stranger = "https://shop.atelier.example"
     assert Client().post("/api/consent", HTTP_ORIGIN=stranger).status_code == 403
     config = Client().get("/consent/config/1/fr.json", HTTP_ORIGIN="https://banner.example")
@@ -311,7 +312,10 @@ def test_a_refused_origin_is_shown_and_allowed_with_one_button(published: Any) -
     dpo = otp_session_client(_account("dpo", "dpo"))
     page = dpo.get(PAGE).text
     assert stranger in page and "https://banner.example" in page
-    assert 'value="add"' in page and f'value="{stranger}"' in page
+    assert f'href="?review={quote(stranger, safe="/")}#add-origin"' in page
+    reviewed = dpo.get(PAGE, {"review": stranger}).text
+    assert f'value="{stranger}"' in reviewed and 'id="review-warning"' in reviewed
+    assert not AllowedOrigin.objects.filter(origin=stranger).exists()  # never one click
     assert dpo.post(PAGE, {"action": "add", "origin": stranger}).status_code == 302
     assert stranger not in dpo.get(PAGE).text.split('id="refused-origins"')[1]
     assert not RefusedOrigin.objects.filter(origin=stranger).exists()
