@@ -133,8 +133,11 @@ def publish_page(request: HttpRequest, context: dict[str, Any]) -> HttpResponse:
                     note=posted.cleaned_data["note"],
                     note_en=posted.cleaned_data["note_en"],
                     actor=Actor.staff(request.user),
+                    # What the DPO read, again at the moment of publishing: a file saved
+                    # between the check above and the publication is refused too.
+                    expected_hash=posted.cleaned_data["draft"],
                 )
-            except (ManifestError, RuntimeError) as exc:
+            except (ManifestError, policy.PublishRefused) as exc:
                 messages.error(request, str(exc))
                 status = 409
             else:
