@@ -32,7 +32,9 @@ class PolicyVersion(models.Model):
         verbose_name_plural = _("policy versions")
 
     def __str__(self) -> str:
-        return f"v{self.number} ({self.published_at:%Y-%m-%d})"
+        from gardien.lib import when
+
+        return f"v{self.number} ({when.day(self.published_at)})"  # the organisation's day
 
     def note_in(self, lang: str) -> tuple[str, str]:
         """The note to show on a page in ``lang``, and the language it is written in."""
