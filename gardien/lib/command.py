@@ -293,6 +293,12 @@ class GardienCommand(BaseCommand):
         self.add_arguments(parser)
         return parser
 
+    def check(self, *args: Any, **kwargs: Any) -> None:
+        """Django's system check, its words ("ERRORS", "HINT") in the command's language."""
+        from gardien.lib import checkwords
+
+        checkwords.check(self, *args, **kwargs)
+
     def print_help(self, prog_name: str, subcommand: str) -> None:
         # `gardien help NAME [--lang en]` comes here without run_from_argv.
         with translation.override(languages.of_command_line(sys.argv[1:])):

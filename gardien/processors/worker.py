@@ -24,6 +24,8 @@ from django.db.models import Q
 from django.db.utils import OperationalError
 from django.tasks import TaskResultStatus
 from django.utils.crypto import get_random_string
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult, get_date_max
 from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
@@ -201,10 +203,13 @@ class OutboxWorker(Worker):
         self.outcomes[outcome] += 1
 
     def summary(self) -> str:
+        """The end-of-run line, in the active language: "Ran 3 tasks: 2 done, …"."""
         total = sum(self.outcomes.values())
-        parts = [f"{self.outcomes['done']} done"]
-        if self.outcomes["skipped"]:
-            parts.append(f"{self.outcomes['skipped']} skipped (restricted)")
-        parts.append(f"{self.outcomes['retry']} retried later")
-        parts.append(f"{self.outcomes['dead']} dead")
-        return f"Ran {total} task{'' if total == 1 else 's'}: {', '.join(parts)}."
+        counts = {name: self.outcomes[name] for name in ("done", "skipped", "retry", "dead")}
+        parts = [_("%(done)d done") % counts]
+        if counts["skipped"]:
+            parts.append(_("%(skipped)d skipped (restricted)") % counts)
+        parts.append(_("%(retry)d retried later") % counts)
+        parts.append(_("%(dead)d dead") % counts)
+        ran = ngettext("Ran %(total)d task: %(parts)s.", "Ran %(total)d tasks: %(parts)s.", total)
+        return ran % {"total": total, "parts": ", ".join(parts)}

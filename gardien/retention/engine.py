@@ -56,6 +56,7 @@ from django.utils.translation import ngettext
 from gardien.audit.services import Actor, record
 from gardien.lib import clock, stop
 from gardien.lib.months import add_months
+from gardien.manifest import wording
 from gardien.manifest.retention import AfterClause, Duration, RetentionRule, UntilClause
 from gardien.manifest.schema import Manifest
 from gardien.processors import periodic
@@ -133,6 +134,15 @@ class Category:
             "field": getattr(self.model._meta.get_field(self.timestamp), "verbose_name", ""),
             "why": self.because,
         }
+
+    @property
+    def rule_words(self) -> str:
+        """The rule as a reader says it, in the active language ("3 ans après le dernier
+        contact"); receipts keep :attr:`rule_text`, as the manifest writes it."""
+        if self.rule is None:
+            return self.rule_text
+        language = (translation.get_language() or wording.DEFAULT_LANGUAGE).split("-")[0]
+        return wording.rule(self.rule, language)
 
     @property
     def period(self) -> dt.timedelta:

@@ -11,6 +11,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from gardien.lib.command import LANGUAGE_VARIABLES
 from gardien.processors import periodic
 from gardien.processors.management.commands.worker import Command
 from gardien.processors.models import PeriodicLock
@@ -67,7 +68,8 @@ def migrated(tmp_path_factory):  # type: ignore[no-untyped-def]
     """A fresh SQLite database, migrated by `gardien migrate`; returns the environment."""
     tmp_path = tmp_path_factory.mktemp("worker")
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if k not in LANGUAGE_VARIABLES},
+        "LANG": "en_US.UTF-8",  # the tests read the worker's English
         "DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3",
         "GARDIEN_VAR_DIR": str(tmp_path),
         "DJANGO_SETTINGS_MODULE": "tests.settings",

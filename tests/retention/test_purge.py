@@ -465,7 +465,7 @@ def test_the_command_prints_one_line_per_rule_and_a_summary(published: Any) -> N
     out = purge("--now", (years(3)(T) + DAY).isoformat())
 
     lines = out.strip().splitlines()
-    assert "contact messages: 1 deleted, 0 held (contact: 3 years after last_contact;" in out
+    assert "contact messages: 1 deleted, 0 held (contact: 3 years after the last contact;" in out
     assert lines[-1].startswith("Purged ") and "across" in lines[-1]
     assert "@" not in out
 

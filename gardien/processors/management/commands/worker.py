@@ -100,7 +100,9 @@ class Command(GardienCommand):
         )
         with clock_context, worker.signals_installed():
             if not batch and options["verbosity"] >= 1:
-                self.stdout.write("Gardien worker running; Ctrl-C stops it after the current task.")
+                self.stdout.write(
+                    _("Gardien worker running; Ctrl-C stops it after the current task.")
+                )
             worker.run()
         if options["verbosity"] >= 1:
             self.stdout.write(worker.summary())

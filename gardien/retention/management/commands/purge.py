@@ -102,7 +102,7 @@ class Command(GardienCommand):
             category = row.category
             self.stdout.write(
                 f"{_short(category.name, 30):<30} {_short(category.where, 28):<28} "
-                f"{_short(category.rule_text, 40):<40} "
+                f"{_short(category.rule_words, 40):<40} "
                 f"{row.due_now:>8} {row.held_now:>6} {row.ahead[30]:>8} {row.ahead[90]:>8}"
             )
         due = sum(r.due_now for r in rows)
@@ -140,7 +140,7 @@ class Command(GardienCommand):
             else:
                 done = _("%(name)s: %(count)d deleted, %(held)d held")
             line = done % {"name": category.name, "count": outcome.count, "held": outcome.held}
-            line += f" ({category.where}: {category.rule_text}; {outcome.seconds:.2f} s)"
+            line += f" ({category.where}: {category.rule_words}; {outcome.seconds:.2f} s)"
             if outcome.error:
                 line += " " + _("FAILED: %(error)s") % {"error": outcome.error}
             self.stdout.write(line)
