@@ -30,8 +30,11 @@ def parse_instant(text: str) -> dt.datetime:
         else:
             value = dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
+        from django.utils.translation import gettext as _  # a command's reader: settings are set
+
         raise ClockError(
-            f"{text!r} is not a date; write e.g. 2026-03-01 or 2026-03-01T14:30:00+01:00."
+            _("%(text)r is not a date; write e.g. 2026-03-01 or 2026-03-01T14:30:00+01:00.")
+            % {"text": text}
         ) from None
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt.UTC)

@@ -9,6 +9,7 @@ import pytest
 from gardien.lib import clock
 from gardien.lib.months import add_months, add_years
 from gardien.policy.services import publish
+from tests.english import english  # noqa: F401  (the sentences are asserted in English)
 
 UTC = dt.UTC
 

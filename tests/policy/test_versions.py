@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.utils import translation
 
 from gardien.lib import clock
 from gardien.manifest import retention, wording
@@ -257,5 +258,5 @@ def test_it_refuses_to_date_a_version_before_the_last_one(db, coopo_path, tmp_pa
             "--manifest",
             str(changed),
         )
-    with pytest.raises(CommandError, match="is not a date"):
+    with translation.override("en"), pytest.raises(CommandError, match="is not a date"):
         call_command("policy", "publish", "--yes", "--now", "yesterday", "--manifest", str(changed))

@@ -20,10 +20,10 @@ def _seconds(value: str) -> float:
         number = float(value)
     except ValueError:
         raise ArgumentTypeError(
-            _("%(value)r is not a number of seconds") % {"value": value}
+            _("%(value)r is not a number of seconds.") % {"value": value}
         ) from None
     if not math.isfinite(number) or number < 0:
-        raise ArgumentTypeError(_("the interval is a number of seconds, zero or more"))
+        raise ArgumentTypeError(_("the interval is a number of seconds, zero or more."))
     return number
 
 
