@@ -41,6 +41,7 @@ from __future__ import annotations
 import io
 import os
 from collections.abc import Callable, Iterable
+from types import ModuleType
 from typing import Any
 
 from django.conf import settings
@@ -122,13 +123,18 @@ MAX_PLAIN = 64
 #: The Content-Type of the beacon's page views (gardien/audience/static/audience/beacon.js);
 #: any other, even an acceptable spelling of it, goes through the chain and the view.
 JSON = "application/json"
-#: The environ's values Django's ``get_host`` reads, after the scheme.
-HOST_KEYS = (
-    "HTTP_HOST",
-    "HTTP_X_FORWARDED_HOST",
-    "HTTP_X_FORWARDED_PORT",
-    "SERVER_NAME",
-    "SERVER_PORT",
+
+
+#: Headers the plain 204 goes without: no body has no type, and the CORS answers to a
+#: pre-flight (OPTIONS, which takes the chain) mean nothing on the POST's own answer. Each
+#: header costs the WSGI server's checks on every page view.
+NOT_ON_PLAIN = frozenset(
+    {
+        "content-type",
+        "access-control-allow-methods",
+        "access-control-allow-headers",
+        "access-control-max-age",
+    }
 )
 
 
@@ -139,6 +145,8 @@ class AudienceHandler(LeanHandler):
     plain: dict[tuple[str, bool], list[tuple[str, str]]]
     hosts: set[tuple[str | bool | None, ...]]
     proxy_header: tuple[str, str] | None
+    api: ModuleType
+    client_ip: Callable[[HttpRequest], str]
 
     def load_middleware(self, is_async: bool = False) -> None:
         super().load_middleware(is_async)
@@ -146,13 +154,19 @@ class AudienceHandler(LeanHandler):
         self.plain = {}
         self.hosts = set()
         self.proxy_header = settings.SECURE_PROXY_SSL_HEADER
+        # Imported here, once: not before Django is set up, nor on every page view.
+        from gardien.audience import api
+        from gardien.backoffice.throttle import client_ip
+
+        self.api, self.client_ip = api, client_ip
 
     def __call__(  # type: ignore[override]  # [] for the plain 204, not a response
         self, environ: dict[str, Any], start_response: Callable[..., Any]
     ) -> Iterable[bytes]:
         if environ.get("REQUEST_METHOD") != "POST":
             return super().__call__(environ, start_response)  # type: ignore[no-any-return]
-        secure = self.usual(environ)
+        origins = allowed_origins()
+        secure = self.usual(environ, origins)
         if secure is None:
             request_started.send(sender=self.__class__, environ=environ)
             response = self.get_response(WSGIRequest(environ))
@@ -160,7 +174,7 @@ class AudienceHandler(LeanHandler):
             # No request signals: their receivers (close_old_connections, close_caches)
             # would cost more than the page view; the batch writer checks its connection
             # itself (gardien/audience/batch.py).
-            answered = self.page_view(environ)
+            answered = self.page_view(environ, origins)
             if answered is None:
                 start_response("204 No Content", self.plain_headers(environ, secure))
                 return []
@@ -175,16 +189,24 @@ class AudienceHandler(LeanHandler):
         )
         return response  # gunicorn closes it, which sends request_finished
 
-    def usual(self, environ: dict[str, Any]) -> bool | None:
-        """Whether the request is secure, if it is the usual page view: JSON from an allowed
-        origin, on an allowed host, needing no HTTPS redirect; None for any other."""
+    def usual(self, environ: dict[str, Any], origins: frozenset[str]) -> bool | None:
+        """Whether the request is secure, if it is the usual page view: JSON from one of the
+        allowed ``origins``, on an allowed host, needing no HTTPS redirect; None for any
+        other."""
         origin = environ.get("HTTP_ORIGIN")
-        if not origin or environ.get("CONTENT_TYPE") != JSON or origin not in allowed_origins():
+        if not origin or environ.get("CONTENT_TYPE") != JSON or origin not in origins:
             return None
         secure = self.is_secure(environ)
         if self.security.redirect and not secure:
             return None  # SecurityMiddleware decides (SECURE_REDIRECT_EXEMPT, SECURE_SSL_HOST)
-        host = (secure, *(environ.get(name) for name in HOST_KEYS))
+        host = (
+            secure,
+            environ.get("HTTP_HOST"),
+            environ.get("HTTP_X_FORWARDED_HOST"),
+            environ.get("HTTP_X_FORWARDED_PORT"),
+            environ.get("SERVER_NAME"),
+            environ.get("SERVER_PORT"),
+        )  # what Django's get_host reads
         if host not in self.hosts:
             try:
                 WSGIRequest(environ).get_host()  # reads neither the body nor the input
@@ -205,11 +227,11 @@ class AudienceHandler(LeanHandler):
                 return bool(value.split(",", 1)[0].strip() == secure_value)
         return bool(environ.get("wsgi.url_scheme") == "https")
 
-    def page_view(self, environ: dict[str, Any]) -> HttpResponseBase | None:
+    def page_view(
+        self, environ: dict[str, Any], origins: frozenset[str]
+    ) -> HttpResponseBase | None:
         """The view's answer to a usual page view, or None for its plain 204."""
-        from gardien.audience import api
-        from gardien.backoffice.throttle import client_ip
-
+        api, client_ip = self.api, self.client_ip
         try:
             length = int(environ.get("CONTENT_LENGTH") or 0)
         except ValueError:
@@ -223,6 +245,7 @@ class AudienceHandler(LeanHandler):
                 address=client_ip(_meta_only(environ)),
                 length=length,
                 body=body,
+                site_origins=origins,
             )
         except Exception as exc:  # as convert_exception_to_response: Django's 500, logged
             request = _request_with_body(environ, body)
@@ -248,7 +271,11 @@ class AudienceHandler(LeanHandler):
         if headers is None:
             request = WSGIRequest(environ)
             response = state_changing(lambda _request: HttpResponse(status=204))(request)
-            headers = list(self.security.process_response(request, response).items())
+            headers = [
+                (name, value)
+                for name, value in self.security.process_response(request, response).items()
+                if name.lower() not in NOT_ON_PLAIN
+            ]
             if len(self.plain) >= MAX_PLAIN:
                 self.plain.clear()
             self.plain[key] = headers

@@ -86,14 +86,21 @@ def answer(request: HttpRequest) -> HttpResponse | None:
 
 
 def count(
-    *, origin: str, agent: str, address: str, length: int, body: bytes
+    *,
+    origin: str,
+    agent: str,
+    address: str,
+    length: int,
+    body: bytes,
+    site_origins: frozenset[str],
 ) -> HttpResponse | None:
     """As :func:`answer`, for the usual page view read straight from the WSGI environ by
-    gardien/wsgi.py: a POST of JSON (``Content-Type: application/json``) from an allowed
-    ``origin``. ``length`` is the declared Content-Length, ``body`` what was read of it
+    gardien/wsgi.py: a POST of JSON (``Content-Type: application/json``) from ``origin``,
+    one of ``site_origins`` (``gardien.security.allowed_origins``, asked once for the
+    request). ``length`` is the declared Content-Length, ``body`` what was read of it
     (nothing when it is above ``MAX_BODY``)."""
     try:
-        return _count(_audience(), origin, agent, address, length, lambda: body)
+        return _count(_audience(), origin, agent, address, length, lambda: body, site_origins)
     except Refused as refused:
         return _refusal(refused)
 
@@ -125,6 +132,7 @@ def _collect(request: HttpRequest) -> HttpResponse | None:
         client_ip(request),
         length,
         lambda: request.body,
+        allowed_origins(),
     )
 
 
@@ -148,6 +156,7 @@ def _count(
     address: str,
     length: int,
     read: Callable[[], bytes],
+    site_origins: frozenset[str],
 ) -> HttpResponse | None:
     if is_robot(agent):
         return None
@@ -167,7 +176,7 @@ def _count(
         return response
     if length > MAX_BODY:
         raise Refused(413, "too_large", f"The body is larger than {MAX_BODY} bytes.")
-    row = page_view(_parse(read()), audience, origin=origin, site_origins=allowed_origins())
+    row = page_view(_parse(read()), audience, origin=origin, site_origins=site_origins)
     if _recent.seen(key, f"{row.site}{row.path}", time.monotonic()):
         return None
     try:
@@ -245,13 +254,14 @@ def page_view(
             "origin with `gardien site add-origin` or in the back office (Site settings).",
         )
     path = parts.path or "/"
-    kept = [
-        (name, value)
-        for name, value in parse_qsl(parts.query, keep_blank_values=True)
-        if name in audience.query_parameters
-    ]
-    if kept:
-        path += "?" + urlencode(kept)
+    if parts.query:
+        kept = [
+            (name, value)
+            for name, value in parse_qsl(parts.query, keep_blank_values=True)
+            if name in audience.query_parameters
+        ]
+        if kept:
+            path += "?" + urlencode(kept)
     if not path.startswith("/") or len(path) > PATH_LENGTH:
         raise Refused(400, "invalid_url", f"The page's path is at most {PATH_LENGTH} characters.")
     referrer, entry = _referrer(_text(body["referrer"], "referrer"), host, site_origins)

@@ -40,6 +40,11 @@ from django.db import DatabaseError, connection, connections, models, router
 
 from gardien.audience.models import PageView
 
+try:
+    import psycopg
+except ImportError:  # an installation for SQLite only
+    psycopg = None  # type: ignore[assignment]
+
 logger = logging.getLogger("gardien.audience")
 
 #: The most rows one transaction inserts.
@@ -183,11 +188,21 @@ def _insert(rows: list[Row]) -> None:
 def _execute(db: Any, statement: str, params: list[Any]) -> None:
     db.ensure_connection()
     with db.wrap_database_errors:
-        cursor = db.connection.cursor()
+        cursor = _cursor(db.connection)
         try:
             cursor.execute(statement, params)
         finally:
             cursor.close()
+
+
+def _cursor(raw: Any) -> Any:
+    """A cursor of the driver's connection ``raw``. On PostgreSQL, one that sends the values
+    apart from the statement, which psycopg then prepares once it has been sent a few times
+    (one statement for each group size): Django's cursors quote every value into the text,
+    and the server parses and plans each INSERT again."""
+    if psycopg is not None and isinstance(raw, psycopg.Connection):
+        return psycopg.Cursor(raw)
+    return raw.cursor()
 
 
 _COLUMNS = {f.attname: f for f in PageView._meta.concrete_fields if not f.primary_key}

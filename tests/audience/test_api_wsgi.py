@@ -160,3 +160,18 @@ def test_it_stores_with_the_connection_handling_of_a_served_process(published, p
     second = post_view(view_body(url=f"{ORIGIN}/b"), keep_test_connection=False)
     assert (first.status_code, second.status_code) == (204, 204)
     assert PageView.objects.count() == 2
+
+
+def test_the_plain_answer_leaves_out_the_type_and_the_preflight_headers(published, post_view):
+    from tests.wsgi_client import call_wsgi, wsgi_environ
+
+    for page in ("/a", "/b"):
+        response = post_view(view_body(url=f"{ORIGIN}{page}"))
+        assert response.status_code == 204
+        assert response["Access-Control-Allow-Origin"] == ORIGIN
+        for name in ("Content-Type", "Access-Control-Allow-Methods", "Access-Control-Max-Age"):
+            assert name not in response
+    preflight = call_wsgi(wsgi_environ("OPTIONS", "/api/audience", b"", headers={"Origin": ORIGIN}))
+    assert preflight.status_code == 204
+    assert "POST" in preflight["Access-Control-Allow-Methods"]
+    assert "Content-Type" in preflight["Access-Control-Allow-Headers"]
