@@ -8,7 +8,7 @@ import io
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from tests.manifest.conftest import VALID, Draft
 
@@ -78,6 +78,9 @@ def check(*args: str, lang: str) -> tuple[int, str, str]:
         call_command("check", *args, lang=lang, stdout=out, stderr=err)
     except SystemExit as exc:
         code = int(exc.code or 0)
+    except CommandError as exc:  # what the command line prints alone, with its exit code
+        code = exc.returncode
+        err.write(f"{exc}\n")
     return code, out.getvalue(), err.getvalue()
 
 
@@ -170,3 +173,26 @@ def test_the_real_command_reads_french_from_the_environment(gardien, tmp_path):
     assert "Traceback" not in result.stderr
     for english in ENGLISH:
         assert english not in result.stderr, english
+
+
+@pytest.mark.django_db
+def test_a_wrong_tag_or_name_is_one_sentence_in_the_readers_language(settings, coopo_path):
+    settings.GARDIEN_MANIFEST = coopo_path
+    code, out, err = check("--tag", "nope", lang="fr")
+    assert (code, out) == (2, "")
+    assert err.strip() == "Aucune vérification n'a l'étiquette « nope » ; --list-tags les liste."
+    code, _out, err = check("nosuchapp", lang="en")
+    assert code == 2
+    assert err.strip() == (
+        "“nosuchapp” is neither a manifest file nor one of Gardien's applications; "
+        "give the path of a .toml file."
+    )
+
+
+def test_the_help_is_french_throughout(gardien):
+    result = gardien("check", "--help", "--lang", "fr")
+    assert result.returncode == 0
+    assert "PATH" in result.stdout
+    assert "vérifier aussi les réglages dont un serveur de" in result.stdout
+    for english in ("Run only checks", "Check deployment settings", "app_label"):
+        assert english not in result.stdout

@@ -4,14 +4,17 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
+from django.core import checks
 from django.core.management.base import CommandParser
 from django.core.management.commands.check import Command as DjangoCheck
+from django.db import connections
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from gardien.lib.checkwords import said
-from gardien.lib.command import GardienCommand
+from gardien.lib.command import GardienCommand, InputError
 from gardien.manifest import ManifestError, load_path
 from gardien.policy.checks import manifest_warnings
 
@@ -26,7 +29,46 @@ class Command(GardienCommand, DjangoCheck):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        super().add_arguments(parser)
+        # Django's options, with their help in the reader's language and PATH named.
+        parser.add_argument(
+            "args",
+            metavar="PATH",
+            nargs="*",
+            help=_(
+                "the manifest file to check (default: GARDIEN_MANIFEST); an application's "
+                "label limits the other checks to it"
+            ),
+        )
+        parser.add_argument(
+            "--tag",
+            "-t",
+            action="append",
+            dest="tags",
+            help=_("run only the checks with this tag"),
+        )
+        parser.add_argument(
+            "--list-tags",
+            action="store_true",
+            help=_("list the tags (with --deploy, those of production too)"),
+        )
+        parser.add_argument(
+            "--deploy",
+            action="store_true",
+            help=_("also check the settings a production server needs"),
+        )
+        parser.add_argument(
+            "--fail-level",
+            default="ERROR",
+            choices=["CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG"],
+            help=_("the level of problem from which the exit status is 1 (default: ERROR)"),
+        )
+        parser.add_argument(
+            "--database",
+            action="append",
+            choices=tuple(connections),
+            dest="databases",
+            help=_("run the checks that need a database against this one"),
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         paths = [a for a in args if a.endswith(".toml") or "/" in a or Path(a).is_file()]
@@ -34,6 +76,21 @@ class Command(GardienCommand, DjangoCheck):
         if len(paths) > 1:
             self.stderr.write(_("Give one manifest file at a time."))
             sys.exit(2)
+        known = {config.label for config in apps.get_app_configs()}
+        for label in labels:
+            if label not in known:
+                raise InputError(
+                    _(
+                        "“%(label)s” is neither a manifest file nor one of Gardien's "
+                        "applications; give the path of a .toml file."
+                    )
+                    % {"label": label}
+                )
+        for tag in options["tags"] or []:
+            if not checks.tag_exists(tag, options["deploy"]):
+                raise InputError(
+                    _("No check has the tag “%(tag)s”; --list-tags lists them.") % {"tag": tag}
+                )
         target = Path(paths[0]) if paths else Path(settings.GARDIEN_MANIFEST)
         try:
             manifest = load_path(target)
