@@ -410,12 +410,20 @@ def gardien_command(env: dict[str, str], *args: str) -> None:
         raise Skip(f"`gardien {' '.join(args)}` failed:\n{(done.stdout + done.stderr)[-2000:]}")
 
 
+#: Coopo's sites, allowed to call Gardien as `gardien demo setup` allows them (site settings,
+#: apart from the policy): the benches' requests come from the first.
+SITE_ORIGINS = ("https://coopo.fr", "https://www.coopo.fr")
+
+
 def prepare_gardien(db: Database, env: dict[str, str], label: str, log: Log) -> None:
-    """A fresh database with Gardien's secrets, schema and published Coopo policy."""
+    """A fresh database with Gardien's secrets, schema, published Coopo policy and Coopo's
+    sites allowed."""
     log(f"{label}: fresh database, `gardien secrets init`, `migrate`, `policy publish` …")
     gardien_command(env, "secrets", "init")
     gardien_command(env, "migrate", "--noinput", "--verbosity", "0")
     gardien_command(env, "policy", "publish", "--yes", "--note", "bench")
+    for origin in SITE_ORIGINS:
+        gardien_command(env, "site", "add-origin", origin)
 
 
 # --------------------------------------------------------------------------- one app
