@@ -23,6 +23,12 @@ def _objects(data: bytes) -> dict[int, tuple[bytes, bytes | None]]:
             found[int(match.group(1))] = (body, None)
             continue
         head, raw = stream.group(1), stream.group(2)
+        # The stream's own length, when written directly: compressed data may end with a
+        # carriage return, which the pattern's optional "\r" before "endstream" would eat.
+        length = re.search(rb"/Length (\d+)(?!\s+\d+\s+R)", head)
+        if length is not None:
+            start = stream.start(2)
+            raw = body[start : start + int(length.group(1))]
         if b"/FlateDecode" in head:
             raw = zlib.decompress(raw)
         found[int(match.group(1))] = (head, raw)
