@@ -138,9 +138,14 @@ class PersonAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return when.display(obj.created_at)
 
     # Words, not a green tick: a restriction is a limit the DPO must respect, not a success.
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return services.with_restricted(super().get_queryset(request))
+
     @admin.display(description=_("processing"))
     def restricted(self, obj: Person) -> str:
-        restricted = services.is_restricted(obj.pk)
+        restricted = getattr(obj, "restricted", None)
+        if restricted is None:  # a person not read through the list's query
+            restricted = services.is_restricted(obj.pk)
         return gettext("restricted") if restricted else gettext("not restricted")
 
     @admin.display(description=_("last contact"))

@@ -89,3 +89,29 @@ def test_an_empty_search_says_so_and_is_not_audited(make_account):
     assert response.status_code == 200
     assert 'id="person-search"' in response.text and "errorlist" in response.text
     assert not AuditEntry.objects.filter(action="search").exists()
+
+
+def test_the_people_list_asks_the_database_a_fixed_number_of_times(make_account):
+    """Whether each person is restricted is read in the list's own query, not once a row."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from gardien.audit.services import Actor
+    from gardien.vault import services
+
+    dpo = verified_client(make_account("dpo-list", "dpo"))
+
+    def queries_for_the_list() -> int:
+        with CaptureQueriesContext(connection) as seen:
+            assert dpo.get("/admin/vault/person/").status_code == 200
+        return len(seen.captured_queries)
+
+    first, _ = services.get_or_create_person("one@example.org", actor=Actor.system())
+    services.restrict(first, actor=Actor.system(), reason="test")
+    queries_for_the_list()  # the session's first page writes what later ones do not
+    few = queries_for_the_list()
+    for n in range(10):
+        services.get_or_create_person(f"p{n}@example.org", actor=Actor.system())
+    page = dpo.get("/admin/vault/person/").text
+    assert page.count("not restricted") == 10  # the ten new people; the first is restricted
+    assert queries_for_the_list() == few
