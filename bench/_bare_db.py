@@ -21,7 +21,7 @@ def connect(url: str) -> Any:
         conn = sqlite3.connect(path, isolation_level=None, timeout=20, check_same_thread=False)
         # The same pragmas as Gardien's settings for SQLite.
         conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA synchronous=FULL")
         conn.execute("PRAGMA busy_timeout=20000")
         conn.execute("PRAGMA foreign_keys=ON")
         return conn

@@ -15,6 +15,7 @@ import os
 import random
 import sqlite3
 import statistics
+import subprocess
 import sys
 import time
 import uuid
@@ -28,6 +29,16 @@ WRITES = 2000
 
 def _setup_django(db_file: Path) -> None:
     os.environ["DATABASE_URL"] = f"sqlite:///{db_file}"
+    # The development keys (var/secrets.json), made once as `make run` makes them: the
+    # settings read them at set-up, and a fresh clone has none.
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "gardien"), "secrets", "init"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"`gardien secrets init` failed:\n{done.stdout}{done.stderr}")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gardien.settings")
     sys.path.insert(0, str(ROOT))
     import django
@@ -119,7 +130,7 @@ def _write_rates(db_file: Path) -> tuple[float, float]:
     # Bare: the same INSERT with plaintext values, sqlite3 module, one commit per write.
     bare = sqlite3.connect(db_file, isolation_level=None)
     bare.execute("PRAGMA journal_mode=WAL")
-    bare.execute("PRAGMA synchronous=NORMAL")
+    bare.execute("PRAGMA synchronous=FULL")  # as Gardien's settings
     created = clock.now().isoformat()
     t0 = time.perf_counter()
     for i in range(WRITES):

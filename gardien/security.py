@@ -27,9 +27,18 @@ def allowed_origins() -> frozenset[str]:
     Asked on every cross-origin call; the site settings keep the list in memory and read it
     again every few seconds (gardien/site/services.py).
     """
+    global _union
     from gardien.site import services as site  # models: not before Django is set up (wsgi)
 
-    return site.allowed() | {site.own_origin()}
+    listed, own = site.allowed(), site.own_origin()
+    union = _union
+    if union is None or union[0] is not listed or union[1] != own:
+        # Joined again only when the list was read again: every page view asks.
+        union = _union = (listed, own, listed | {own})
+    return union[2]
+
+
+_union: tuple[frozenset[str], str, frozenset[str]] | None = None
 
 
 def origin_allowed(origin: str) -> bool:

@@ -8,6 +8,10 @@ leader and, in its own thread with its own database connection, takes every row 
 (its own included, up to ``MAX_ROWS``) and inserts them in one transaction, then marks them
 committed and wakes their requests. A request arriving while a write is under way waits
 for its row; when that write ends without it, one of the waiting requests leads the next.
+On PostgreSQL two groups of a process may be written at once (``WRITERS``): the server
+flushes concurrent commits to disk together, so a second group need not wait for the
+first one's flush; on SQLite, one writer at a time, one group at a time (and the
+processes take turns through ``gardien.lib.writers``).
 
 No thread of its own and no hand-off: a lone view is written by its own request, as
 quickly as one INSERT; under load, rows queue up while one group commits, so groups grow
@@ -39,6 +43,7 @@ from typing import Any, NamedTuple
 from django.db import DatabaseError, connections, models, router
 
 from gardien.audience.models import PageView
+from gardien.lib.writers import one_writer
 
 try:
     import psycopg
@@ -49,6 +54,8 @@ logger = logging.getLogger("gardien.audience")
 
 #: The most rows one transaction inserts.
 MAX_ROWS = 500
+#: The most groups one process writes at once on PostgreSQL (see :func:`max_writers`).
+WRITERS = 2
 #: The most rows waiting in one process; past it a view is answered 503 at once.
 MAX_QUEUED = 5000
 #: How long a request waits for its row's commit before answering that it could not store it.
@@ -85,24 +92,25 @@ class _Pending:
 
 
 class Group:
-    """One process's queue of rows and whether a leader is writing."""
+    """One process's queue of rows and how many leaders are writing."""
 
     def __init__(self) -> None:
         self.pid = os.getpid()
         self.queue: deque[_Pending] = deque()
-        self.writing = False
+        self.writers = 0
         self.changed = threading.Condition(threading.Lock())
 
     def write(self, row: Row | PageView) -> None:
         """Store ``row``: lead a write, or wait for the leader that takes it."""
         pending = _Pending(row)
         deadline = time.monotonic() + WAIT_SECONDS
+        most = max_writers()
         with self.changed:
             if len(self.queue) >= MAX_QUEUED:
                 raise NotStored("too many page views waiting to be written")
             self.queue.append(pending)
             while not pending.done:
-                if not self.writing:
+                if self.writers < most and self.queue:
                     self._lead()
                     continue
                 left = deadline - time.monotonic()
@@ -115,7 +123,7 @@ class Group:
 
     def _lead(self) -> None:
         """Write the rows queued (the lock held on entry and on return, not meanwhile)."""
-        self.writing = True
+        self.writers += 1
         group = [self.queue.popleft() for _ in range(min(max_rows(), len(self.queue)))]
         self.changed.release()
         written = False
@@ -128,7 +136,7 @@ class Group:
                 if not written and pending.error is None:  # interrupted: nothing is known
                     pending.error = NotStored("the write was interrupted")
                 pending.done = True
-            self.writing = False
+            self.writers -= 1
             self.changed.notify_all()
 
     def _give_up(self, pending: _Pending) -> None:
@@ -187,7 +195,10 @@ def _insert(rows: list[Row]) -> None:
 
 def _execute(db: Any, statement: str, params: list[Any]) -> None:
     db.ensure_connection()
-    with db.wrap_database_errors:
+    # On SQLite, the processes' groups take turns in the kernel rather than in SQLite's
+    # sleeping busy handler: each commit waits for its flush to disk, and the rows that
+    # arrive meanwhile form the next group.
+    with one_writer(db), db.wrap_database_errors:
         cursor = _cursor(db.connection)
         try:
             cursor.execute(statement, params)
@@ -255,6 +266,19 @@ def _alias() -> str:
 def _rows_allowed(alias: str) -> int | None:
     limit = connections[alias].features.max_query_params
     return limit // len(_FIELDS) if limit else None
+
+
+def max_writers() -> int:
+    """How many groups one process writes at once: one on SQLite, which lets one
+    connection write at a time (a second would only wait for it); on PostgreSQL
+    ``WRITERS``, whose commits the server flushes to disk together, so a view arriving
+    while a group commits need not wait for that commit before its own begins."""
+    return _writers_allowed(_alias())
+
+
+@lru_cache(maxsize=4)
+def _writers_allowed(alias: str) -> int:
+    return 1 if connections[alias].vendor == "sqlite" else WRITERS
 
 
 def max_rows() -> int:

@@ -5,6 +5,10 @@ transaction per group, and a page view acknowledged only once committed
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
+import os
+import subprocess
+import sys
 import threading
 import time
 from typing import Any
@@ -114,6 +118,7 @@ def in_threads(paths: list[str]) -> tuple[list[threading.Thread], dict[str, str]
 
 def test_a_follower_left_out_of_its_leaders_group_leads_the_next(monkeypatch, groups):
     monkeypatch.setattr(batch, "MAX_ROWS", 2)
+    monkeypatch.setattr(batch, "max_writers", lambda: 1)  # as on SQLite
     threads, outcome = in_threads([f"/f{n}" for n in range(5)])
     threads[0].start()
     time.sleep(0.05)  # the first leader is writing its own row (slowly)
@@ -166,6 +171,7 @@ def test_a_view_that_could_not_be_stored_is_not_acknowledged(published, post_vie
 
 def test_a_leader_stuck_in_the_database_leaves_its_followers_unacknowledged(monkeypatch):
     monkeypatch.setattr(batch, "WAIT_SECONDS", 0.2)
+    monkeypatch.setattr(batch, "max_writers", lambda: 1)  # as on SQLite
     release = threading.Event()
     original = batch._insert
 
@@ -198,7 +204,7 @@ def test_a_leader_interrupted_acknowledges_nothing(monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         group.write(row("/interrupted"))
 
-    assert not group.writing and not group.queue
+    assert not group.writers and not group.queue
 
 
 def test_a_full_queue_answers_at_once(monkeypatch):
@@ -212,12 +218,12 @@ def test_a_full_queue_answers_at_once(monkeypatch):
 
 def test_a_process_forked_after_its_parent_wrote_gets_a_group_of_its_own(monkeypatch):
     parent = batch._current()
-    parent.writing = True  # as a thread of the parent may have left it at the fork
+    parent.writers = 1  # as a thread of the parent may have left it at the fork
     monkeypatch.setattr(batch.os, "getpid", lambda: parent.pid + 1)
 
     child = batch._current()
 
-    assert child is not parent and child.pid == parent.pid + 1 and not child.writing
+    assert child is not parent and child.pid == parent.pid + 1 and not child.writers
     batch.write(row("/child"))
     assert PageView.objects.filter(path="/child").exists()
 
@@ -245,3 +251,135 @@ def test_the_usual_page_view_replaces_a_connection_older_than_conn_max_age(publi
     assert response.status_code == 204
     assert connection.connection is not None and connection.connection is not old
     assert sorted(PageView.objects.values_list("path", flat=True)) == ["/a", "/b"]
+
+
+sqlite_only = pytest.mark.skipif(
+    connection.vendor != "sqlite", reason="the writers' lock file is SQLite's"
+)
+
+
+@sqlite_only
+def test_sqlite_flushes_every_commit_to_disk():
+    # synchronous=FULL: an acknowledged page view (or proof, or erasure) survives a power
+    # cut; with NORMAL, WAL mode may roll the last commits back after one.
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA synchronous")
+        assert cursor.fetchone()[0] == 2  # FULL
+
+
+@sqlite_only
+def test_a_page_view_waits_while_another_process_writes_then_is_stored(published, post_view):
+    from gardien.lib import writers
+
+    path = writers.lock_path(connection)
+    assert path is not None and path.endswith("-writers.lock")
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import fcntl, os, sys\n"
+            "fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT)\n"
+            "fcntl.flock(fd, fcntl.LOCK_EX)\n"
+            "print('held', flush=True)\n"
+            "sys.stdin.readline()\n",
+            path,
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    answers: list[int] = []
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+
+        def send() -> None:
+            try:
+                answers.append(post_view(keep_test_connection=False).status_code)
+            finally:
+                connections.close_all()
+
+        sender = threading.Thread(target=send)
+        sender.start()
+        sender.join(0.5)
+        assert sender.is_alive() and not answers  # waiting for the other process
+        assert not PageView.objects.exists()
+    finally:
+        holder.communicate("go\n", timeout=10)  # the other process ends: its lock goes
+
+    sender.join(10)
+    assert answers == [204]
+    assert PageView.objects.filter(path="/adhesion").count() == 1
+
+
+@sqlite_only
+def test_a_forked_process_locks_through_a_descriptor_of_its_own():
+    # A descriptor inherited through a fork shares its lock with the parent's: the child
+    # must open the file again, or the two would not keep each other out.
+    from gardien.lib import writers
+
+    path = writers.lock_path(connection)
+    assert path is not None
+    parent_fd = writers._descriptor(path)
+    assert parent_fd is not None
+    ready, go = os.pipe(), os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the child process
+        try:
+            with writers.one_writer(connection):
+                os.write(ready[1], b"x")
+                os.read(go[0], 1)
+        finally:
+            os._exit(0)
+    try:
+        assert os.read(ready[0], 1) == b"x"
+        with pytest.raises(BlockingIOError):
+            fcntl.flock(parent_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    finally:
+        os.write(go[1], b"x")
+        os.waitpid(child, 0)
+    fcntl.flock(parent_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # free once the child is done
+    fcntl.flock(parent_fd, fcntl.LOCK_UN)
+
+
+@sqlite_only
+def test_without_its_lock_file_a_page_view_is_still_stored(monkeypatch, caplog):
+    from gardien.lib import writers
+
+    monkeypatch.setattr(writers, "SUFFIX", "/not-a-folder/writers.lock")
+    monkeypatch.setattr(writers, "_opened", {})
+
+    batch.write(row("/unlocked"))
+
+    assert PageView.objects.filter(path="/unlocked").exists()
+    assert "lock file beside the database cannot be opened" in caplog.text
+
+
+def test_postgresql_writes_two_groups_at_once_sqlite_one(monkeypatch):
+    # PostgreSQL flushes concurrent commits together: a view need not wait for the group
+    # in flight. SQLite writes one transaction at a time: a second group would only wait.
+    release = threading.Event()
+    original = batch._insert
+    calls: list[list[str]] = []
+
+    def stuck(rows: list[batch.Row]) -> None:
+        calls.append([r.path for r in rows])
+        release.wait(5)
+        original(rows)
+
+    monkeypatch.setattr(batch, "_insert", stuck)
+    threads, outcome = in_threads(["/first", "/second", "/third"])
+    try:
+        for thread in threads:
+            thread.start()
+            time.sleep(0.2)  # each arrives while the ones before are in the database
+        if connection.vendor == "postgresql":
+            assert calls == [["/first"], ["/second"]]  # the third waits for one of them
+        else:
+            assert calls == [["/first"]]  # the others wait for it
+        assert not outcome
+    finally:
+        release.set()
+        for thread in threads:
+            thread.join(5)
+    assert outcome == {"/first": "stored", "/second": "stored", "/third": "stored"}
+    assert PageView.objects.count() == 3
