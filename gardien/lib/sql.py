@@ -25,6 +25,8 @@ from typing import Any, cast
 
 from django.db import connections, models, router
 
+from gardien.lib.writers import one_writer
+
 Converter = Callable[[Any], Any] | None
 
 # Fields whose values the database driver takes as Python gives them.
@@ -82,6 +84,8 @@ class Insert:
             value if convert is None else convert(value)
             for convert, value in zip(converters, values, strict=True)
         ]
-        with connections[alias].cursor() as cursor:
+        db = connections[alias]
+        # Outside a transaction, SQLite's writers take turns without its busy handler's sleeps.
+        with one_writer(db), db.cursor() as cursor:
             cursor.execute(sql, params)
             return self.unique is None or bool(cursor.rowcount)

@@ -5,10 +5,13 @@ SQLite's busy handler, which sleeps 1, 2, 5, 10 … milliseconds between tries: 
 than the write it waits for (a few tenths of a millisecond, its flush to disk included), so
 under load the processes spend their time asleep while the database stands idle.
 
-:func:`one_writer` puts a lock file's exclusive lock (``flock``) around a write instead: a
-writer waits in the kernel and is woken the moment the one before it is done. Used where
-writes come fastest (the page views' groups, gardien/audience/batch.py); other writers are
-unaffected and still meet SQLite's own lock, which stays the rule for every write.
+:func:`one_writer` puts a lock file's exclusive lock (``flock``), and within a process a
+thread lock, around a write instead: a writer waits in the kernel and is woken the moment
+the one before it is done. Used where writes come fastest and each is a statement of its
+own, outside any transaction: the page views' groups (gardien/audience/batch.py) and the
+prepared INSERTs of ``gardien.lib.sql`` (the consent proofs). Inside a transaction it does
+nothing, since the connection may already hold SQLite's lock. Other writers are unaffected
+and still meet SQLite's own lock, which stays the rule for every write.
 
 The lock file sits beside the database (``gardien.sqlite3-writers.lock``), holds nothing and
 may be deleted while Gardien is stopped. The kernel releases a lock when its holder ends,
@@ -33,7 +36,6 @@ logger = logging.getLogger("gardien")
 
 SUFFIX = "-writers.lock"
 
-_opened: dict[str, tuple[int, int]] = {}  # database file: (process id, descriptor)
 _lock = threading.Lock()
 
 
@@ -44,14 +46,53 @@ def lock_path(db: Any) -> str | None:
     return f"{db.settings_dict['NAME']}{SUFFIX}"
 
 
-def _descriptor(path: str) -> int | None:
+class _Held:
+    """The writers' lock of one database in one process, as a context manager (a class:
+    this is on every write of the page views and proofs, and a generator-based one costs
+    several times more). The threads of a process share the descriptor, on which ``flock``
+    would let each of them in: they take turns on ``threads`` first."""
+
+    __slots__ = ("fd", "pid", "threads")
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.pid = os.getpid()
+        self.threads = threading.Lock()
+
+    def __enter__(self) -> None:
+        self.threads.acquire()
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX)  # waits in the kernel, without the GIL
+        except BaseException:
+            self.threads.release()
+            raise
+
+    def __exit__(self, *exc_info: object) -> None:
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_UN)
+        finally:
+            self.threads.release()
+
+
+_held: dict[
+    str, _Held | int
+] = {}  # database file: its lock here, or the process id that could not open it
+
+
+def _this_process(path: str) -> _Held | None:
     """The lock file, opened once in each process: a descriptor inherited through a fork is
-    shared with the parent, and a lock taken on it would not keep the two apart."""
+    shared with the parent, and a lock taken on it would not keep the two apart (nor would
+    a thread lock some thread of the parent held at the fork)."""
     pid = os.getpid()
+    held = _held.get(path)
+    if isinstance(held, _Held) and held.pid == pid:
+        return held
+    if held == pid:
+        return None  # could not be opened in this process: said once
     with _lock:
-        opened = _opened.get(path)
-        if opened is not None and opened[0] == pid:
-            return opened[1]
+        held = _held.get(path)
+        if isinstance(held, _Held) and held.pid == pid:
+            return held
         try:
             fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         except OSError as exc:
@@ -60,25 +101,10 @@ def _descriptor(path: str) -> int | None:
                 "SQLite's busy handler instead.",
                 exc.strerror,
             )
-            fd = -1
-        _opened[path] = (pid, fd)
-        return fd if fd >= 0 else None
-
-
-class _Held:
-    """The lock of one descriptor, as a context manager (a class: this is on every write of
-    the page views, and a generator-based one costs several times more)."""
-
-    __slots__ = ("fd",)
-
-    def __init__(self, fd: int) -> None:
-        self.fd = fd
-
-    def __enter__(self) -> None:
-        fcntl.flock(self.fd, fcntl.LOCK_EX)  # waits in the kernel, without the GIL
-
-    def __exit__(self, *exc_info: object) -> None:
-        fcntl.flock(self.fd, fcntl.LOCK_UN)
+            _held[path] = pid
+            return None
+        held = _held[path] = _Held(fd)
+        return held
 
 
 _NOTHING = contextlib.nullcontext()
@@ -88,10 +114,11 @@ def one_writer(db: Any) -> contextlib.AbstractContextManager[None]:
     """The database's writers' lock (see the module's docstring), to hold with ``with``
     while writing; a context that does nothing where there is no lock file.
 
-    Within a process the lock is not exclusive (threads share the descriptor): the caller
-    lets one thread write at a time, as the page views' group does."""
-    if db.vendor != "sqlite":
+    Inside a transaction, on PostgreSQL, and without a lock file, nothing is held."""
+    if db.vendor != "sqlite" or db.in_atomic_block:
+        # Inside a transaction the connection may hold SQLite's lock already: waiting here
+        # for a writer that waits for that lock would stall both until the busy timeout.
         return _NOTHING
     path = lock_path(db)
-    fd = _descriptor(path) if path is not None else None
-    return _NOTHING if fd is None else _Held(fd)
+    held = _this_process(path) if path is not None else None
+    return _NOTHING if held is None else held

@@ -319,8 +319,9 @@ def test_a_forked_process_locks_through_a_descriptor_of_its_own():
 
     path = writers.lock_path(connection)
     assert path is not None
-    parent_fd = writers._descriptor(path)
-    assert parent_fd is not None
+    held = writers._this_process(path)
+    assert held is not None
+    parent_fd = held.fd
     ready, go = os.pipe(), os.pipe()
     child = os.fork()
     if child == 0:  # pragma: no cover - the child process
@@ -346,7 +347,7 @@ def test_without_its_lock_file_a_page_view_is_still_stored(monkeypatch, caplog):
     from gardien.lib import writers
 
     monkeypatch.setattr(writers, "SUFFIX", "/not-a-folder/writers.lock")
-    monkeypatch.setattr(writers, "_opened", {})
+    monkeypatch.setattr(writers, "_held", {})
 
     batch.write(row("/unlocked"))
 
