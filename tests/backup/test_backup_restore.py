@@ -299,7 +299,8 @@ def test_a_backup_ends_while_gardien_keeps_writing(
         try:
             while not stop.is_set():
                 with transaction.atomic():  # a person and their message, together
-                    written.append(someone(f"during{len(written)}@example.org")[0].pk)
+                    pk = someone(f"during{len(written)}@example.org")[0].pk
+                written.append(pk)  # counted once committed, not before
         finally:
             connections.close_all()
 
